@@ -1,0 +1,40 @@
+"""The checker interface: a name, which resources it handles, and an async `check`.
+
+Checkers know nothing of the database: what they need from history (the last ETag, the last
+known duration) arrives in `CheckContext.previous`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from monitor.catalog import GithubSettings, YoutubeSettings
+from monitor.http import HttpEngine
+from monitor.models import CheckResult, Resource
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """Everything a checker may use besides the resource itself."""
+
+    http: HttpEngine
+    base_dir: Path = field(default_factory=Path.cwd)
+    youtube: YoutubeSettings = field(default_factory=YoutubeSettings)
+    github: GithubSettings = field(default_factory=GithubSettings)
+    # resource id -> newest stored check (from a run whose network worked)
+    previous: Mapping[str, CheckResult] = field(default_factory=dict)
+
+
+class Checker(Protocol):
+    name: str
+
+    def handles(self, resource: Resource) -> bool:
+        """Whether this checker knows how to check `resource`."""
+        ...
+
+    async def check(self, resource: Resource, ctx: CheckContext) -> CheckResult:
+        """Check one resource. Expected failures are results; only bugs raise."""
+        ...

@@ -1,0 +1,65 @@
+"""`monitor history URL`: the stored checks of one resource."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from monitor.commands.common import (
+    DEFAULT_CATALOG,
+    CatalogOption,
+    DbOption,
+    console,
+    fail,
+    load_or_exit,
+    open_store,
+)
+
+
+def history(
+    resource: Annotated[str, typer.Argument(help="The resource's URL or id.")],
+    catalog: CatalogOption = DEFAULT_CATALOG,
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option(help="How many checks, newest first.")] = 20,
+) -> None:
+    """Show the stored checks of one resource, newest first.
+
+    Examples:
+
+        monitor history https://github.com/mlabonne/llm-course
+
+        monitor history llm-course --limit 5
+    """
+    cat = load_or_exit(catalog)
+    entry = cat.find(resource)
+    with open_store(db) as store:
+        resource_id = entry.id if entry else None
+        if resource_id is None:
+            stored = store.resource_ids()
+            resource_id = next((rid for rid, url in stored.items() if resource in (rid, url)), None)
+        if resource_id is None:
+            raise fail(f"{resource!r} is neither in {catalog} nor in the database")
+        checks = store.history(resource_id, limit=limit)
+    table = Table(title=f"history of {resource_id}")
+    for name in ("checked at", "verdict", "status", "ms", "title", "detail", "network"):
+        table.add_column(name)
+    for stored_check in checks:
+        r = stored_check.result
+        table.add_row(
+            r.checked_at.strftime("%Y-%m-%d %H:%M"),
+            r.verdict.value,
+            str(r.status or ""),
+            str(r.elapsed_ms if r.elapsed_ms is not None else ""),
+            r.meta.title or "",
+            r.error or r.note or "",
+            "ok" if stored_check.run.network_ok else "down",
+        )
+    console.print(table)
+    if not checks:
+        console.print("no checks stored yet: run `monitor check`")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="history")(history)

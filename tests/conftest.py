@@ -1,0 +1,106 @@
+"""Shared fixtures: a real HTTP server on 127.0.0.1 that tests program route by route."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    at: float
+
+
+Handler = Callable[[Seen], Reply]
+
+
+class LoopbackServer:
+    """Routes map a path (query included) to a Reply or a function of the request."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.routes: dict[str, Reply | Handler] = {}
+        self.requests: list[Seen] = []
+        self.active = 0
+        self.max_active = 0
+        self._lock = threading.Lock()
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def _serve(self) -> None:
+                seen = Seen(self.command, self.path, dict(self.headers.items()), time.monotonic())
+                with server._lock:
+                    server.requests.append(seen)
+                    server.active += 1
+                    server.max_active = max(server.max_active, server.active)
+                try:
+                    route = server.routes.get(self.path) or server.routes.get(
+                        self.path.split("?")[0]
+                    )
+                    reply = route(seen) if callable(route) else route
+                    if reply is None:
+                        reply = Reply(404, b"<html><title>404 Not Found</title></html>")
+                    if reply.delay_s:
+                        time.sleep(reply.delay_s)
+                    self.send_response(reply.status)
+                    headers = {"Content-Type": "text/html; charset=utf-8", **reply.headers}
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(reply.body)
+                finally:
+                    with server._lock:
+                        server.active -= 1
+
+            do_GET = do_HEAD = do_POST = _serve
+
+        self.httpd = ThreadingHTTPServer((host, 0), _Handler)
+        self.httpd.daemon_threads = True
+        self.host, self.port = self.httpd.server_address[0], self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, path: str = "/") -> str:
+        return f"http://{self.host}:{self.port}{path}"
+
+    def start(self) -> LoopbackServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    srv = LoopbackServer().start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
