@@ -26,6 +26,8 @@ class CheckContext:
     github: GithubSettings = field(default_factory=GithubSettings)
     # resource id -> newest stored check (from a run whose network worked)
     previous: Mapping[str, CheckResult] = field(default_factory=dict)
+    # False in ad-hoc mode (`monitor check --input`): existence only, no scraped metadata.
+    want_metadata: bool = True
 
 
 class Checker(Protocol):
