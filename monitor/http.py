@@ -6,7 +6,9 @@ in `FetchResult.failure`, never as exceptions.
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import TracebackType
@@ -100,7 +102,11 @@ class HttpEngine:
         hosts: dict[str, HostLimits] | None = None,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        remap: Sequence[tuple[re.Pattern[str], str]] = (),
     ) -> None:
+        # `--remap 'REGEX REPLACEMENT'`: every URL is rewritten before it is fetched (the first
+        # matching rule wins), so a catalog can be pointed at a mirror or a test server.
+        self.remap = tuple(remap)
         self.settings = settings or EngineSettings()
         self.hosts = hosts or {}
         headers = {"User-Agent": self.settings.user_agent or DEFAULT_USER_AGENT}
@@ -128,6 +134,12 @@ class HttpEngine:
     async def aclose(self) -> None:
         await self.client.aclose()
 
+    def remap_url(self, url: str) -> str:
+        for pattern, replacement in self.remap:
+            if pattern.search(url):
+                return pattern.sub(replacement, url, count=1)
+        return url
+
     async def fetch(
         self,
         url: str,
@@ -140,6 +152,7 @@ class HttpEngine:
     ) -> FetchResult:
         """Fetch `url`, following redirects one hop at a time and recording the chain."""
         start = time.monotonic()
+        url = self.remap_url(url)
         cap = max_bytes or self.settings.max_body_bytes
         origin_host = urlsplit(url).hostname
         current = url
