@@ -36,7 +36,6 @@ from monitor.netguard import (
     NameNotResolved,
     Resolver,
     default_policy,
-    system_resolver,
 )
 
 DEFAULT_USER_AGENT = f"monitor/{__version__} (link checker; +https://github.com/)"
@@ -274,7 +273,7 @@ class HttpEngine:
         transport: httpx.AsyncBaseTransport | None = None,
         remap: Sequence[tuple[re.Pattern[str], str]] = (),
         address_policy: AddressPolicy = default_policy,
-        resolver: Resolver = system_resolver,
+        resolver: Resolver | None = None,
     ) -> None:
         self.settings = settings or EngineSettings()
         self.hosts = {name.lower(): limits for name, limits in (hosts or {}).items()}

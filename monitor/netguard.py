@@ -97,7 +97,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     def __init__(
         self,
         policy: AddressPolicy | None,
-        resolver: Resolver = system_resolver,
+        resolver: Resolver | None = None,
         inner: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self.policy = policy
@@ -122,7 +122,8 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                 raise AddressRefused(f"{host} is a cloud metadata name")
             try:
                 async with asyncio.timeout(timeout):
-                    addresses = await self.resolver(host, port)
+                    # looked up at call time, so tests can swap the module's system_resolver
+                    addresses = await (self.resolver or system_resolver)(host, port)
             except TimeoutError:
                 raise httpcore.ConnectTimeout(f"DNS lookup of {host} timed out") from None
             except (socket.gaierror, UnicodeError) as exc:
