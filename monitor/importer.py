@@ -126,22 +126,31 @@ def roadmap_links(text: str, path: str | None = None) -> tuple[list[Link], list[
 
 
 class _Sections:
-    """Maps a link's heading to a section id, creating sections as needed."""
+    """Maps a link's heading to a section id, creating sections only when none fits.
 
-    def __init__(self, existing: Iterable[Section]) -> None:
+    A heading's links that are already in the catalog tell which section it is, so a
+    heading renamed in the roadmap, or a section title edited in the catalog, does not
+    split a section in two.
+    """
+
+    def __init__(self, existing: Iterable[Section], neighbours: dict[str, str]) -> None:
         self.by_title = {s.title: s.id for s in existing}
-        self.old_ids = set(self.by_title.values())
-        self.ids = set(self.old_ids)
+        self.titles = {s.id: s.title for s in existing}
+        self.ids = set(self.titles)
+        self.neighbours = neighbours
         self.created: list[Section] = []
 
     def resolve(self, title: str | None, marker_id: str | None) -> str:
         title = title or FALLBACK_SECTION
-        if marker_id in self.old_ids:
+        if marker_id in self.titles:
             return str(marker_id)
+        if title in self.neighbours:
+            return self.neighbours[title]
         if title in self.by_title:
             return self.by_title[title]
         slug = marker_id or slugify(title, drop_asides=True)
-        if slug in self.old_ids:  # same id, title edited in the catalog by hand
+        # Same id, and no other heading of the roadmap claims that section by its title.
+        if slug in self.titles and self.titles[slug] not in self.neighbours:
             return slug
         section = Section(id=unique_slug(slug, self.ids), title=title)
         self.by_title[title] = section.id
@@ -201,8 +210,13 @@ def import_links(
     catalog: Catalog = parse_catalog(source, catalog_path)
     doc = tomlkit.parse(source)
 
-    sections = _Sections(catalog.sections)
     by_url = {r.url: i for i, r in enumerate(catalog.resources)}
+    neighbours: dict[str, str] = {}
+    for link in links:
+        if link.url in by_url:
+            title = link.section or FALLBACK_SECTION
+            neighbours.setdefault(title, catalog.resources[by_url[link.url]].section)
+    sections = _Sections(catalog.sections, neighbours)
     taken_ids = {r.id for r in catalog.resources}
     seen: set[str] = set()
     added: list[Added] = []

@@ -59,41 +59,42 @@ def import_(
             fromfile=str(catalog),
             tofile=f"{catalog} (after import)",
         )
-        console.print("".join(diff) or "no change\n", end="", markup=False, soft_wrap=True)
+        _say("".join(diff) or "no change\n", end="")
         return
     if result.changed:
         _write_atomically(catalog, result.text)
-        console.print(f"wrote {catalog}", markup=False)
+        _say(f"wrote {catalog}")
     else:
-        console.print(f"{catalog} is up to date", markup=False)
+        _say(f"{catalog} is up to date")
+
+
+def _say(text: str, style: str | None = None, end: str = "\n") -> None:
+    # Labels and URLs come from the roadmap: printed as plain text, never as Rich markup,
+    # and never wrapped (a URL cut in two cannot be copied).
+    console.print(text, markup=False, soft_wrap=True, style=style, end=end)
 
 
 def _print_report(result: ImportResult, roadmap: Path, catalog: Path) -> None:
-    # Labels and URLs come from the roadmap: printed as plain text, never as Rich markup,
-    # and never wrapped (a URL cut in two cannot be copied).
-    def say(text: str, style: str | None = None) -> None:
-        console.print(text, markup=False, soft_wrap=True, style=style)
-
-    say(f"{result.links} links in {roadmap}")
+    _say(f"{result.links} links in {roadmap}")
     for section in result.new_sections:
-        say(f"  new section {section.id}: {section.title}")
+        _say(f"  new section {section.id}: {section.title}")
     for entry in result.added:
-        say(f"  added {entry.id} ({entry.kind.value}, line {entry.line}): {entry.url}")
+        _say(f"  added {entry.id} ({entry.kind.value}, line {entry.line}): {entry.url}")
     if result.relined:
-        say(f"  line refreshed for {len(result.relined)} entries")
+        _say(f"  line refreshed for {len(result.relined)} entries")
     for skip in result.skipped:
-        say(f"  skipped line {skip.link.line}: {skip.reason}")
+        _say(f"  skipped line {skip.link.line}: {skip.reason}")
     if result.anchors or result.duplicates:
-        say(f"  ignored {result.anchors} same-page anchors, {result.duplicates} repeated URLs")
+        _say(f"  ignored {result.anchors} same-page anchors, {result.duplicates} repeated URLs")
     if result.missing:
         n = len(result.missing)
-        say(
+        _say(
             f"{n} {'entry' if n == 1 else 'entries'} of {catalog} no longer in the roadmap "
             "(kept; remove by hand if they should go):",
             style="yellow",
         )
         for kept in result.missing:
-            say(f"  {kept.id}: {kept.url}")
+            _say(f"  {kept.id}: {kept.url}")
 
 
 def _write_atomically(path: Path, text: str) -> None:
