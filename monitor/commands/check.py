@@ -396,8 +396,8 @@ def check(
                 checker="none",
                 note="excluded by --exclude",
             )
-        if store is not None:
-            recorded = [fresh[r.id] for r in resources if r.id in fresh]
+        recorded = [fresh[r.id] for r in resources if r.id in fresh]
+        if store is not None and recorded:  # a run that only reused results adds nothing
             store.record_run(outcome.run, recorded, resources)
     results = [fresh.get(r.id) or reused[r.id] for r in resources]
     network_ok = outcome.run.network_ok
