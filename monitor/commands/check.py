@@ -285,6 +285,15 @@ def check(
             "failures (default 1000)."
         ),
     ] = None,
+    trust_dns: Annotated[
+        bool,
+        typer.Option(
+            "--trust-dns",
+            help="Call a link whose host name does not resolve broken even when no other "
+            "name resolved in this run (by default that proves nothing: the resolver may be "
+            "down or lying).",
+        ),
+    ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar or per-link log lines.")
     ] = False,
@@ -382,7 +391,12 @@ def check(
                     want_metadata=want_metadata,
                 )
                 return await run_checks(
-                    to_check, ctx, progress=progress, trigger=trigger, on_recheck=grow
+                    to_check,
+                    ctx,
+                    progress=progress,
+                    trigger=trigger,
+                    on_recheck=grow,
+                    trust_dns=trust_dns,
                 )
 
         with _progress(len(to_check), quiet) as (progress, grow):
