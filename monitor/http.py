@@ -56,6 +56,8 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 HEAD_REFUSED_STATUSES = frozenset({403, 405, 501})
 # A host that keeps answering 429 is never asked more often than this (seconds apart).
 MAX_ADAPTIVE_INTERVAL_S = 2.0
+# After this many answers without a 429, a slowed-down host is asked a little faster again.
+EASE_AFTER_SUCCESSES = 20
 # A 429 pauses its whole host at most this long (the asking request may wait longer).
 MAX_HOST_PAUSE_S = 10.0
 # Unread bodies up to this size are drained so the connection can be reused (HTTP/1.1).
@@ -224,6 +226,9 @@ class _Gate:
     interval: float
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     next_start: float = 0.0
+    base: float = 0.0  # the configured interval; adaptation never goes below it
+    calm_until: float = 0.0  # 429s before this belong to a burst already answered
+    successes: int = 0
 
 
 @dataclass(frozen=True)
@@ -428,19 +433,22 @@ class HttpEngine:
         gate = self._gates.get(host)
         if gate is None:
             concurrency, interval = self.host_limits(host)
-            gate = self._gates[host] = _Gate(asyncio.Semaphore(concurrency), interval)
+            gate = _Gate(asyncio.Semaphore(concurrency), interval, base=interval)
+            self._gates[host] = gate
         return gate
 
     @contextlib.asynccontextmanager
-    async def _slot(self, host: str) -> AsyncIterator[None]:
+    async def _slot(self, host: str, budget: _Budget) -> AsyncIterator[None]:
         """Hold a host slot and a global slot for one request.
 
         The global slot is taken last, once the host's interval has passed, so requests
-        waiting for a slow host never hold global slots other hosts could use.
+        waiting for a slow host never hold global slots other hosts could use. Time spent
+        waiting here is politeness, not the server's slowness: the deadline is moved by it.
         """
         if self._global is None:
             self._global = asyncio.Semaphore(self.settings.concurrency)
         gate = self._gate(host)
+        budget.pause()
         async with gate.sem:
             if gate.interval > 0 or gate.next_start:
                 async with gate.lock:
@@ -451,6 +459,7 @@ class HttpEngine:
                     gate.next_start = time.monotonic() + gate.interval
             else:
                 await self._global.acquire()
+            budget.resume()
             try:
                 yield
             finally:
@@ -459,14 +468,27 @@ class HttpEngine:
     # -- fetching -----------------------------------------------------------------------------
 
     def _throttled(self, host: str, wait: float) -> None:
-        """The host said "too many requests": pause it for everyone, and slow down for good.
+        """The host said "too many requests": pause it for everyone, and slow down.
 
-        Each 429 doubles the host's interval (up to MAX_ADAPTIVE_INTERVAL_S), so a site whose
-        limit is below our default politeness stops being hammered after a couple of answers.
+        A burst of 429s doubles the host's interval once (up to MAX_ADAPTIVE_INTERVAL_S), so
+        a site whose limit is below our default politeness stops being hammered after a
+        couple of answers; `_answered` eases back after a run of successes.
         """
         gate = self._gate(host)
-        gate.next_start = max(gate.next_start, time.monotonic() + wait)
-        gate.interval = min(max(gate.interval * 2, 0.1), MAX_ADAPTIVE_INTERVAL_S)
+        now = time.monotonic()
+        gate.next_start = max(gate.next_start, now + wait)
+        gate.successes = 0
+        if now >= gate.calm_until:
+            gate.interval = min(max(gate.interval * 2, 0.1), MAX_ADAPTIVE_INTERVAL_S)
+            gate.calm_until = now + wait + gate.interval
+
+    def _answered(self, host: str) -> None:
+        gate = self._gates.get(host)
+        if gate is not None and gate.interval > gate.base:
+            gate.successes += 1
+            if gate.successes >= EASE_AFTER_SUCCESSES:
+                gate.successes = 0
+                gate.interval = max(gate.base, gate.interval * 0.75)
 
     def remap_url(self, url: str) -> str:
         for pattern, replacement in self.remap:
@@ -494,14 +516,15 @@ class HttpEngine:
         first = self.remap_url(url)
         chain = _Chain(requested_url=url, url=first, current=first, method=method.upper())
         try:
-            async with asyncio.timeout(self.settings.deadline_s):
+            async with asyncio.timeout(self.settings.deadline_s) as timeout:
+                budget = _Budget(timeout)
                 result = await self._follow(
                     chain,
                     headers or {},
                     want_body,
                     max_bytes or self.settings.max_body_bytes,
                     follow_redirects,
-                    start + self.settings.deadline_s,
+                    budget,
                 )
         except TimeoutError:
             result = chain.result(
@@ -521,12 +544,12 @@ class HttpEngine:
         want_body: bool,
         cap: int,
         follow_redirects: bool,
-        deadline: float,
+        budget: _Budget,
     ) -> FetchResult:
         origin_host = urlsplit(chain.url).hostname
         seen = {chain.current}
         while True:
-            answer = await self._ask(chain.method, chain.current, headers, want_body, cap, deadline)
+            answer = await self._ask(chain.method, chain.current, headers, want_body, cap, budget)
             chain.attempts += answer.attempts
             if (
                 chain.method == "HEAD"
@@ -566,18 +589,21 @@ class HttpEngine:
         headers: dict[str, str],
         want_body: bool,
         cap: int,
-        deadline: float,
+        budget: _Budget,
     ) -> _Answer:
         """One request with bounded retries, exponential backoff with jitter, Retry-After."""
         attempt = 0
         while True:
             attempt += 1
-            answer = await self._once(method, url, headers, want_body, cap)
-            if answer.status == 429:
+            answer = await self._once(method, url, headers, want_body, cap, budget)
+            host = urlsplit(url).hostname or ""
+            if answer.status != 429:
+                self._answered(host)
+            else:
                 told = retry_after_s(answer.headers.get("retry-after"))
                 pause = self.settings.backoff_s if told is None else told
                 pause = min(pause, self.settings.retry_after_cap_s, MAX_HOST_PAUSE_S)
-                self._throttled(urlsplit(url).hostname or "", pause)
+                self._throttled(host, pause)
             if attempt > self.settings.retries or not answer.retryable:
                 return replace(answer, attempts=attempt)
             wait = retry_after_s(answer.headers.get("retry-after"))
@@ -586,14 +612,20 @@ class HttpEngine:
             if wait is None:
                 backoff = self.settings.backoff_s * 2 ** (attempt - 1)
                 wait = min(backoff, self.settings.backoff_max_s) * random.uniform(0.5, 1.5)  # noqa: S311
-            if time.monotonic() + wait >= deadline:
+            if budget.left() <= wait:
                 return replace(answer, attempts=attempt)  # better the answer than the deadline
             await asyncio.sleep(wait)
 
     async def _once(
-        self, method: str, url: str, headers: dict[str, str], want_body: bool, cap: int
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        want_body: bool,
+        cap: int,
+        budget: _Budget,
     ) -> _Answer:
-        async with self._slot(urlsplit(url).hostname or ""):
+        async with self._slot(urlsplit(url).hostname or "", budget):
             try:
                 request = self.client.build_request(method, url, headers=headers)
                 response = await self.client.send(request, stream=True)
@@ -619,6 +651,26 @@ class HttpEngine:
                 return _Answer(status=response.status_code, failure=failure, error=error)
             finally:
                 await response.aclose()
+
+
+class _Budget:
+    """A fetch's deadline, which politeness waits push back (they are our choice)."""
+
+    def __init__(self, timeout: asyncio.Timeout) -> None:
+        self.timeout = timeout
+        self.paused_left = float("inf")
+
+    def pause(self) -> None:
+        self.paused_left = self.left()
+        self.timeout.reschedule(None)
+
+    def resume(self) -> None:
+        if self.paused_left != float("inf"):
+            self.timeout.reschedule(asyncio.get_running_loop().time() + self.paused_left)
+
+    def left(self) -> float:
+        when = self.timeout.when()
+        return float("inf") if when is None else when - asyncio.get_running_loop().time()
 
 
 @dataclass

@@ -88,6 +88,32 @@ async def test_429_retry_after_is_respected(server: LoopbackServer) -> None:
     assert second.at - first.at >= 0.9  # the server saw us wait as told
 
 
+async def test_429_pauses_the_whole_host(server: LoopbackServer) -> None:
+    calls = iter([Reply(429, headers={"Retry-After": "1"}), Reply(200, b"ok")])
+    server.routes["/limited"] = lambda seen: next(calls)
+    server.routes["/other"] = Reply(200, b"ok")
+    async with HttpEngine(settings(retries=1)) as http:
+        limited = asyncio.ensure_future(http.fetch(server.url("/limited")))
+        await asyncio.sleep(0.2)  # the 429 has arrived by now
+        other = await http.fetch(server.url("/other"))
+        await limited
+    assert other.status == 200
+    first = server.requests[0].at
+    later = [s.at for s in server.requests if s.path == "/other"]
+    assert later[0] - first >= 0.9  # /other waited for the host's Retry-After too
+    assert http.host_limits("127.0.0.1")[1] == 0  # configured interval unchanged...
+    assert http._gates["127.0.0.1"].interval >= 0.1  # ...but this run asks more slowly
+
+
+async def test_politeness_waits_do_not_eat_the_deadline(server: LoopbackServer) -> None:
+    server.routes["/a"] = Reply(200, b"ok")
+    hosts = {"127.0.0.1": HostLimits(concurrency=1, min_interval_ms=400)}
+    async with HttpEngine(settings(deadline_s=1.0), hosts) as http:
+        results = await asyncio.gather(*(http.fetch(server.url("/a")) for _ in range(5)))
+    # the last one queued ~1.6 s behind the others, yet had its full second for the server
+    assert [r.status for r in results] == [200] * 5
+
+
 async def test_retry_after_beyond_the_cap_gives_up_at_once(server: LoopbackServer) -> None:
     server.routes["/later"] = Reply(429, headers={"Retry-After": "3600"})
     async with HttpEngine(settings(retries=3, retry_after_cap_s=5)) as http:
