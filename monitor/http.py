@@ -57,7 +57,7 @@ HEAD_REFUSED_STATUSES = frozenset({403, 405, 501})
 # A host that keeps answering 429 is never asked more often than this (seconds apart).
 MAX_ADAPTIVE_INTERVAL_S = 2.0
 # After this many answers without a 429, a slowed-down host is asked a little faster again.
-EASE_AFTER_SUCCESSES = 20
+EASE_AFTER_SUCCESSES = 10
 # A 429 pauses its whole host at most this long (the asking request may wait longer).
 MAX_HOST_PAUSE_S = 10.0
 # Unread bodies up to this size are drained so the connection can be reused (HTTP/1.1).
@@ -226,9 +226,10 @@ class _Gate:
     interval: float
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     next_start: float = 0.0
-    base: float = 0.0  # the configured interval; adaptation never goes below it
+    floor: float = 0.0  # easing back never goes faster than this (starts as configured)
     calm_until: float = 0.0  # 429s before this belong to a burst already answered
     successes: int = 0
+    limited_urls: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -433,7 +434,7 @@ class HttpEngine:
         gate = self._gates.get(host)
         if gate is None:
             concurrency, interval = self.host_limits(host)
-            gate = _Gate(asyncio.Semaphore(concurrency), interval, base=interval)
+            gate = _Gate(asyncio.Semaphore(concurrency), interval, floor=interval)
             self._gates[host] = gate
         return gate
 
@@ -467,28 +468,34 @@ class HttpEngine:
 
     # -- fetching -----------------------------------------------------------------------------
 
-    def _throttled(self, host: str, wait: float) -> None:
+    def _throttled(self, host: str, url: str, wait: float) -> None:
         """The host said "too many requests": pause it for everyone, and slow down.
 
-        A burst of 429s doubles the host's interval once (up to MAX_ADAPTIVE_INTERVAL_S), so
-        a site whose limit is below our default politeness stops being hammered after a
-        couple of answers; `_answered` eases back after a run of successes.
+        Only a URL's first 429 counts: a URL that is refused forever says nothing about our
+        pace. A burst of 429s doubles the host's interval once (up to
+        MAX_ADAPTIVE_INTERVAL_S); `_answered` eases it back after a run of successes, but
+        never below 1.25 times the pace that was refused, so a strict site converges on a
+        pace it accepts instead of oscillating around it.
         """
         gate = self._gate(host)
+        if url in gate.limited_urls:
+            return
+        gate.limited_urls.add(url)
         now = time.monotonic()
         gate.next_start = max(gate.next_start, now + wait)
         gate.successes = 0
         if now >= gate.calm_until:
+            gate.floor = min(max(gate.floor, gate.interval * 1.25), MAX_ADAPTIVE_INTERVAL_S)
             gate.interval = min(max(gate.interval * 2, 0.1), MAX_ADAPTIVE_INTERVAL_S)
             gate.calm_until = now + wait + gate.interval
 
     def _answered(self, host: str) -> None:
         gate = self._gates.get(host)
-        if gate is not None and gate.interval > gate.base:
+        if gate is not None and gate.interval > gate.floor:
             gate.successes += 1
             if gate.successes >= EASE_AFTER_SUCCESSES:
                 gate.successes = 0
-                gate.interval = max(gate.base, gate.interval * 0.75)
+                gate.interval = max(gate.floor, gate.interval / 2)
 
     def remap_url(self, url: str) -> str:
         for pattern, replacement in self.remap:
@@ -603,8 +610,12 @@ class HttpEngine:
                 told = retry_after_s(answer.headers.get("retry-after"))
                 pause = self.settings.backoff_s if told is None else told
                 pause = min(pause, self.settings.retry_after_cap_s, MAX_HOST_PAUSE_S)
-                self._throttled(host, pause)
+                self._throttled(host, url, pause)
             if attempt > self.settings.retries or not answer.retryable:
+                return replace(answer, attempts=attempt)
+            if self._slow is not None and answer.failure is Failure.TIMEOUT:
+                # The second opinion: the first check already waited out its retries; a
+                # server silent again is not worth another full deadline.
                 return replace(answer, attempts=attempt)
             wait = retry_after_s(answer.headers.get("retry-after"))
             if wait is not None and wait > self.settings.retry_after_cap_s:
