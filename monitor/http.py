@@ -390,6 +390,7 @@ class HttpEngine:
         self._global: asyncio.Semaphore | None = None
         self._gates: dict[str, _Gate] = {}
         self._slow: tuple[int, float] | None = None
+        self._slow_hosts: dict[str, tuple[int, float]] = {}
 
     async def __aenter__(self) -> HttpEngine:
         return self
@@ -421,14 +422,24 @@ class HttpEngine:
             concurrency = override.concurrency or concurrency
             if override.min_interval_ms is not None:
                 interval_ms = override.min_interval_ms
-        if self._slow is not None:
-            return min(concurrency, self._slow[0]), max(interval_ms / 1000, self._slow[1])
+        slow = self._slow_hosts.get(host.lower(), self._slow)
+        if slow is not None:
+            return min(concurrency, slow[0]), max(interval_ms / 1000, slow[1])
         return concurrency, interval_ms / 1000
 
-    def slow_down(self, *, concurrency: int = 1, min_interval_ms: int = 1000) -> None:
-        """From now on be gentler with every host (the second opinion on failures)."""
-        self._slow = (concurrency, min_interval_ms / 1000)
-        self._gates = {}
+    def slow_down(
+        self, host: str | None = None, *, concurrency: int = 1, min_interval_ms: int = 1000
+    ) -> None:
+        """From now on be gentler with `host`, or every host (the second opinion)."""
+        if host is None:
+            self._slow = (concurrency, min_interval_ms / 1000)
+            self._gates = {}
+        else:
+            self._slow_hosts[host.lower()] = (concurrency, min_interval_ms / 1000)
+            self._gates.pop(host.lower(), None)
+
+    def is_slowed(self, host: str) -> bool:
+        return self._slow is not None or host.lower() in self._slow_hosts
 
     def _gate(self, host: str) -> _Gate:
         gate = self._gates.get(host)
@@ -613,7 +624,7 @@ class HttpEngine:
                 self._throttled(host, url, pause)
             if attempt > self.settings.retries or not answer.retryable:
                 return replace(answer, attempts=attempt)
-            if self._slow is not None and answer.failure is Failure.TIMEOUT:
+            if answer.failure is Failure.TIMEOUT and self.is_slowed(host):
                 # The second opinion: the first check already waited out its retries; a
                 # server silent again is not worth another full deadline.
                 return replace(answer, attempts=attempt)

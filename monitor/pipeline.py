@@ -124,62 +124,143 @@ def _settle(result: CheckResult, evidence: _Evidence) -> CheckResult:
     return result
 
 
-async def _run_pass(
-    resources: Sequence[Resource],
-    ctx: CheckContext,
-    per_host: Callable[[str], int],
-    progress: ProgressCallback | None,
-) -> list[tuple[CheckResult, _Evidence]]:
-    """Check every resource once, round-robin over hosts, within per-host limits."""
-    results: list[tuple[CheckResult, _Evidence] | None] = [None] * len(resources)
-    if not resources:
-        return []
-    queues: dict[str, deque[int]] = {}
-    for index, resource in enumerate(resources):
-        queues.setdefault(_host(resource), deque()).append(index)
-    inflight = dict.fromkeys(queues, 0)
-    ready: asyncio.Queue[str | None] = asyncio.Queue()
-    queued: set[str] = set()
-    workers = min(ctx.http.settings.concurrency, len(resources))
-    finished = 0
+class _Schedule:
+    """Runs checks round-robin over hosts within per-host limits, then second opinions.
 
-    def offer(host: str) -> None:
-        if queues[host] and host not in queued and inflight[host] < per_host(host):
-            queued.add(host)
-            ready.put_nowait(host)
+    A host's failures are rechecked as soon as that host's first pass is over (one at a time,
+    `recheck_interval_ms` apart), while other hosts are still being checked, so the second
+    opinion costs little wall time. Only when the run so far looks network-usable: otherwise
+    the rechecks wait for the end of the first pass, and are dropped if the network is down.
+    """
 
-    for host in queues:
-        offer(host)
+    def __init__(
+        self,
+        resources: Sequence[Resource],
+        ctx: CheckContext,
+        progress: ProgressCallback | None,
+        on_recheck: Callable[[int], None] | None,
+        recheck: bool,
+    ) -> None:
+        self.resources, self.ctx, self.http = resources, ctx, ctx.http
+        self.progress, self.on_recheck, self.recheck = progress, on_recheck, recheck
+        n = len(resources)
+        self.results: list[CheckResult | None] = [None] * n
+        self.evidence: list[_Evidence] = [_Evidence()] * n
+        self.queues: dict[str, deque[tuple[int, bool]]] = {}
+        for index, resource in enumerate(resources):
+            self.queues.setdefault(_host(resource), deque()).append((index, False))
+        self.first_left = {host: len(queue) for host, queue in self.queues.items()}
+        self.inflight = dict.fromkeys(self.queues, 0)
+        self.failed: dict[str, list[int]] = {host: [] for host in self.queues}
+        self.deferred: list[str] = []
+        self.slow: set[str] = set()
+        self.ready: asyncio.Queue[str | None] = asyncio.Queue()
+        self.queued: set[str] = set()
+        self.jobs, self.done, self.first_done = n, 0, 0
+        self.workers = min(self.http.settings.concurrency, n)
+        # incremental network_usable(): host -> every result so far failed below HTTP
+        self.host_down: dict[str, bool] = {}
+        self.hosts_down = 0
 
-    async def worker() -> None:
-        nonlocal finished
-        while (host := await ready.get()) is not None:
-            queued.discard(host)
-            index = queues[host].popleft()
-            inflight[host] += 1
-            offer(host)
+    def cap(self, host: str) -> int:
+        return 1 if host in self.slow else self.http.host_limits(host)[0]
+
+    def offer(self, host: str) -> None:
+        if self.queues[host] and host not in self.queued and self.inflight[host] < self.cap(host):
+            self.queued.add(host)
+            self.ready.put_nowait(host)
+
+    def looks_usable(self) -> bool:
+        answered = len(self.host_down) - self.hosts_down
+        if answered == 0:
+            return False
+        if len(self.host_down) < NETWORK_DOWN_MIN_HOSTS:
+            return True
+        return self.hosts_down / len(self.host_down) < NETWORK_DOWN_SHARE
+
+    def note_network(self, result: CheckResult) -> None:
+        host = urlsplit(result.url).hostname
+        if not host or result.verdict is Verdict.SKIPPED:
+            return
+        down = result.network_failure
+        if host not in self.host_down:
+            self.host_down[host] = down
+            self.hosts_down += down
+        elif self.host_down[host] and not down:
+            self.host_down[host] = False
+            self.hosts_down -= 1
+
+    def start_recheck(self, host: str) -> None:
+        again = self.failed[host]
+        if not again:
+            return
+        self.http.slow_down(host, min_interval_ms=self.http.settings.recheck_interval_ms)
+        self.slow.add(host)
+        self.queues[host].extend((index, True) for index in again)
+        self.jobs += len(again)
+        if self.on_recheck is not None:
+            self.on_recheck(len(again))
+        self.offer(host)
+
+    def finished(self, host: str, index: int, second: bool, result: CheckResult) -> None:
+        if second:
+            first = self.results[index]
+            assert first is not None
+            self.results[index] = _second_opinion(first, result)
+        else:
+            self.results[index] = result
+            self.note_network(result)
+            self.first_left[host] -= 1
+            self.first_done += 1
+            if result.verdict in RECHECK_VERDICTS and self.recheck:
+                self.failed[host].append(index)
+            if self.first_left[host] == 0 and self.failed[host]:
+                if self.looks_usable():
+                    self.start_recheck(host)
+                else:
+                    self.deferred.append(host)
+            if self.first_done == len(self.resources):
+                done = [r for r in self.results if r is not None]
+                if network_usable(done):
+                    for waiting in self.deferred:
+                        self.start_recheck(waiting)
+                self.deferred = []
+        if self.progress is not None:
+            shown = self.results[index]
+            assert shown is not None
+            self.progress(shown)
+
+    async def worker(self) -> None:
+        while (host := await self.ready.get()) is not None:
+            self.queued.discard(host)
+            index, second = self.queues[host].popleft()
+            self.inflight[host] += 1
+            self.offer(host)
             notes: list[FetchNote] = []
             token = FETCH_TRACE.set(notes)
             try:
-                result = await _check_one(resources[index], ctx)
+                result = await _check_one(self.resources[index], self.ctx)
             finally:
                 FETCH_TRACE.reset(token)
-                inflight[host] -= 1
+                self.inflight[host] -= 1
             evidence = _evidence(notes)
-            result = _settle(result, evidence)
-            results[index] = (result, evidence)
-            if progress is not None:
-                progress(result)
-            finished += 1
-            offer(host)
-            if finished == len(resources):
-                for _ in range(workers):
-                    ready.put_nowait(None)
+            self.evidence[index] = evidence
+            self.finished(host, index, second, _settle(result, evidence))
+            self.done += 1
+            self.offer(host)
+            if self.done == self.jobs:
+                for _ in range(self.workers):
+                    self.ready.put_nowait(None)
 
-    async with asyncio.TaskGroup() as group:
-        for _ in range(workers):
-            group.create_task(worker())
-    return [r for r in results if r is not None]
+    async def run(self) -> tuple[list[CheckResult], list[_Evidence]]:
+        if not self.resources:
+            return [], []
+        for host in self.queues:
+            self.offer(host)
+        async with asyncio.TaskGroup() as group:
+            for _ in range(self.workers):
+                group.create_task(self.worker())
+        return [r for r in self.results if r is not None], self.evidence
 
 
 def _second_opinion(first: CheckResult, second: CheckResult) -> CheckResult:
@@ -236,19 +317,9 @@ async def run_checks(
     """
     started = utcnow()
     http = ctx.http
-    first = await _run_pass(resources, ctx, lambda h: http.host_limits(h)[0], progress)
-    checked = [result for result, _ in first]
-    evidence = [ev for _, ev in first]
+    schedule = _Schedule(resources, ctx, progress, on_recheck, recheck)
+    checked, evidence = await schedule.run()
     usable = network_usable(checked)
-    again = [i for i, r in enumerate(checked) if r.verdict in RECHECK_VERDICTS]
-    if recheck and usable and again:
-        if on_recheck is not None:
-            on_recheck(len(again))
-        http.slow_down(concurrency=1, min_interval_ms=http.settings.recheck_interval_ms)
-        second = await _run_pass([resources[i] for i in again], ctx, lambda h: 1, progress)
-        for i, (result, ev) in zip(again, second, strict=True):
-            checked[i], evidence[i] = _second_opinion(checked[i], result), ev
-        usable = network_usable(checked)
     dns_proven = trust_dns or any(
         not (name in LOCAL_NAMES or name.endswith(".localhost")) for name in http.resolved_names
     )

@@ -228,3 +228,17 @@ async def test_a_crashing_checker_becomes_an_error(
     outcome = await check([resource(server.url("/"))], HttpEngine(settings()))
     assert outcome.results[0].verdict is Verdict.ERROR
     assert "RuntimeError: bug" in (outcome.results[0].error or "")
+
+
+async def test_second_opinion_overlaps_other_hosts_first_pass(
+    servers: list[LoopbackServer],
+) -> None:
+    fast, slow, _ = servers
+    slow.routes["/slow"] = Reply(200, b"ok", delay_s=1.5)
+    resources = [resource(fast.url("/gone")), resource(slow.url("/slow"))]
+    started = time.monotonic()
+    outcome = await check(resources, HttpEngine(settings(recheck_interval_ms=100)))
+    rechecked_at = fast.requests[1].at
+    assert rechecked_at - started < 1.2  # while the slow host was still answering
+    assert outcome.results[0].note == "confirmed on second check"
+    assert outcome.results[1].verdict is Verdict.OK
