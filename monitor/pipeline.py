@@ -151,8 +151,9 @@ class _Schedule:
             self.queues.setdefault(_host(resource), deque()).append((index, False))
         self.first_left = {host: len(queue) for host, queue in self.queues.items()}
         self.inflight = dict.fromkeys(self.queues, 0)
+        self.first_inflight = dict.fromkeys(self.queues, 0)
         self.failed: dict[str, list[int]] = {host: [] for host in self.queues}
-        self.deferred: list[str] = []
+        self.deferred: set[str] = set()
         self.slow: set[str] = set()
         self.ready: asyncio.Queue[str | None] = asyncio.Queue()
         self.queued: set[str] = set()
@@ -163,7 +164,9 @@ class _Schedule:
         self.hosts_down = 0
 
     def cap(self, host: str) -> int:
-        return 1 if host in self.slow else self.http.host_limits(host)[0]
+        if host in self.slow:  # one recheck at a time, beside first checks still running
+            return 1 + self.first_inflight[host]
+        return self.http.host_limits(host)[0]
 
     def offer(self, host: str) -> None:
         if self.queues[host] and host not in self.queued and self.inflight[host] < self.cap(host):
@@ -191,11 +194,12 @@ class _Schedule:
             self.hosts_down -= 1
 
     def start_recheck(self, host: str) -> None:
-        again = self.failed[host]
+        again, self.failed[host] = self.failed[host], []
         if not again:
             return
-        self.http.slow_down(host, min_interval_ms=self.http.settings.recheck_interval_ms)
-        self.slow.add(host)
+        if host not in self.slow:
+            self.http.slow_down(host, min_interval_ms=self.http.settings.recheck_interval_ms)
+            self.slow.add(host)
         self.queues[host].extend((index, True) for index in again)
         self.jobs += len(again)
         if self.on_recheck is not None:
@@ -214,17 +218,18 @@ class _Schedule:
             self.first_done += 1
             if result.verdict in RECHECK_VERDICTS and self.recheck:
                 self.failed[host].append(index)
-            if self.first_left[host] == 0 and self.failed[host]:
+            # nothing of this host's first pass is queued any more (some may be in flight)
+            if self.first_left[host] == self.first_inflight[host] and self.failed[host]:
                 if self.looks_usable():
                     self.start_recheck(host)
                 else:
-                    self.deferred.append(host)
+                    self.deferred.add(host)
             if self.first_done == len(self.resources):
                 done = [r for r in self.results if r is not None]
                 if network_usable(done):
-                    for waiting in self.deferred:
+                    for waiting in sorted(self.deferred):
                         self.start_recheck(waiting)
-                self.deferred = []
+                self.deferred = set()
         if self.progress is not None:
             shown = self.results[index]
             assert shown is not None
@@ -235,6 +240,7 @@ class _Schedule:
             self.queued.discard(host)
             index, second = self.queues[host].popleft()
             self.inflight[host] += 1
+            self.first_inflight[host] += not second
             self.offer(host)
             notes: list[FetchNote] = []
             token = FETCH_TRACE.set(notes)
@@ -243,6 +249,7 @@ class _Schedule:
             finally:
                 FETCH_TRACE.reset(token)
                 self.inflight[host] -= 1
+                self.first_inflight[host] -= not second
             evidence = _evidence(notes)
             self.evidence[index] = evidence
             self.finished(host, index, second, _settle(result, evidence))

@@ -151,8 +151,13 @@ async def test_second_opinion_is_slower_and_one_at_a_time(server: LoopbackServer
     engine = HttpEngine(settings(recheck_interval_ms=300, per_host_concurrency=10))
     rechecks: list[int] = []
     outcome = await check(resources, engine, on_recheck=rechecks.append)
-    assert rechecks == [3]
-    second = [s.at for s in server.requests[3:]]
+    assert sum(rechecks) == 3
+    seen: set[str] = set()
+    second = []
+    for request in server.requests:
+        if request.path in seen:
+            second.append(request.at)
+        seen.add(request.path)
     assert len(second) == 3
     assert second[2] - second[0] >= 0.5  # 300 ms apart at our end, generous for jitter
     assert all(r.note == "confirmed on second check" for r in outcome.results)
