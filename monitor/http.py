@@ -624,9 +624,9 @@ class HttpEngine:
                 self._throttled(host, url, pause)
             if attempt > self.settings.retries or not answer.retryable:
                 return replace(answer, attempts=attempt)
-            if answer.failure is Failure.TIMEOUT and self.is_slowed(host):
-                # The second opinion: the first check already waited out its retries; a
-                # server silent again is not worth another full deadline.
+            if answer.failure is not None and self.is_slowed(host):
+                # The second opinion is itself the retry: the first check already waited out
+                # its backoffs, and a server silent or refusing again is not worth them twice.
                 return replace(answer, attempts=attempt)
             wait = retry_after_s(answer.headers.get("retry-after"))
             if wait is not None and wait > self.settings.retry_after_cap_s:
