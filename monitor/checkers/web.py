@@ -183,7 +183,7 @@ def parse_page(body: bytes, headers: httpx.Headers, base_url: str) -> Page:
 # ------------------------------------------------------------------------------ soft-404
 
 
-def _normalise(text: str) -> str:
+def normalise_phrase(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(stripped.replace("’", "'").split()).strip(" .!?…")
@@ -193,7 +193,7 @@ def says_not_found(text: str | None) -> bool:
     """True when the text *is* a not-found phrase (whole title or one of its segments)."""
     if not text:
         return False
-    normal = _normalise(text)
+    normal = normalise_phrase(text)
     segments = [normal, *(s.strip(" .!?…") for s in quirks.TITLE_SEPARATORS.split(normal))]
     return any(p.fullmatch(s) for p in _SOFT_404 for s in segments if s)
 
@@ -271,9 +271,10 @@ def trivial_differences(original: str, final: str) -> list[str] | None:
         if host_a.removeprefix("www.") != host_b.removeprefix("www."):
             return None
         notes.append("adds www" if host_b.startswith("www.") else "drops www")
-    port_a = a.port or DEFAULT_PORTS.get(a.scheme)
-    port_b = b.port or DEFAULT_PORTS.get(b.scheme)
-    if port_a != port_b and not (notes and notes[0] == "redirects to https" and a.port is None):
+    # an explicit default port (":443" on https) is the same as none
+    port_a = None if a.port == DEFAULT_PORTS.get(a.scheme) else a.port
+    port_b = None if b.port == DEFAULT_PORTS.get(b.scheme) else b.port
+    if port_a != port_b:
         return None
     if a.query != b.query:
         return None
@@ -452,7 +453,7 @@ def verdict_for(fetch: FetchResult, resource: Resource, page: Page | None = None
             return Judgement(Verdict.BROKEN, error=reason, page=page)
     base = Judgement(Verdict.OK)
     if fetch.redirects:
-        base = judge_redirects(resource.url, fetch)
+        base = judge_redirects(fetch.url, fetch)  # the URL asked for, after any --remap
         if base.verdict is Verdict.BROKEN:
             return Judgement(Verdict.BROKEN, error=base.error, page=page)
     if accepted and not 200 <= status < 300:
@@ -497,9 +498,13 @@ class WebChecker:
         return resource.kind is not Kind.FILE
 
     async def check(self, resource: Resource, ctx: CheckContext) -> CheckResult:
-        fetch = await self._fetch(resource.url, ctx)
+        head = wants_head(resource.url)
+        if head:
+            fetch = await ctx.http.fetch(resource.url, method="HEAD", want_body=False)
+        else:
+            fetch = await ctx.http.fetch(resource.url, max_bytes=HTML_MAX_BYTES)
         elapsed = fetch.elapsed_ms
-        if fetch.method == "HEAD" and fetch.ok and is_html(fetch):
+        if head and fetch.ok and not fetch.body and is_html(fetch):
             # A "file" URL that answers with a web page (a landing page, a soft-404): read it.
             fetch = await ctx.http.fetch(resource.url, max_bytes=HTML_MAX_BYTES)
             elapsed += fetch.elapsed_ms
@@ -520,8 +525,3 @@ class WebChecker:
             network_failure=judgement.network_failure,
             meta=meta,
         )
-
-    async def _fetch(self, url: str, ctx: CheckContext) -> FetchResult:
-        if wants_head(url):
-            return await ctx.http.fetch(url, method="HEAD", want_body=False)
-        return await ctx.http.fetch(url, max_bytes=HTML_MAX_BYTES)
