@@ -356,6 +356,7 @@ async def test_cloudflare_challenge_header_is_blocked(
     result = await check(engine, server.url("/cf"))
     assert result.verdict is Verdict.BLOCKED
     assert result.error == "Cloudflare challenge (HTTP 403)"
+    assert result.meta.title is None  # the challenge's title is not the resource's
 
 
 async def test_just_a_moment_page_is_blocked_not_error(

@@ -467,6 +467,8 @@ def verdict_for(fetch: FetchResult, resource: Resource, page: Page | None = None
 
 def metadata_for(fetch: FetchResult, page: Page | None) -> Metadata:
     kind = media_type(fetch.headers)
+    if kind in quirks.HTML_CONTENT_TYPES and page is None:
+        return Metadata(content_type=kind)
     size = None
     if page is None and fetch.status is not None and 200 <= fetch.status < 300:
         length = fetch.headers.get("content-length", "")
@@ -509,7 +511,9 @@ class WebChecker:
             fetch = await ctx.http.fetch(resource.url, max_bytes=HTML_MAX_BYTES)
             elapsed += fetch.elapsed_ms
         judgement = verdict_for(fetch, resource)
-        meta = metadata_for(fetch, judgement.page) if ctx.want_metadata else Metadata()
+        # A not-found page or a challenge says nothing about the resource: keep only its type.
+        page = judgement.page if judgement.verdict in (Verdict.OK, Verdict.MOVED) else None
+        meta = metadata_for(fetch, page) if ctx.want_metadata else Metadata()
         return CheckResult(
             resource_id=resource.id,
             url=resource.url,
