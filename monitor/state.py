@@ -203,7 +203,8 @@ def changes(old: CheckResult, new: CheckResult) -> list[Change]:
     partial or blocked check knows less, it does not mean the title vanished."""
     out: list[Change] = []
     if old.verdict is not new.verdict:
-        out.append(Change("verdict", old.verdict.value, new.verdict.value, reason=_detail(new)))
+        reason = _detail(new) if new.verdict is not Verdict.OK else None
+        out.append(Change("verdict", old.verdict.value, new.verdict.value, reason=reason or None))
     a, b = old.meta, new.meta
     if a.title is not None and b.title is not None and a.title != b.title:
         out.append(Change("title", a.title, b.title))
