@@ -118,7 +118,7 @@ label = "Not checked yet"
 section = "resources"
 """
 
-O, M, B, BL, E, S = (
+OK, M, B, BL, E, S = (
     Verdict.OK,
     Verdict.MOVED,
     Verdict.BROKEN,
@@ -128,33 +128,33 @@ O, M, B, BL, E, S = (
 )
 # verdict per usable run (1, 2, 3, 4, 6); run 5 (network down) is all errors
 PLAN: dict[str, list[Verdict]] = {
-    "video-ok": [O, O, O, O, O],
-    "video-private": [O, O, O, B, B],
-    "course-ok": [O, O, O, O, O],
-    "course-failing": [O, O, O, O, E],
-    "course-nodur": [O, O, O, O, O],
-    "repo-stars": [O, O, O, O, O],
-    "repo-moved": [O, O, M, M, M],
-    "page-blocked": [O, O, BL, BL, BL],
-    "page-flaky": [O, B, O, B, O],
-    "page-recovered": [O, B, B, B, O],
-    "page-title": [O, O, O, O, O],
-    "file-ok": [O, O, O, O, O],
+    "video-ok": [OK, OK, OK, OK, OK],
+    "video-private": [OK, OK, OK, B, B],
+    "course-ok": [OK, OK, OK, OK, OK],
+    "course-failing": [OK, OK, OK, OK, E],
+    "course-nodur": [OK, OK, OK, OK, OK],
+    "repo-stars": [OK, OK, OK, OK, OK],
+    "repo-moved": [OK, OK, M, M, M],
+    "page-blocked": [OK, OK, BL, BL, BL],
+    "page-flaky": [OK, B, OK, B, OK],
+    "page-recovered": [OK, B, B, B, OK],
+    "page-title": [OK, OK, OK, OK, OK],
+    "file-ok": [OK, OK, OK, OK, OK],
     "page-skipped": [S, S, S, S, S],
 }
 ERRORS = {B: "HTTP 404", E: "timeout after 20 s", BL: "HTTP 403 (bot challenge)"}
-STATUS = {O: 200, M: 301, B: 404, BL: 403}
+STATUS = {OK: 200, M: 301, B: 404, BL: 403}
 
 
 def _result(rid: str, url: str, verdict: Verdict, run: int, at: datetime) -> CheckResult:
     meta = Metadata()
-    if rid.startswith("video") and verdict is O:
+    if rid.startswith("video") and verdict is OK:
         meta = Metadata(title="How LLMs work" if rid == "video-ok" else "LLMs", duration_s=754)
     elif rid == "course-ok":
         meta = Metadata(title="Course A: the basics", duration_s=3600)
-    elif rid == "course-failing" and verdict is O:
+    elif rid == "course-failing" and verdict is OK:
         meta = Metadata(title="Course B", duration_s=5430)
-    elif rid == "repo-stars" and verdict is O:
+    elif rid == "repo-stars" and verdict is OK:
         stars = {1: 41000, 2: 41100, 3: 41150, 4: 41200, 6: 41234}[run]
         meta = Metadata(title="mlabonne/llm-course", stars=stars, archived=run == 6)
     elif rid == "page-title":
@@ -171,7 +171,7 @@ def _result(rid: str, url: str, verdict: Verdict, run: int, at: datetime) -> Che
         url=url,
         verdict=verdict,
         status=STATUS.get(verdict),
-        final_url=final_url if verdict in (O, M) else None,
+        final_url=final_url if verdict in (OK, M) else None,
         elapsed_ms=None if verdict is S else 200 + (run * 37 + len(rid) * 11) % 300,
         error=error,
         note="skip = true in the catalog" if verdict is S else None,
