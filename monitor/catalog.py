@@ -142,6 +142,11 @@ class EngineSettings(_Strict):
     retry_after_cap_s: float = Field(default=60.0, ge=0)
     max_body_bytes: int = Field(default=5_000_000, ge=1024)
     allow_private: bool = False
+    # First retry waits about backoff_s (doubling, with jitter), never more than backoff_max_s.
+    backoff_s: float = Field(default=0.5, ge=0)
+    backoff_max_s: float = Field(default=8.0, ge=0)
+    # The second opinion on failures: one request at a time per host, this far apart.
+    recheck_interval_ms: int = Field(default=1000, ge=0, le=600_000)
 
 
 class YoutubeSettings(_Strict):

@@ -9,8 +9,13 @@ from sqlalchemy import inspect, text
 from monitor.models import CheckResult, Hop, Kind, Metadata, Resource, Run, Verdict
 from monitor.store import CheckRow, Store, database_url
 
-RES = Resource(id="llm-course", url="https://github.com/mlabonne/llm-course", kind=Kind.GITHUB,
-               section="resources", label="LLM Course")
+RES = Resource(
+    id="llm-course",
+    url="https://github.com/mlabonne/llm-course",
+    kind=Kind.GITHUB,
+    section="resources",
+    label="LLM Course",
+)
 
 
 def _run(at: datetime, ok: bool = True) -> Run:
@@ -19,9 +24,16 @@ def _run(at: datetime, ok: bool = True) -> Run:
 
 def _result(at: datetime, verdict: Verdict = Verdict.OK) -> CheckResult:
     return CheckResult(
-        resource_id=RES.id, url=RES.url, verdict=verdict, checker="github", status=200,
-        final_url=RES.url, redirects=(Hop("http://github.com/x", 301),), elapsed_ms=120,
-        meta=Metadata(title="llm-course", stars=41000, topics=("llm", "course")), checked_at=at,
+        resource_id=RES.id,
+        url=RES.url,
+        verdict=verdict,
+        checker="github",
+        status=200,
+        final_url=RES.url,
+        redirects=(Hop("http://github.com/x", 301),),
+        elapsed_ms=120,
+        meta=Metadata(title="llm-course", stars=41000, topics=("llm", "course")),
+        checked_at=at,
     )
 
 
@@ -59,8 +71,11 @@ def test_record_and_read_back(tmp_path: Path) -> None:
     t0 = datetime(2026, 11, 1, 3, tzinfo=UTC)
     with Store.open(tmp_path / "m.sqlite") as store:
         store.record_run(_run(t0), [_result(t0)], [RES])
-        store.record_run(_run(t0 + timedelta(days=1), ok=False),
-                         [_result(t0 + timedelta(days=1), Verdict.ERROR)], [RES])
+        store.record_run(
+            _run(t0 + timedelta(days=1), ok=False),
+            [_result(t0 + timedelta(days=1), Verdict.ERROR)],
+            [RES],
+        )
         history = store.history(RES.id)
         assert [h.result.verdict for h in history] == [Verdict.ERROR, Verdict.OK]
         assert history[1].result.meta.stars == 41000
@@ -72,8 +87,9 @@ def test_record_and_read_back(tmp_path: Path) -> None:
         assert store.runs()[0].network_ok is False
 
 
-def test_a_run_that_fails_midway_leaves_nothing(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_run_that_fails_midway_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     t0 = datetime(2026, 11, 1, 3, tzinfo=UTC)
     with Store.open(tmp_path / "m.sqlite") as store:
         store.record_run(_run(t0), [_result(t0)], [RES])
