@@ -281,7 +281,7 @@ def check(
     ] = False,
     host_limit: Annotated[
         list[str] | None,
-        typer.Option(help="HOST=CONCURRENCY[/INTERVAL_MS]: politeness for one host (repeatable)."),
+        typer.Option(help="HOST=CONCURRENCY\\[/INTERVAL_MS]: per-host politeness (repeatable)."),
     ] = None,
     user_agent: Annotated[str | None, typer.Option(help="User-Agent header to send.")] = None,
     header: Annotated[
