@@ -247,7 +247,8 @@ def _row(
     last_usable_run: int | None,
 ) -> Row:
     t = text(locale)
-    state = st.state
+    # `skip = true` in the catalog wins over history: such a link is never checked.
+    state = State.SKIPPED if resource.skip else st.state
     meta = st.meta
     latest = st.latest
     title = (meta.title or "").strip()
