@@ -134,10 +134,14 @@ def test_detail_section_has_history_timeline_and_network_down_run(page: str) -> 
 
 def test_uptime_duration_stars_sparkline(page: str) -> None:
     row = page.split('id="r-repo-stars"')[1].split("</tr>")[0]
-    assert "★ 41,2k" in row and "100% · 100% · 100%" in row
+    assert "★ 41,2k" in row
+    assert re.findall(r'<span class="(\w+)">(\d+%)</span>', row) == [("u", "100%")] * 3
     assert '<svg class="spark"' in row and 'role="img"' in row and "<polyline points=" in row
     course = page.split('id="r-course-failing"')[1].split("</tr>")[0]
-    assert ">1:30<" in course and "80% · 80% · 80%" in course
+    assert ">1:30<" in course
+    assert re.findall(r'<span class="(\w+)">(\d+%)</span>', course) == [("warn", "80%")] * 3
+    recovered = page.split('id="r-page-recovered"')[1].split("</tr>")[0]
+    assert re.findall(r'<span class="(\w+)">(\d+%)</span>', recovered) == [("bad", "40%")] * 3
     assert "Total: <strong>2:30</strong> (2 de 3 com duração conhecida)" in page
 
 
