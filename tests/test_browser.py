@@ -21,7 +21,15 @@ from monitor.reports.html import write_site
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path(os.environ.get("MONITOR_CHROMIUM", "/usr/bin/chromium"))
+# Debian's chromium first (what `make browser` installs); Google Chrome is what GitHub's
+# Ubuntu runners ship, where the apt "chromium" is only a snap stub.
+CANDIDATES = [
+    os.environ.get("MONITOR_CHROMIUM", ""),
+    "/usr/bin/chromium",
+    "/usr/bin/google-chrome",
+    "/usr/bin/google-chrome-stable",
+]
+CHROMIUM = next((Path(c) for c in CANDIDATES if c and Path(c).exists()), Path("/usr/bin/chromium"))
 ARGS = [
     "--no-sandbox",
     "--headless",
