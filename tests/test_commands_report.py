@@ -64,3 +64,12 @@ def test_report_help_has_examples() -> None:
     assert result.exit_code == 0 and "monitor report --out site/ --markdown status.md" in (
         result.output
     )
+
+
+def test_markdown_to_stdout_for_the_job_summary(tmp_path: Path) -> None:
+    args = [*_setup(tmp_path), "--out", str(tmp_path / "site"), "--markdown", "-"]
+    result = runner.invoke(app, ["report", *args])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("# Estado dos links\n")
+    assert "healthy" not in result.stdout  # the summary line goes to stderr
+    assert not (tmp_path / "-").exists()
