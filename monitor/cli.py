@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from monitor.commands import check, fix, history, prune, resources, schedule
+from monitor.commands import check, down_report, fix, history, prune, resources, schedule
 
 app = typer.Typer(
     name="monitor",
@@ -17,7 +17,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-for module in (check, resources, history, prune, schedule, fix):
+for module in (check, resources, history, prune, schedule, fix, down_report):
     module.register(app)
 
 
