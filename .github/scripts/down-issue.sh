@@ -37,8 +37,8 @@ fi
 if [[ -z "$number" ]]; then
   gh label create "$label" --color B60205 \
     --description "Links of the roadmap that are down" --force >/dev/null
-  gh issue create --title "$title" --label "$label" --body-file "$report"
-  echo "opened"
+  url=$(gh issue create --title "$title" --label "$label" --body-file "$report")
+  echo "opened $url"
   exit 0
 fi
 

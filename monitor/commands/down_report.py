@@ -11,7 +11,6 @@ from monitor.commands.common import (
     DEFAULT_CATALOG,
     CatalogOption,
     DbOption,
-    console,
     load_or_exit,
     open_store,
 )
@@ -48,7 +47,7 @@ def down_report(
         if fmt is Format.MARKDOWN
         else render_text(downs)
     )
-    console.print(text, markup=False, highlight=False, end="", soft_wrap=True)
+    typer.echo(text, nl=False)  # raw: a body for `gh`, tabs kept
 
 
 def register(app: typer.Typer) -> None:

@@ -82,7 +82,7 @@ def fix(
         before = path.read_text(encoding="utf-8")
         after = apply(before, moves)
         if after != before:
-            console.print(unified_diff(path, before, after), markup=False, highlight=False, end="")
+            typer.echo(unified_diff(path, before, after), nl=False)  # raw, never re-wrapped
             changed.append((path, after))
     if not moves:
         console.print("no moved links to apply")
