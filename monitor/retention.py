@@ -158,13 +158,14 @@ def prune(
             metas = session.execute(
                 select(col(CheckRow.id), col(CheckRow.meta)).where(col(CheckRow.id).in_(chunk))
             ).all()
-            for check_id, meta in metas:
-                summary = compact_meta(meta)
-                if summary is not None:
-                    session.execute(
-                        update(CheckRow).where(col(CheckRow.id) == check_id).values(meta=summary)
-                    )
-                    compacted += 1
+            updates = [
+                {"id": check_id, "meta": summary}
+                for check_id, meta in metas
+                if (summary := compact_meta(meta)) is not None
+            ]
+            if updates:  # ORM bulk UPDATE by primary key: one executemany per chunk
+                session.execute(update(CheckRow), updates)
+                compacted += len(updates)
         has_checks = exists().where(col(CheckRow.run_id) == col(RunRow.id))
         session.execute(delete(RunRow).where(col(RunRow.started_at) < cutoff, ~has_checks))
         report = PruneReport(

@@ -57,8 +57,8 @@ def _fill(store: Store, days: int, seed: int = 7) -> None:
 
     for day in range(days):
         nightly = start + timedelta(days=day)
-        for r in RESOURCES:
-            if rng.random() < 0.01:
+        for r in RESOURCES:  # a link breaks now and then and mostly comes back within days
+            if rng.random() < (0.2 if r.id in failing else 0.01):
                 failing.symmetric_difference_update({r.id})
         add_run(nightly, rng.random() > 0.02, [r.id for r in RESOURCES], "schedule")
         for hour in range(3, 24, 3):
@@ -138,9 +138,12 @@ def test_years_of_nightly_runs_shrink_and_latest_checks_survive(tmp_path: Path) 
             f"\n3 years: checks {checks_before} -> {checks_after}, runs {runs_before} -> "
             f"{runs_after}, file {size_before} -> {size_after} bytes"
         )
-        assert checks_after < checks_before * 0.6
-        assert runs_after < runs_before * 0.6
-        assert size_after < size_before * 0.5
+        # Nightly checks are already one a day: the re-checks and outage runs go, and the file
+        # shrinks mostly through compacted metadata (measured: 23,722 -> 18,110 checks,
+        # 5,442 -> 1,958 runs, 18.7 MB -> 4.7 MB).
+        assert checks_after < checks_before * 0.85
+        assert runs_after < runs_before * 0.5
+        assert size_after < size_before * 0.4
         # Idempotent: a second prune finds nothing to do.
         again = prune(store, 90, now=NOW)
         assert again.checks_deleted == 0 and again.runs_deleted == 0 and again.compacted == 0
