@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import subprocess
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-
-from monitor.catalog import infer_kind, slugify
+from monitor.catalog import Catalog, infer_kind, slugify
+from monitor.extract import extract_links, is_checkable
 from monitor.models import Resource
 
 
@@ -55,30 +53,9 @@ def _changed_files(ref: str, paths: Sequence[Path]) -> set[Path]:
     return {p for p, rel in zip(paths, rels, strict=True) if rel in names or rel in untracked}
 
 
-def _walk(tokens: Iterable[Token]) -> Iterable[Token]:
-    for token in tokens:
-        yield token
-        if token.children:
-            yield from _walk(token.children)
-
-
-def markdown_urls(text: str) -> set[str]:
-    """Targets of the Markdown links and images of `text` (inline, reference, autolink).
-
-    Stands in for `monitor.extract.extract_links` (issue 2, branch importer) until it lands.
-    """
-    md = MarkdownIt("commonmark", {"linkify": False})
-    urls = set()
-    for token in _walk(md.parse(text)):
-        if token.type == "link_open":
-            href = token.attrGet("href")
-        elif token.type == "image":
-            href = token.attrGet("src")
-        else:
-            continue
-        if isinstance(href, str) and href and not href.startswith(("#", "mailto:")):
-            urls.add(href)
-    return urls
+def markdown_urls(text: str, name: str = "README.md") -> set[str]:
+    """Checkable link targets of a document (`monitor.extract`, the importer's reader)."""
+    return {link.url for link in extract_links(text, name) if is_checkable(link.url)}
 
 
 def _catalog_entries(text: str) -> dict[str, dict[str, Any]]:
@@ -98,8 +75,8 @@ def catalog_changes(old: str, new: str) -> set[str]:
     return {url for url, entry in after.items() if before.get(url) != entry}
 
 
-def readme_changes(old: str, new: str) -> set[str]:
-    return markdown_urls(new) - markdown_urls(old)
+def readme_changes(old: str, new: str, name: str = "README.md") -> set[str]:
+    return markdown_urls(new, name) - markdown_urls(old, name)
 
 
 def changed_urls(ref: str, catalog_path: Path, readme_path: Path) -> set[str]:
@@ -111,7 +88,10 @@ def changed_urls(ref: str, catalog_path: Path, readme_path: Path) -> set[str]:
     for path in _changed_files(ref, paths):
         new = path.read_text(encoding="utf-8")
         old = _at_ref(ref, path)
-        urls |= catalog_changes(old, new) if path == catalog_path else readme_changes(old, new)
+        if path == catalog_path:
+            urls |= catalog_changes(old, new)
+        else:
+            urls |= readme_changes(old, new, path.name)
     return urls
 
 
@@ -123,3 +103,9 @@ def resources_for(urls: set[str], resources: Sequence[Resource], section: str) -
         rid = "readme-" + slugify(url, max_len=80)
         out.append(Resource(id=rid, url=url, kind=infer_kind(url), section=section, label=url))
     return out
+
+
+def changed_resources(cat: Catalog, ref: str) -> list[Resource]:
+    """`monitor check --changed-since REF`: the resources to check for a pull request."""
+    urls = changed_urls(ref, cat.path, cat.readme_path)
+    return resources_for(urls, cat.resources, section="")

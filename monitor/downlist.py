@@ -1,9 +1,8 @@
 """Which links are down, for the nightly workflow's one `link-rot` issue.
 
-Down means: the last `down_after` usable checks (runs whose network worked) all failed with
-`broken` or `error`. `blocked` is left out: the site refused us, so we cannot tell, and an
-issue telling the world a link is dead must not guess. Reads the store directly;
-`monitor.state` (issue 6 item 1) can replace `down_resources` once it is merged.
+Down is `monitor.state`'s `State.DOWN`: failed (`broken` or `error`) on the last `down_after`
+usable checks. `blocked` never counts: the site refused us, so we cannot tell, and an issue
+telling the world a link is dead must not guess.
 
 The Markdown is stable while the list does not change (no clock, only when each outage
 began), so the workflow edits the issue only when something really changed.
@@ -15,32 +14,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.models import CheckResult, Resource, Verdict
+from monitor.models import CheckResult, Resource, utcnow
+from monitor.state import State, derive
 from monitor.store import Store
-
-DOWN_VERDICTS = frozenset({Verdict.BROKEN, Verdict.ERROR})
 
 
 @dataclass(frozen=True)
 class Down:
     resource: Resource
     latest: CheckResult
-    since: datetime  # the first check of the current run of failures
+    since: datetime  # when the resource entered the down state
 
 
 def down_resources(store: Store, resources: Sequence[Resource], down_after: int) -> list[Down]:
+    states = derive(resources, store.all_history(), utcnow(), down_after)
     out = []
     for resource in resources:
-        if resource.skip:
-            continue
-        usable = [c.result for c in store.history(resource.id) if c.run.network_ok]
-        streak = []
-        for result in usable:  # newest first
-            if result.verdict not in DOWN_VERDICTS:
-                break
-            streak.append(result)
-        if len(streak) >= down_after:
-            out.append(Down(resource, streak[0], streak[-1].checked_at))
+        st = states[resource.id]
+        if st.state is State.DOWN and st.latest is not None and st.since is not None:
+            out.append(Down(resource, st.latest, st.since))
     return out
 
 

@@ -1,4 +1,4 @@
-"""The scheduled jobs' bodies: check (everything, or what is failing) and record the run.
+"""The scheduled jobs' bodies: check (everything, or what is failing), record, publish.
 
 Library functions, not the CLI: `monitor schedule` wires them into `monitor.scheduler`. Each
 run reloads the catalog, so edits to `resources.toml` apply from the next run on. A stop
@@ -17,26 +17,42 @@ from pathlib import Path
 from monitor.catalog import Catalog, load_catalog
 from monitor.checkers import CheckContext
 from monitor.http import HttpEngine
-from monitor.models import Resource
+from monitor.models import Resource, utcnow
 from monitor.pipeline import Outcome, run_checks
+from monitor.reports.context import load_context
+from monitor.reports.files import write_if_changed
+from monitor.reports.html import write_site
+from monitor.reports.markdown import render_status_md
+from monitor.reports.readme import ReadmeError, update_readme
+from monitor.state import derive
 from monitor.store import Store
 
-# Run after a recorded full check (reports, README regeneration): (catalog, store) -> summary.
+# Run after a recorded run (`publish`: reports, README): (catalog, store) -> summary.
 AfterHook = Callable[[Catalog, Store], str]
 _POLL_S = 0.2
 
 
-def failing_resources(store: Store, resources: Sequence[Resource]) -> list[Resource]:
-    """Resources whose newest usable check failed: the ones worth re-checking soon.
+def failing_resources(
+    store: Store, resources: Sequence[Resource], down_after: int = 2
+) -> list[Resource]:
+    """Resources whose latest usable checks failed (a current failure streak, `monitor.state`):
+    re-checked soon to confirm them as down, or to clear them."""
+    states = derive(resources, store.all_history(), utcnow(), down_after)
+    return [r for r in resources if not r.skip and states[r.id].failures > 0]
 
-    Reads the store directly; `monitor.state` (issue 6 item 1) can replace this once merged.
-    """
-    out = []
-    for resource in resources:
-        latest = store.latest(resource.id, usable_only=True)
-        if latest is not None and latest.verdict.is_failure and not resource.skip:
-            out.append(resource)
-    return out
+
+def publish(cat: Catalog, store: Store) -> str:
+    """Status page, status.md and README tables from the store, beside the catalog."""
+    ctx = load_context(cat, store, utcnow())
+    written = write_site(ctx, cat.base_dir / "site")
+    if write_if_changed(cat.base_dir / "status.md", render_status_md(ctx).encode("utf-8")):
+        written.append(cat.base_dir / "status.md")
+    try:
+        old, new = update_readme(cat.readme_path, ctx, write=True)
+    except (ReadmeError, OSError) as exc:
+        return f"{len(written)} report file(s) written; README left alone: {exc}"
+    readme = "README updated" if old != new else "README unchanged"
+    return f"{len(written)} report file(s) written, {readme}"
 
 
 async def _checks_or_abandon(
@@ -74,7 +90,11 @@ def check_and_record(
     cat = load_catalog(catalog_path)
     trigger = "schedule-failing" if only_failing else "schedule"
     with Store.open(db) as store:
-        resources = failing_resources(store, cat.resources) if only_failing else cat.resources
+        resources = (
+            failing_resources(store, cat.resources, cat.settings.down_after)
+            if only_failing
+            else cat.resources
+        )
         if not resources:
             return "nothing to check"
         outcome = asyncio.run(_checks_or_abandon(cat, store, resources, stop, trigger))

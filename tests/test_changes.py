@@ -4,6 +4,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from monitor.changes import (
     ChangesError,
@@ -13,7 +14,9 @@ from monitor.changes import (
     readme_changes,
     resources_for,
 )
+from monitor.cli import app
 from monitor.models import Kind, Resource
+from tests.conftest import LoopbackServer, Reply
 
 CATALOG = """\
 [[sections]]
@@ -75,7 +78,7 @@ def test_only_added_or_changed_links(repo: Path) -> None:
     )
     readme.write_text(
         README.replace("https://renamed.example/old", "https://renamed.example/new")
-        + "\nMore: [a video](https://youtu.be/abc) and ![img](img/logo.png) and <https://auto.example/>\n"
+        + "\nMore: [a video](https://youtu.be/abc) and a [file](notes/cheatsheet.pdf) and <https://auto.example/>\n"
         + "[Kept again](https://kept.example/)\n",
         encoding="utf-8",
     )
@@ -84,8 +87,8 @@ def test_only_added_or_changed_links(repo: Path) -> None:
         "https://accept.example/",
         "https://added.example/",
         "https://youtu.be/abc",
-        "img/logo.png",
         "https://auto.example/",
+        "notes/cheatsheet.pdf",
     }
     # committed on a branch, compared with the base ref: same answer (the PR case)
     _git(repo, "checkout", "-q", "-b", "pr")
@@ -122,3 +125,34 @@ def test_resources_for_adds_readme_only_links() -> None:
     out = resources_for({"https://kept.example/", "https://youtu.be/abc"}, [known], "s")
     assert out[0] is known
     assert out[1].kind is Kind.YOUTUBE and out[1].id.startswith("readme-")
+
+
+def test_check_changed_since_checks_only_the_new_links(
+    repo: Path, server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(repo)  # no database appears here: nothing is stored without --db
+    catalog = repo / "resources.toml"
+    base = CATALOG.replace("https://kept.example/", server.url("/kept"))
+    catalog.write_text("[engine]\nretries = 0\n" + base, encoding="utf-8")
+    _git(repo, "commit", "-q", "-am", "loopback")
+    args = ["check", "--changed-since", "main", "--catalog", str(catalog), "--allow-private"]
+    unchanged = CliRunner().invoke(app, args)
+    assert unchanged.exit_code == 0, unchanged.output
+    assert "no link added or changed since main" in unchanged.output
+    assert server.requests == []
+
+    server.routes["/new"] = Reply(200, b"<html><title>New</title></html>")
+    catalog.write_text(
+        catalog.read_text(encoding="utf-8")
+        + f'\n[[resources]]\nurl = "{server.url("/new")}"\nlabel = "New"\nsection = "s"\n',
+        encoding="utf-8",
+    )
+    readme = repo / "README.md"
+    readme.write_text(README + f"\n- [Gone]({server.url('/gone')})\n", encoding="utf-8")
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output  # the README's new link is broken
+    assert {r.path for r in server.requests} == {"/new", "/gone"}
+    assert not (repo / "db").exists()
+
+    bad = CliRunner().invoke(app, ["check", "--changed-since", "nope", "--catalog", str(catalog)])
+    assert bad.exit_code == 2 and "nope" in bad.output

@@ -53,7 +53,7 @@ def test_down_needs_n_consecutive_usable_failures(tmp_path: Path) -> None:
     with _store(tmp_path / "d.sqlite") as store:
         downs = down_resources(store, list(RES.values()), down_after=2)
         assert [d.resource.id for d in downs] == ["twice"]
-        assert downs[0].since == T0 + timedelta(days=1)
+        assert downs[0].since == T0 + timedelta(days=2)  # down from the 2nd failure
         assert downs[0].latest.verdict is Verdict.ERROR
         assert [d.resource.id for d in down_resources(store, list(RES.values()), 1)] == [
             "twice",
@@ -66,7 +66,7 @@ def test_markdown_is_stable_escaped_and_empty_when_nothing_is_down(tmp_path: Pat
         downs = down_resources(store, list(RES.values()), down_after=2)
     text = render_markdown(downs, 2)
     assert text == render_markdown(downs, 2)
-    assert "| Broken \\| twice | <https://twice.example/> | error | 2026-11-02 |" in text
+    assert "| Broken \\| twice | <https://twice.example/> | error | 2026-11-03 |" in text
     assert render_markdown([], 2) == ""
     assert md_escape("a|b<script>[x](y)\nz") == "a\\|b\\<script\\>\\[x\\](y) z"
 
@@ -86,5 +86,5 @@ def test_down_report_command(tmp_path: Path) -> None:
     assert md.exit_code == 0, md.output
     assert md.output.startswith("1 link is down")
     text = CliRunner().invoke(app, base)
-    assert text.output == "twice\terror\t2026-11-02\thttps://twice.example/\n"
+    assert text.output == "twice\terror\t2026-11-03\thttps://twice.example/\n"
     assert "Examples" in CliRunner().invoke(app, ["down-report", "--help"]).output

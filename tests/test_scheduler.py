@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from monitor.catalog import load_catalog
 from monitor.cli import app
-from monitor.jobs import check_and_record, failing_resources
+from monitor.jobs import check_and_record, failing_resources, publish
 from monitor.models import CheckResult, Kind, Resource, Run, Verdict
 from monitor.scheduler import Job, MonitorScheduler, cron
 from monitor.store import Store
@@ -207,9 +207,27 @@ def test_real_jobs_record_runs_and_recheck_only_failing(
     before = len(server.requests)
     summary = check_and_record(catalog, db, stop, only_failing=True)
     assert summary.startswith("1 checked")
-    assert [r.path for r in server.requests[before:]] == ["/gone"]
+    assert {r.path for r in server.requests[before:]} == {"/gone"}
     with Store.open(db) as store:
         assert [r.trigger for r in store.runs()] == ["schedule-failing", "schedule"]
+
+
+def test_full_job_publishes_reports_and_readme(tmp_path: Path, server: LoopbackServer) -> None:
+    server.routes["/good"] = Reply(200, b"<html><title>Good</title></html>")
+    catalog = _catalog(tmp_path, {"good": server.url("/good")})
+    readme = tmp_path / "README.md"
+    prose = "# List\n\nProse stays.\n\n"
+    readme.write_text(
+        prose + "<!-- monitor:begin section=s -->\n<!-- monitor:end -->\n", encoding="utf-8"
+    )
+    summary = check_and_record(
+        catalog, str(tmp_path / "m.sqlite"), threading.Event(), after=[publish]
+    )
+    assert "README updated" in summary
+    assert (tmp_path / "site" / "index.html").exists()
+    assert (tmp_path / "status.md").exists()
+    text = readme.read_text(encoding="utf-8")
+    assert text.startswith(prose) and server.url("/good") in text
 
 
 def test_failing_resources_ignores_network_down_runs(tmp_path: Path) -> None:

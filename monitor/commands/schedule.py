@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from monitor.commands.common import DEFAULT_CATALOG, CatalogOption, DbOption, fail, load_or_exit
-from monitor.jobs import check_and_record
+from monitor.jobs import check_and_record, publish
 from monitor.scheduler import Job, MonitorScheduler, cron
 
 
@@ -30,8 +30,10 @@ def schedule(
 
     full_check (default "0 3 * * *") checks everything; failing_check (default
     "0 */3 * * *") re-checks the resources whose last check failed, to confirm or clear
-    them quickly. One run at a time; SIGINT or SIGTERM stops cleanly (a run in progress is
-    abandoned, never half-recorded). Logs one line per run on stderr.
+    them quickly. After each recorded run, the status page (site/), status.md and the
+    README tables are regenerated beside the catalog. One run at a time; SIGINT or
+    SIGTERM stops cleanly (a run in progress is abandoned, never half-recorded). Logs one
+    line per run on stderr.
 
     Examples:
 
@@ -47,19 +49,18 @@ def schedule(
     except (ValueError, LookupError) as exc:
         raise fail(f"{catalog}: [schedule] has an invalid cron line or timezone: {exc}") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    # Report and README regeneration join `after` once monitor.reports lands (issue 5).
     jobs = [
         Job(
             "full-check",
             full_trigger,
-            functools.partial(check_and_record, catalog, db),
+            functools.partial(check_and_record, catalog, db, after=[publish]),
             wait_if_busy=True,
             run_now=run_now,
         ),
         Job(
             "failing-check",
             failing_trigger,
-            functools.partial(check_and_record, catalog, db, only_failing=True),
+            functools.partial(check_and_record, catalog, db, only_failing=True, after=[publish]),
         ),
     ]
     MonitorScheduler(jobs, misfire_grace_s=misfire_grace).run_until_signalled()
