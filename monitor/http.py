@@ -137,8 +137,12 @@ class HttpEngine:
         want_body: bool = True,
         max_bytes: int | None = None,
         follow_redirects: bool = True,
+        content: bytes | None = None,
     ) -> FetchResult:
-        """Fetch `url`, following redirects one hop at a time and recording the chain."""
+        """Fetch `url`, following redirects one hop at a time and recording the chain.
+
+        `content` is a request body (GitHub's GraphQL API takes only POST); a 303 drops it.
+        """
         start = time.monotonic()
         cap = max_bytes or self.settings.max_body_bytes
         origin_host = urlsplit(url).hostname
@@ -148,7 +152,9 @@ class HttpEngine:
         send_headers = dict(headers or {})
         while True:
             try:
-                request = self.client.build_request(method, current, headers=send_headers)
+                request = self.client.build_request(
+                    method, current, headers=send_headers, content=content
+                )
                 response = await self.client.send(request, stream=True)
             except (httpx.HTTPError, ValueError) as exc:
                 failure, error = _classify_exception(exc)
@@ -190,7 +196,7 @@ class HttpEngine:
                             if k.lower() not in SENSITIVE_HEADERS
                         }  # fmt: skip
                     if response.status_code == 303:
-                        method = "GET"
+                        method, content = "GET", None
                     current = target
                     continue
                 body = b""

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from monitor.checkers import CheckContext, checker_for
+from monitor.checkers import CHECKERS, CheckContext, checker_for
 from monitor.models import CheckResult, Resource, Run, Verdict, utcnow
 
 # The network counts as unusable when at least this share of distinct hosts failed below
@@ -62,6 +62,20 @@ async def _check_one(resource: Resource, ctx: CheckContext) -> CheckResult:
     return await checker.check(resource, ctx)
 
 
+async def _prepare(resources: Sequence[Resource], ctx: CheckContext) -> None:
+    """Let a checker see all its resources first (GitHub batches them into one GraphQL query).
+
+    `prepare(resources, ctx)` is optional on a checker; see `monitor.checkers.base`.
+    """
+    for checker in CHECKERS:
+        prepare = getattr(checker, "prepare", None)
+        if prepare is None:
+            continue
+        mine = [r for r in resources if not r.skip and checker_for(r) is checker]
+        if mine:
+            await prepare(mine, ctx)
+
+
 async def run_checks(
     resources: Sequence[Resource],
     ctx: CheckContext,
@@ -79,6 +93,7 @@ async def run_checks(
             progress(result)
         return result
 
+    await _prepare(resources, ctx)
     results = await asyncio.gather(*(bounded(r) for r in resources))
     usable = network_usable(results)
     run = Run(

@@ -29,6 +29,7 @@ class Seen:
     path: str
     headers: dict[str, str]
     at: float
+    body: bytes = b""
 
 
 Handler = Callable[[Seen], Reply]
@@ -52,7 +53,11 @@ class LoopbackServer:
                 pass
 
             def _serve(self) -> None:
-                seen = Seen(self.command, self.path, dict(self.headers.items()), time.monotonic())
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                seen = Seen(
+                    self.command, self.path, dict(self.headers.items()), time.monotonic(), body
+                )
                 with server._lock:
                     server.requests.append(seen)
                     server.active += 1
