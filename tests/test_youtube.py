@@ -80,6 +80,27 @@ def raising(err: BaseException) -> Any:
     return extract
 
 
+@pytest.mark.parametrize(
+    ("url", "flat"),
+    [
+        ("https://www.youtube.com/watch?v=qYNweeDHiyU", False),
+        ("https://www.youtube.com/watch?v=qYNweeDHiyU&list=PLx", False),
+        ("https://www.youtube.com/playlist?list=PLx", True),
+        ("https://www.youtube.com/@IBMTechnology", True),
+    ],
+)
+async def test_only_single_videos_are_extracted_fully(url: str, flat: bool) -> None:
+    seen: list[dict[str, Any]] = []
+
+    def extract(url: str, opts: dict[str, Any]) -> dict[str, Any]:
+        seen.append(opts)
+        return copy.deepcopy(PLAYLIST if flat else VIDEO)
+
+    await run(YoutubeChecker(extract=extract), res(url))
+    assert (seen[0].get("extract_flat") == "in_playlist") is flat
+    assert seen[0]["noplaylist"] is not flat
+
+
 def test_error_objects_are_shaped_like_yt_dlp() -> None:
     err = yt_error("qYNweeDHiyU", "Video unavailable")
     assert str(err) == "ERROR: [youtube] qYNweeDHiyU: Video unavailable"

@@ -118,8 +118,11 @@ def normalize_url(url: str) -> str:
 
 
 def is_playlist(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.path.rstrip("/") == "/playlist" and "list" in dict(parse_qsl(parts.query))
+    """Anything but a single video (playlist, channel, handle page) is extracted flat.
+
+    A full extraction of a channel page would fetch every one of its videos.
+    """
+    return "v" not in dict(parse_qsl(urlsplit(url).query))
 
 
 def ytdlp_options(
