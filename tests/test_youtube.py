@@ -7,6 +7,7 @@ import copy
 import json
 import threading
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -411,3 +412,22 @@ async def test_yt_dlp_error_falls_back_and_reports_network_failure() -> None:
     result = await run(checker, res())
     assert result.verdict is Verdict.ERROR
     assert result.network_failure
+
+
+async def test_catalog_cookies_file_is_relative_to_the_catalog(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("MONITOR_YOUTUBE_COOKIES", raising=False)
+    monkeypatch.delenv("MONITOR_YOUTUBE_PROXY", raising=False)
+    seen: list[dict[str, Any]] = []
+
+    def extract(url: str, opts: dict[str, Any]) -> dict[str, Any]:
+        seen.append(opts)
+        return copy.deepcopy(VIDEO)
+
+    settings = YoutubeSettings(cookies_file="secrets/yt.txt", min_interval_ms=0)
+    async with HttpEngine(EngineSettings(allow_private=True)) as http:
+        ctx = CheckContext(http=http, youtube=settings, base_dir=tmp_path)
+        await YoutubeChecker(extract=extract).check(res(), ctx)
+    assert seen[0]["cookiefile"] == str(tmp_path / "secrets" / "yt.txt")
+    assert "proxy" not in seen[0]

@@ -258,7 +258,10 @@ class YoutubeChecker:
         url = normalize_url(resource.url)
         playlist = is_playlist(url)
         # Environment wins: CI keeps secrets there, the catalog is public.
-        cookies = env_first(ENV_COOKIES) or ctx.youtube.cookies_file
+        cookies = env_first(ENV_COOKIES) or (
+            # a catalog path is relative to the catalog, like every other path in it
+            str(ctx.base_dir / ctx.youtube.cookies_file) if ctx.youtube.cookies_file else None
+        )
         proxy = env_first(ENV_PROXY) or ctx.youtube.proxy
         opts = ytdlp_options(ctx.youtube, playlist=playlist, cookies=cookies, proxy=proxy)
         started = time.monotonic()
@@ -284,7 +287,8 @@ class YoutubeChecker:
                 )
             if verdict is Verdict.BROKEN:
                 return replace(base, verdict=verdict, elapsed_ms=elapsed, error=f"{note}: {reason}")
-            return await self._oembed(resource, ctx, url, verdict, note, reason)
+            fallback = await self._oembed(resource, ctx, url, verdict, note, reason)
+            return replace(fallback, elapsed_ms=int((time.monotonic() - started) * 1000))
         fresh, remark = metadata_from_info(info)
         elapsed = int((time.monotonic() - started) * 1000)
         return replace(base, elapsed_ms=elapsed, note=remark, meta=fresh)
