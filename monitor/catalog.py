@@ -113,6 +113,8 @@ def check_url(url: str) -> str:
         raise ValueError(f"URL {url!r} is protocol-relative; write http:// or https://")
     if url.startswith("/"):
         raise ValueError(f"file path {url!r} is absolute; write it relative to the README")
+    if not parts.path:
+        raise ValueError(f"URL {url!r} names no file (a same-page anchor or query)")
     return url
 
 
@@ -140,6 +142,11 @@ class EngineSettings(_Strict):
     retry_after_cap_s: float = Field(default=60.0, ge=0)
     max_body_bytes: int = Field(default=5_000_000, ge=1024)
     allow_private: bool = False
+    # First retry waits about backoff_s (doubling, with jitter), never more than backoff_max_s.
+    backoff_s: float = Field(default=0.5, ge=0)
+    backoff_max_s: float = Field(default=8.0, ge=0)
+    # The second opinion on failures: one request at a time per host, this far apart.
+    recheck_interval_ms: int = Field(default=1000, ge=0, le=600_000)
 
 
 class YoutubeSettings(_Strict):
@@ -267,6 +274,16 @@ class _LineIndex:
                 return number
         return start
 
+    def _top_key_line(self, key: str) -> int | None:
+        """Line of a key written before the first table header (`resources = [...]`)."""
+        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        for number, raw in enumerate(self.lines, start=1):
+            if raw.strip().startswith("["):
+                return None
+            if pattern.match(raw):
+                return number
+        return None
+
     def locate(self, loc: Iterable[Any]) -> int | None:
         loc = list(loc)
         if not loc:
@@ -278,18 +295,19 @@ class _LineIndex:
                 start = starts[loc[1]]
                 return self._key_line(start, str(loc[2])) if len(loc) > 2 else start
             return None
-        if head == "hosts" and len(loc) >= 2:
-            host_start = self.tables.get(f"hosts.{loc[1]}")
-            if host_start is not None and len(loc) > 2:
-                return self._key_line(host_start, str(loc[2]))
-            return host_start
+        host_start = (
+            self.tables.get(f"hosts.{loc[1]}") if head == "hosts" and len(loc) > 1 else None
+        )
+        if host_start is not None:
+            return self._key_line(host_start, str(loc[2])) if len(loc) > 2 else host_start
         if head in self.tables:
             return (
                 self._key_line(self.tables[head], str(loc[1]))
                 if len(loc) > 1
                 else (self.tables[head])
             )
-        return None
+        # a top-level key, or a table or array written inline: the key's own line
+        return self._top_key_line(head)
 
 
 def _describe(loc: Iterable[Any]) -> str:
@@ -303,6 +321,8 @@ def parse_catalog(text: str, path: Path) -> Catalog:
     """Validate catalog text; raises `CatalogError` for the first problem found."""
     try:
         raw = tomllib.loads(text)
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise CatalogError(path, None, "not valid TOML: values nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         m = re.search(r"\(at line (\d+), column \d+\)", message)
@@ -348,7 +368,7 @@ def _build(model: CatalogModel, path: Path, index: _LineIndex) -> Catalog:
                 f"resources[{i}].section: unknown section {entry.section!r} (known: {known})",
             )
         if entry.url in seen_urls:
-            first = index.locate(["resources", seen_urls[entry.url]])
+            first = index.locate(["resources", seen_urls[entry.url], "url"])
             raise CatalogError(
                 path,
                 index.locate(["resources", i, "url"]),
@@ -373,6 +393,13 @@ def _build(model: CatalogModel, path: Path, index: _LineIndex) -> Catalog:
                 path,
                 index.locate(["resources", i, "kind"]),
                 f"resources[{i}].kind: 'file' needs a relative path, not {entry.url!r}",
+            )
+        if kind is not Kind.FILE and not urlsplit(entry.url).scheme:
+            raise CatalogError(
+                path,
+                index.locate(["resources", i, "kind"]),
+                f"resources[{i}].kind: {kind.value!r} needs an http(s) URL, "
+                f"not the file path {entry.url!r}",
             )
         resources.append(
             Resource(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from monitor.commands import check, history, resources
+from monitor.commands import check, history, importer, readme, report, resources, status
 
 app = typer.Typer(
     name="monitor",
@@ -17,7 +17,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-for module in (check, resources, history):
+for module in (check, importer, resources, history, status, report, readme):
     module.register(app)
 
 

@@ -1,28 +1,59 @@
-"""The HTTP engine every checker shares: one client, redirects one hop at a time, capped bodies.
+"""The HTTP engine every checker shares: one client, polite limits, retries, capped bodies.
 
-Checkers call `HttpEngine.fetch`; expected failures (DNS, timeouts, oversize bodies) come back
-in `FetchResult.failure`, never as exceptions.
+Checkers call `HttpEngine.fetch`; expected failures (DNS, timeouts, refused addresses) come
+back in `FetchResult.failure`, never as exceptions. Politeness is enforced here, per request,
+so every checker gets it without thinking: a global limit, and per host a concurrency limit
+and a minimum interval between request starts.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import random
+import re
 import time
-from dataclasses import dataclass, field
+import zlib
+from collections.abc import AsyncIterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from monitor import __version__
 from monitor.catalog import EngineSettings, HostLimits
 from monitor.models import Hop
+from monitor.netguard import (
+    AddressPolicy,
+    AddressRefused,
+    GuardedBackend,
+    NameNotResolved,
+    Resolver,
+    default_policy,
+)
 
 DEFAULT_USER_AGENT = f"monitor/{__version__} (link checker; +https://github.com/)"
+DEFAULT_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    # Only encodings we can decode under the size cap ourselves (see _CappedBody).
+    "Accept-Encoding": "gzip, deflate",
+}
 # Headers that carry credentials: dropped when a redirect leaves the host they were meant for.
 SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 10
+# Worth asking again: rate limited, or a gateway/overload answer that usually passes.
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Servers that refuse HEAD (or answer it wrongly) while GET works.
+HEAD_REFUSED_STATUSES = frozenset({403, 405, 501})
+# Unread bodies up to this size are drained so the connection can be reused (HTTP/1.1).
+DRAIN_BYTES = 64 * 1024
 
 
 class Failure(StrEnum):
@@ -47,25 +78,50 @@ class Failure(StrEnum):
 
 @dataclass(frozen=True)
 class FetchResult:
-    url: str
+    url: str  # the URL fetched first (after --remap)
     final_url: str
     method: str
     status: int | None = None
     headers: httpx.Headers = field(default_factory=httpx.Headers)
-    body: bytes = b""
+    body: bytes = b""  # decoded (gzip/deflate undone), at most max_bytes
     truncated: bool = False
     redirects: tuple[Hop, ...] = ()
     elapsed_ms: int = 0
     failure: Failure | None = None
     error: str | None = None
     attempts: int = 1
+    requested_url: str = ""  # the URL as the caller gave it (before --remap)
+    fell_back_to_get: bool = False  # HEAD was refused and GET answered instead
+    http_version: str = ""
 
     @property
     def ok(self) -> bool:
         return self.failure is None and self.status is not None and 200 <= self.status < 300
 
 
-def _classify_exception(exc: Exception) -> tuple[Failure, str]:
+@dataclass(frozen=True)
+class FetchNote:
+    """What the pipeline learns about each fetch of a check, whatever the checker reports."""
+
+    url: str
+    failure: Failure | None
+    error: str | None
+
+
+# The pipeline puts a fresh list here for each resource; every fetch made while checking it
+# appends a note. That is how private-address refusals and network-level failures reach the
+# pipeline without each checker having to pass them on.
+FETCH_TRACE: ContextVar[list[FetchNote] | None] = ContextVar("monitor_fetch_trace", default=None)
+
+
+def _classify_exception(exc: BaseException) -> tuple[Failure, str]:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, AddressRefused):
+            return Failure.PRIVATE, f"refused to connect: {cause}"
+        if isinstance(cause, NameNotResolved):
+            return Failure.DNS, f"DNS lookup failed: {cause}"
+        cause = cause.__cause__
     text = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.TimeoutException):
         return Failure.TIMEOUT, f"timed out ({type(exc).__name__})"
@@ -91,8 +147,123 @@ def _classify_exception(exc: Exception) -> tuple[Failure, str]:
     return Failure.PROTOCOL, f"{type(exc).__name__}: {text}"
 
 
+def retry_after_s(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class _CappedBody:
+    """Decodes gzip/deflate chunk by chunk and stops at `cap` decoded bytes.
+
+    httpx decodes each network chunk whole, so a 64 KB chunk of a gzip bomb becomes ~64 MB in
+    memory before any cap can act; zlib's `max_length` lets us stop inside the chunk.
+    """
+
+    def __init__(self, encoding: str, cap: int) -> None:
+        self.cap = cap
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.truncated = False
+        self.encoding = encoding.strip().lower()
+        self.decoder: zlib._Decompress | None = None
+        if self.encoding in ("gzip", "x-gzip"):
+            self.decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+    def feed(self, raw: bytes) -> bool:
+        """Add a raw chunk; False once the cap is reached (stop reading)."""
+        if self.encoding == "deflate" and self.decoder is None and raw:
+            # "deflate" is zlib-wrapped per the RFC, raw deflate on some servers.
+            wrapped = len(raw) >= 2 and raw[0] & 0x0F == 8 and (raw[0] << 8 | raw[1]) % 31 == 0
+            self.decoder = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+        if self.decoder is None:
+            self._add(raw)
+            return not self.truncated
+        try:
+            self._add(self.decoder.decompress(raw, self.cap - self.size + 1))
+            while not self.truncated and self.decoder.unconsumed_tail:
+                tail = self.decoder.unconsumed_tail
+                self._add(self.decoder.decompress(tail, self.cap - self.size + 1))
+        except zlib.error:
+            return False  # keep what decoded; a corrupt tail does not make the page absent
+        return not self.truncated
+
+    def _add(self, data: bytes) -> None:
+        room = self.cap - self.size
+        if len(data) > room:
+            data, self.truncated = data[:room], True
+        if data:
+            self.chunks.append(data)
+            self.size += len(data)
+
+    def value(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+@dataclass
+class _Gate:
+    """One host's politeness: at most `sem` requests at once, starts `interval` apart."""
+
+    sem: asyncio.Semaphore
+    interval: float
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    next_start: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """One request's outcome, before redirects and retries are decided."""
+
+    status: int | None = None
+    headers: httpx.Headers = field(default_factory=httpx.Headers)
+    body: bytes = b""
+    truncated: bool = False
+    failure: Failure | None = None
+    error: str | None = None
+    http_version: str = ""
+    attempts: int = 1
+
+    @property
+    def retryable(self) -> bool:
+        if self.failure is not None:
+            return self.failure in (Failure.CONNECT, Failure.TIMEOUT, Failure.RESET)
+        return self.status in RETRY_STATUSES
+
+
+class _GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport with our network backend (httpx has no public way to pass one)."""
+
+    def __init__(self, backend: GuardedBackend, limits: httpx.Limits) -> None:
+        super().__init__(http2=True, limits=limits)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            http1=True,
+            http2=True,
+            network_backend=backend,
+        )
+
+
 class HttpEngine:
-    """Shared async HTTP client. Use as an async context manager."""
+    """Shared async HTTP client. Use as an async context manager.
+
+    `remap` rewrites every URL before it is fetched (`--remap`, tests pointing real-looking
+    URLs at loopback servers). `address_policy` decides which resolved addresses may be
+    connected to (ignored when `settings.allow_private`); `resolver` is the DNS seam. Both are
+    bypassed when a custom `transport` is given.
+    """
 
     def __init__(
         self,
@@ -100,19 +271,36 @@ class HttpEngine:
         hosts: dict[str, HostLimits] | None = None,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        remap: Sequence[tuple[re.Pattern[str], str]] = (),
+        address_policy: AddressPolicy = default_policy,
+        resolver: Resolver | None = None,
     ) -> None:
         self.settings = settings or EngineSettings()
-        self.hosts = hosts or {}
+        self.hosts = {name.lower(): limits for name, limits in (hosts or {}).items()}
+        self.remap = tuple(remap)
         headers = {"User-Agent": self.settings.user_agent or DEFAULT_USER_AGENT}
+        headers.update(DEFAULT_HEADERS)
         headers.update(self.settings.headers)
+        pool = self.settings.concurrency + 32
+        limits = httpx.Limits(
+            max_connections=pool, max_keepalive_connections=pool, keepalive_expiry=30
+        )
+        self.backend = GuardedBackend(
+            None if self.settings.allow_private else address_policy, resolver
+        )
         self.client = httpx.AsyncClient(
             headers=headers,
             timeout=httpx.Timeout(
                 self.settings.read_timeout_s, connect=self.settings.connect_timeout_s
             ),
             follow_redirects=False,
-            transport=transport,
+            transport=transport or _GuardedTransport(self.backend, limits),
+            # Environment proxies would bypass the address guard and the pool limits.
+            trust_env=False,
         )
+        self._global: asyncio.Semaphore | None = None
+        self._gates: dict[str, _Gate] = {}
+        self._slow: tuple[int, float] | None = None
 
     async def __aenter__(self) -> HttpEngine:
         return self
@@ -128,6 +316,71 @@ class HttpEngine:
     async def aclose(self) -> None:
         await self.client.aclose()
 
+    # -- politeness ---------------------------------------------------------------------------
+
+    @property
+    def resolved_names(self) -> set[str]:
+        """Host names that resolved during this engine's life: proof that DNS works."""
+        return self.backend.resolved_names
+
+    def host_limits(self, host: str) -> tuple[int, float]:
+        """(concurrency, min seconds between request starts) for `host`."""
+        override = self.hosts.get(host.lower())
+        concurrency = self.settings.per_host_concurrency
+        interval_ms = self.settings.min_interval_ms
+        if override is not None:
+            concurrency = override.concurrency or concurrency
+            if override.min_interval_ms is not None:
+                interval_ms = override.min_interval_ms
+        if self._slow is not None:
+            return min(concurrency, self._slow[0]), max(interval_ms / 1000, self._slow[1])
+        return concurrency, interval_ms / 1000
+
+    def slow_down(self, *, concurrency: int = 1, min_interval_ms: int = 1000) -> None:
+        """From now on be gentler with every host (the second opinion on failures)."""
+        self._slow = (concurrency, min_interval_ms / 1000)
+        self._gates = {}
+
+    def _gate(self, host: str) -> _Gate:
+        gate = self._gates.get(host)
+        if gate is None:
+            concurrency, interval = self.host_limits(host)
+            gate = self._gates[host] = _Gate(asyncio.Semaphore(concurrency), interval)
+        return gate
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, host: str) -> AsyncIterator[None]:
+        """Hold a host slot and a global slot for one request.
+
+        The global slot is taken last, once the host's interval has passed, so requests
+        waiting for a slow host never hold global slots other hosts could use.
+        """
+        if self._global is None:
+            self._global = asyncio.Semaphore(self.settings.concurrency)
+        gate = self._gate(host)
+        async with gate.sem:
+            if gate.interval > 0:
+                async with gate.lock:
+                    delay = gate.next_start - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    await self._global.acquire()
+                    gate.next_start = time.monotonic() + gate.interval
+            else:
+                await self._global.acquire()
+            try:
+                yield
+            finally:
+                self._global.release()
+
+    # -- fetching -----------------------------------------------------------------------------
+
+    def remap_url(self, url: str) -> str:
+        for pattern, replacement in self.remap:
+            if pattern.search(url):
+                return pattern.sub(replacement, url, count=1)
+        return url
+
     async def fetch(
         self,
         url: str,
@@ -142,97 +395,200 @@ class HttpEngine:
         """Fetch `url`, following redirects one hop at a time and recording the chain.
 
         `content` is a request body (GitHub's GraphQL API takes only POST); a 303 drops it.
+
+        The whole fetch (retries, waits, redirects, body) is bounded by `deadline_s`, so a
+        server that drips its body a byte a second cannot hold a check forever. A HEAD that
+        the server refuses is asked again once as GET (without reading its body).
         """
         start = time.monotonic()
-        cap = max_bytes or self.settings.max_body_bytes
-        origin_host = urlsplit(url).hostname
-        current = url
-        hops: list[Hop] = []
-        seen = {url}
-        send_headers = dict(headers or {})
+        first = self.remap_url(url)
+        chain = _Chain(requested_url=url, url=first, current=first, method=method.upper())
+        chain.content = content
+        try:
+            async with asyncio.timeout(self.settings.deadline_s):
+                result = await self._follow(
+                    chain,
+                    headers or {},
+                    want_body,
+                    max_bytes or self.settings.max_body_bytes,
+                    follow_redirects,
+                    start + self.settings.deadline_s,
+                )
+        except TimeoutError:
+            result = chain.result(
+                failure=Failure.DEADLINE,
+                error=f"no complete answer within the {self.settings.deadline_s:g} s deadline",
+            )
+        result = replace(result, elapsed_ms=int((time.monotonic() - start) * 1000))
+        trace = FETCH_TRACE.get()
+        if trace is not None:
+            trace.append(FetchNote(result.final_url, result.failure, result.error))
+        return result
+
+    async def _follow(
+        self,
+        chain: _Chain,
+        headers: dict[str, str],
+        want_body: bool,
+        cap: int,
+        follow_redirects: bool,
+        deadline: float,
+    ) -> FetchResult:
+        origin_host = urlsplit(chain.url).hostname
+        seen = {chain.current}
         while True:
-            try:
-                request = self.client.build_request(
-                    method, current, headers=send_headers, content=content
+            answer = await self._ask(
+                chain.method, chain.current, headers, want_body, cap, deadline, chain.content
+            )
+            chain.attempts += answer.attempts
+            if (
+                chain.method == "HEAD"
+                and not chain.fell_back
+                and (
+                    answer.status in HEAD_REFUSED_STATUSES
+                    or answer.failure in (Failure.RESET, Failure.PROTOCOL)
                 )
+            ):
+                chain.method, chain.fell_back, want_body = "GET", True, False
+                continue
+            if answer.failure is not None:
+                return chain.result(answer, failure=answer.failure, error=answer.error)
+            location = answer.headers.get("location")
+            status = answer.status or 0
+            if not (follow_redirects and status in REDIRECT_STATUSES and location):
+                return chain.result(answer)
+            chain.hops.append(Hop(url=chain.current, status=status))
+            target = self.remap_url(urljoin(chain.current, location.strip()))
+            if target in seen or len(chain.hops) > MAX_REDIRECTS:
+                failure = Failure.REDIRECT_LOOP if target in seen else Failure.TOO_MANY_REDIRECTS
+                chain.current = target
+                return chain.result(
+                    answer, failure=failure, error=f"{failure.value.replace('_', ' ')} at {target}"
+                )
+            seen.add(target)
+            if urlsplit(target).hostname != origin_host:
+                headers = {k: v for k, v in headers.items() if k.lower() not in SENSITIVE_HEADERS}
+            if status == 303:
+                chain.method = "GET" if chain.method != "HEAD" else "HEAD"
+                chain.content = None
+            chain.current = target
+
+    async def _ask(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        want_body: bool,
+        cap: int,
+        deadline: float,
+        content: bytes | None = None,
+    ) -> _Answer:
+        """One request with bounded retries, exponential backoff with jitter, Retry-After."""
+        attempt = 0
+        while True:
+            attempt += 1
+            answer = await self._once(method, url, headers, want_body, cap, content)
+            if attempt > self.settings.retries or not answer.retryable:
+                return replace(answer, attempts=attempt)
+            wait = retry_after_s(answer.headers.get("retry-after"))
+            if wait is not None and wait > self.settings.retry_after_cap_s:
+                return replace(answer, attempts=attempt)  # told to come back much later
+            if wait is None:
+                backoff = self.settings.backoff_s * 2 ** (attempt - 1)
+                wait = min(backoff, self.settings.backoff_max_s) * random.uniform(0.5, 1.5)  # noqa: S311
+            if time.monotonic() + wait >= deadline:
+                return replace(answer, attempts=attempt)  # better the answer than the deadline
+            await asyncio.sleep(wait)
+
+    async def _once(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        want_body: bool,
+        cap: int,
+        content: bytes | None = None,
+    ) -> _Answer:
+        async with self._slot(urlsplit(url).hostname or ""):
+            try:
+                request = self.client.build_request(method, url, headers=headers, content=content)
                 response = await self.client.send(request, stream=True)
-            except (httpx.HTTPError, ValueError) as exc:
+            except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
                 failure, error = _classify_exception(exc)
-                return FetchResult(
-                    url=url,
-                    final_url=current,
-                    method=method,
-                    redirects=tuple(hops),
-                    elapsed_ms=int((time.monotonic() - start) * 1000),
-                    failure=failure,
-                    error=error,
-                )
+                return _Answer(failure=failure, error=error)
             try:
-                location = response.headers.get("location")
-                if follow_redirects and response.status_code in REDIRECT_STATUSES and location:
-                    hops.append(Hop(url=current, status=response.status_code))
-                    target = urljoin(current, location)
-                    if target in seen or len(hops) > MAX_REDIRECTS:
-                        failure = (
-                            Failure.REDIRECT_LOOP
-                            if target in seen
-                            else (Failure.TOO_MANY_REDIRECTS)
-                        )
-                        return FetchResult(
-                            url=url,
-                            final_url=target,
-                            method=method,
-                            status=response.status_code,
-                            headers=response.headers,
-                            redirects=tuple(hops),
-                            elapsed_ms=int((time.monotonic() - start) * 1000),
-                            failure=failure,
-                            error=f"{failure.value.replace('_', ' ')} at {target}",
-                        )
-                    seen.add(target)
-                    if urlsplit(target).hostname != origin_host:
-                        send_headers = {
-                            k: v for k, v in send_headers.items()
-                            if k.lower() not in SENSITIVE_HEADERS
-                        }  # fmt: skip
-                    if response.status_code == 303:
-                        method, content = "GET", None
-                    current = target
-                    continue
-                body = b""
-                truncated = False
-                if want_body and method != "HEAD":
-                    chunks: list[bytes] = []
-                    size = 0
-                    async for chunk in response.aiter_bytes():
-                        chunks.append(chunk)
-                        size += len(chunk)
-                        if size > cap:
-                            truncated = True
-                            break
-                    body = b"".join(chunks)[:cap]
-                return FetchResult(
-                    url=url,
-                    final_url=current,
-                    method=method,
-                    status=response.status_code,
+                status = response.status_code
+                body, truncated = b"", False
+                if want_body and method != "HEAD" and status not in REDIRECT_STATUSES:
+                    body, truncated = await _read_capped(response, cap)
+                else:
+                    await _drain(response)
+                return _Answer(
+                    status=status,
                     headers=response.headers,
                     body=body,
                     truncated=truncated,
-                    redirects=tuple(hops),
-                    elapsed_ms=int((time.monotonic() - start) * 1000),
+                    http_version=response.http_version,
                 )
             except httpx.HTTPError as exc:
                 failure, error = _classify_exception(exc)
-                return FetchResult(
-                    url=url,
-                    final_url=current,
-                    method=method,
-                    status=response.status_code,
-                    redirects=tuple(hops),
-                    elapsed_ms=int((time.monotonic() - start) * 1000),
-                    failure=failure,
-                    error=error,
-                )
+                return _Answer(status=response.status_code, failure=failure, error=error)
             finally:
                 await response.aclose()
+
+
+@dataclass
+class _Chain:
+    """A fetch in progress: enough to build a FetchResult whenever it stops."""
+
+    requested_url: str
+    url: str
+    current: str
+    method: str
+    hops: list[Hop] = field(default_factory=list)
+    attempts: int = 0
+    fell_back: bool = False
+    content: bytes | None = None  # request body, dropped by a 303
+
+    def result(
+        self,
+        answer: _Answer | None = None,
+        *,
+        failure: Failure | None = None,
+        error: str | None = None,
+    ) -> FetchResult:
+        answer = answer or _Answer()
+        return FetchResult(
+            url=self.url,
+            final_url=self.current,
+            method=self.method,
+            status=answer.status,
+            headers=answer.headers,
+            body=answer.body,
+            truncated=answer.truncated,
+            redirects=tuple(self.hops),
+            failure=failure,
+            error=error,
+            attempts=max(self.attempts, 1),
+            requested_url=self.requested_url,
+            fell_back_to_get=self.fell_back,
+            http_version=answer.http_version,
+        )
+
+
+async def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
+    body = _CappedBody(response.headers.get("content-encoding", ""), cap)
+    async for raw in response.aiter_raw():
+        if not body.feed(raw):
+            break
+    return body.value(), body.truncated
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read a small unwanted body so an HTTP/1.1 connection stays reusable."""
+    length = response.headers.get("content-length")
+    if response.http_version != "HTTP/1.1" or not length or not length.isdigit():
+        return
+    if int(length) <= DRAIN_BYTES:
+        async for _ in response.aiter_raw():
+            pass

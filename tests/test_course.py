@@ -113,14 +113,16 @@ async def check(
         )
 
 
-async def test_checker_portuguese_page_in_latin1(server: LoopbackServer) -> None:
+@pytest.mark.parametrize(
+    "content_type", ["text/html; charset=ISO-8859-1", "text/html"], ids=["header", "meta-only"]
+)
+async def test_checker_portuguese_page_in_latin1(server: LoopbackServer, content_type: str) -> None:
     body = (COURSES / "text_pt_curso.html").read_bytes()
-    result = await check(
-        server, "/curso/", Reply(200, body, {"Content-Type": "text/html; charset=ISO-8859-1"})
-    )
+    result = await check(server, "/curso/", Reply(200, body, {"Content-Type": content_type}))
     assert result.verdict is Verdict.OK and result.status == 200
     assert result.meta.duration_s == 4560
     assert result.meta.provider == "Escola Exemplo"
+    assert result.meta.title == "Introdução aos Embeddings"
     assert result.note == "duration from page text"
 
 

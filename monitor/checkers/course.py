@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from selectolax.lexbor import LexborHTMLParser
 
 from monitor.checkers.base import CheckContext
-from monitor.checkers.web import verdict_for
+from monitor.checkers.web import metadata_for, verdict_for
 from monitor.models import CheckResult, Kind, Metadata, Resource, Verdict
 
 # Providers by host, for pages that name none in their data (og:site_name is often absent).
@@ -33,7 +33,6 @@ PROVIDERS: dict[str, str] = {
     "udemy.com": "Udemy",
     "edx.org": "edX",
 }
-PERMANENT = frozenset({301, 308})
 
 _NUM = r"\d+(?:[.,]\d+)?"
 # "1 Hour 16 Minutes", "1h 16min", "1h16", "16 min", "2 horas", "1 hora e 16 minutos".
@@ -264,17 +263,27 @@ def course_metadata(html: str, url: str) -> tuple[Metadata, str | None]:
     return meta, source
 
 
-def _charset(content_type: str) -> str:
-    m = re.search(r"charset=[\"']?([\w.-]+)", content_type, re.IGNORECASE)
-    if m:
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
+
+
+def _charset(content_type: str, body: bytes) -> str:
+    """The page's encoding: the HTTP header, else its <meta charset>, else UTF-8."""
+    candidates = [
+        m.group(1) for m in [re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.I)] if m
+    ]
+    if m := _META_CHARSET.search(body[:4096]):
+        candidates.append(m.group(1).decode("ascii"))
+    for label in candidates:
         try:
-            return codecs.lookup(m.group(1)).name
+            return codecs.lookup(label).name
         except LookupError:
-            pass
+            continue
     return "utf-8"
 
 
 class CourseChecker:
+    """Judged like any web page (`monitor.checkers.web.verdict_for`), then read as a course."""
+
     name = "course"
 
     def handles(self, resource: Resource) -> bool:
@@ -282,26 +291,28 @@ class CourseChecker:
 
     async def check(self, resource: Resource, ctx: CheckContext) -> CheckResult:
         fetch = await ctx.http.fetch(resource.url)
-        verdict, error = verdict_for(fetch, resource)
+        judgement = verdict_for(fetch, resource)
         result = CheckResult(
             resource_id=resource.id,
             url=resource.url,
-            verdict=verdict,
+            verdict=judgement.verdict,
             checker=self.name,
             status=fetch.status,
             final_url=fetch.final_url,
             redirects=fetch.redirects,
             elapsed_ms=fetch.elapsed_ms,
-            error=error,
-            network_failure=fetch.failure is not None and fetch.failure.network_level,
+            error=judgement.error,
+            note=judgement.note,
+            moved_to=judgement.moved_to,
+            network_failure=judgement.network_failure,
         )
-        if verdict is not Verdict.OK:
+        # A not-found page or a challenge says nothing about the course.
+        if judgement.verdict not in (Verdict.OK, Verdict.MOVED) or not ctx.want_metadata:
             return result
-        if any(hop.status in PERMANENT for hop in fetch.redirects):
-            result = replace(result, verdict=Verdict.MOVED, moved_to=fetch.final_url)
-        if not ctx.want_metadata:
-            return result
-        html = fetch.body.decode(_charset(fetch.headers.get("content-type", "")), errors="replace")
+        charset = _charset(fetch.headers.get("content-type", ""), fetch.body)
+        html = fetch.body.decode(charset, errors="replace")
         meta, source = course_metadata(html, fetch.final_url)
-        note = f"duration from {source}" if source else "no duration found on the page"
+        meta = meta.merged(metadata_for(fetch, judgement.page))
+        found = f"duration from {source}" if source else "no duration found on the page"
+        note = "; ".join(n for n in (judgement.note, found) if n)
         return replace(result, meta=meta, note=note)

@@ -1,0 +1,281 @@
+"""Link extraction from Markdown, HTML and plain text, with source line and section.
+
+The importer builds the catalog from these links, and the checks of an arbitrary
+file (`monitor check FILE`) use them too, so every link keeps where it was written:
+its 1-based line and the nearest heading above it. Order is document order and
+duplicates are kept; callers dedupe.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import PurePath
+from urllib.parse import urlsplit
+
+from linkify_it import LinkifyIt
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    label: str  # the link text, plain (inline markup stripped)
+    line: int  # 1-based source line of the link
+    section: str | None  # plain text of the nearest heading above, None if none
+
+
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd", ".mkdn"})
+HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+
+# A link text that is only an aside, e.g. "(blog post)" or "(pdf)": alone it says nothing,
+# so the label borrows the plain text that opens the paragraph (roadmap's Datacamp line).
+_ASIDE = re.compile(r"^\(.*\)$", re.DOTALL)
+# Separators left between that leading text and the first link ("Foo: [(pdf)](x)").
+_LEAD_TRIM = " \t:;,-–—|"
+
+
+_NO_FUZZY = {"fuzzy_link": False, "fuzzy_email": False, "fuzzy_ip": False}
+
+
+def _new_markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"linkify": True}).enable(["table", "strikethrough", "linkify"])
+    # Fuzzy linkify turns "README.md" or "config.py" into http:// links (.md and .py are
+    # country TLDs); only bare URLs with a scheme are links here.
+    if md.linkify is not None:
+        md.linkify.set(_NO_FUZZY)
+    # Keep destinations as written: markdown-it would percent-encode non-ASCII paths and
+    # punycode hosts, and a relative file "docs/ação.pdf" must stay the file's real name.
+    md.normalizeLink = lambda url: url  # type: ignore[method-assign]
+    return md
+
+
+_MD = _new_markdown()
+_TEXT_LINKIFY = LinkifyIt(options=_NO_FUZZY)
+
+
+# Line ends as CommonMark counts them (str.splitlines would also split on \f, \x1c...).
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _plain(tokens: Sequence[Token]) -> str:
+    """Plain text of inline tokens: markup dropped, images by their alt text."""
+    out: list[str] = []
+    for tok in tokens:
+        if tok.type in ("text", "code_inline"):
+            out.append(tok.content)
+        elif tok.type in ("softbreak", "hardbreak"):
+            out.append(" ")
+        elif tok.type == "image":
+            out.append(_plain(tok.children or []))
+    return _collapse("".join(out))
+
+
+def _newlines(tok: Token) -> int:
+    """Source lines a child token spans beyond its first.
+
+    markdown-it keeps no source offsets for inline tokens; breaks, raw inline HTML and
+    link titles are what carry newlines. (A code span wrapped over two lines loses its
+    newline in the token, so a link after it on the same paragraph may read one line
+    early; the line is clamped to the paragraph either way.)
+    """
+    if tok.type in ("softbreak", "hardbreak"):
+        return 1
+    if tok.type == "html_inline":
+        return tok.content.count("\n")
+    if tok.type in ("link_open", "image"):
+        title = tok.attrGet("title")
+        return str(title).count("\n") if title else 0
+    return 0
+
+
+def _inline_links(inline: Token, section: str | None) -> Iterator[Link]:
+    children = inline.children or []
+    start, end = inline.map if inline.map else (0, 1)
+    first_link = next((i for i, t in enumerate(children) if t.type == "link_open"), None)
+    lead = _plain(children[:first_link]).strip(_LEAD_TRIM) if first_link else ""
+    offset = 0
+    i = 0
+    while i < len(children):
+        tok = children[i]
+        if tok.type != "link_open":
+            offset += _newlines(tok)
+            i += 1
+            continue
+        line = min(start + offset, max(end - 1, start)) + 1
+        offset += _newlines(tok)
+        depth, j = 1, i + 1
+        while j < len(children) and depth:
+            depth += {"link_open": 1, "link_close": -1}.get(children[j].type, 0)
+            j += 1
+        inner = children[i + 1 : j - 1]
+        for t in inner:
+            offset += _newlines(t)
+        url = str(tok.attrGet("href") or "")
+        label = _plain(inner) or url
+        if lead and _ASIDE.match(label):
+            label = f"{lead} {label}"
+        yield Link(url=url, label=label, line=line, section=section)
+        i = j
+
+
+def extract_markdown(text: str) -> list[Link]:
+    """Links of a Markdown document (CommonMark + tables + bare URLs with a scheme).
+
+    Images' sources and anything in code spans or code blocks are not links. Raw HTML
+    blocks are read with `extract_html`, so an awesome list's `<a href>` counts too.
+    """
+    tokens = _MD.parse(text)
+    links: list[Link] = []
+    section: str | None = None
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and i + 1 < len(tokens):
+            section = _plain(tokens[i + 1].children or []) or None
+        elif tok.type == "inline":
+            links.extend(_inline_links(tok, section))
+        elif tok.type == "html_block" and tok.map:
+            found, section = _html_links(tok.content, tok.map[0], section)
+            links.extend(found)
+    return links
+
+
+# A start tag <a ...>, attribute values may hold ">" inside quotes.
+_A_TAG = re.compile(r"""<a(?=[\s/>])(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
+_HREF = re.compile(r"""\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.IGNORECASE)
+# Regions where "<a" is not markup; blanked (newlines kept) before scanning for tags.
+_NOT_MARKUP = re.compile(
+    r"<!--.*?(?:-->|\Z)|<(script|style|textarea|title)\b.*?(?:</\1\s*>|\Z)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _blank(match: re.Match[str]) -> str:
+    return re.sub(r"[^\n]", " ", match.group(0))
+
+
+def _tag_lines(source: str) -> list[tuple[str, int]]:
+    """(href, 0-based line) of every <a href> start tag, in source order."""
+    cleaned = _NOT_MARKUP.sub(_blank, source)
+    found: list[tuple[str, int]] = []
+    line, pos = 0, 0
+    for m in _A_TAG.finditer(cleaned):
+        h = _HREF.search(m.group(0))
+        if h is None:
+            continue
+        line += cleaned.count("\n", pos, m.start())
+        pos = m.start()
+        raw = next(g for g in h.groups() if g is not None)
+        found.append((html.unescape(raw).strip(), line))
+    return found
+
+
+def _node_label(node: LexborNode) -> str:
+    text = _collapse(node.text(deep=True, separator=" "))
+    if text:
+        return text
+    for img in node.css("img[alt]"):
+        alt = _collapse(str(img.attributes.get("alt") or ""))
+        if alt:
+            return alt
+    return _collapse(str(node.attributes.get("title") or ""))
+
+
+def _html_links(source: str, first_line: int, section: str | None) -> tuple[list[Link], str | None]:
+    """Links of an HTML fragment whose first line is `first_line` (0-based) of a document,
+    and the section in force after it (an HTML heading in a Markdown file counts too).
+
+    selectolax builds the tree (labels, headings, document order); it keeps no source
+    positions, so lines come from a scan of the start tags matched to nodes by href.
+    The HTML parser clones an <a> that wraps blocks, so a node without a tag of its own
+    takes the line of the last tag matched.
+    """
+    source = _NEWLINE.sub("\n", source)
+    tags = _tag_lines(source)
+    cursor, last_line = 0, 0
+    links: list[Link] = []
+    tree = LexborHTMLParser(source)
+    for node in tree.css("h1, h2, h3, h4, h5, h6, a[href]"):
+        if node.tag != "a":
+            section = _collapse(node.text(deep=True, separator=" ")) or section
+            continue
+        href = str(node.attributes.get("href") or "").strip()
+        for k in range(cursor, len(tags)):
+            if tags[k][0] == href:
+                last_line, cursor = tags[k][1], k + 1
+                break
+        links.append(Link(href, _node_label(node) or href, first_line + last_line + 1, section))
+    return links, section
+
+
+def extract_html(text: str) -> list[Link]:
+    """Links (`<a href>`) of an HTML document; section = nearest preceding h1-h6."""
+    return _html_links(text, 0, None)[0]
+
+
+_LIST_ENTRY = re.compile(
+    r"""^(?:https?://\S+           # an absolute URL
+        |[\w.~%+-]+(?:/[\w.~%+@-]*)+  # a relative path with a slash
+        |[\w~%+-][\w.~%+-]*\.[A-Za-z0-9]{1,8})$  # or a file name with an extension
+    """,
+    re.VERBOSE,
+)
+
+
+def extract_text(text: str) -> list[Link]:
+    """URLs of plain text: a list of one URL (or relative path) per line, `#` comments
+    and blank lines ignored, and bare http(s) URLs anywhere in prose."""
+    links: list[Link] = []
+    for number, raw in enumerate(_NEWLINE.split(text), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if _LIST_ENTRY.match(line) and not line.startswith(("http://", "https://")):
+            links.append(Link(line, line, number, None))
+            continue
+        for m in _TEXT_LINKIFY.match(line) or []:
+            if m.schema.lower() in ("http:", "https:"):
+                links.append(Link(m.url, m.url, number, None))
+    return links
+
+
+_HTML_SNIFF = re.compile(r"^\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.I)
+_MD_LINK_SNIFF = re.compile(
+    r"\[[^\]\n]*\]\(\s*<?[^)\s>]+|^ {0,3}\[[^\]\n]+\]:[ \t]*\S|<https?://[^>\s]+>", re.MULTILINE
+)
+
+
+def extract_links(text: str, path: str | None = None) -> list[Link]:
+    """Links of a document, read as Markdown, HTML or plain text by suffix, else sniffed."""
+    suffix = PurePath(path).suffix.lower() if path else ""
+    if suffix in MARKDOWN_SUFFIXES:
+        return extract_markdown(text)
+    if suffix in HTML_SUFFIXES:
+        return extract_html(text)
+    if _HTML_SNIFF.match(text):
+        return extract_html(text)
+    if _MD_LINK_SNIFF.search(text):
+        return extract_markdown(text)
+    if _A_TAG.search(text) and _HREF.search(text):
+        return extract_html(text)
+    return extract_text(text)
+
+
+def is_checkable(url: str) -> bool:
+    """An http(s) URL with a host, or a relative file path (not a same-page "#anchor").
+
+    Extraction keeps every link; the catalog only holds what `monitor check` can check.
+    """
+    if not url or url.startswith("#") or any(c.isspace() for c in url):
+        return False
+    parts = urlsplit(url)
+    if parts.scheme:
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    return not parts.netloc and not url.startswith("/") and bool(parts.path)
