@@ -431,3 +431,16 @@ async def test_catalog_cookies_file_is_relative_to_the_catalog(
         await YoutubeChecker(extract=extract).check(res(), ctx)
     assert seen[0]["cookiefile"] == str(tmp_path / "secrets" / "yt.txt")
     assert "proxy" not in seen[0]
+
+
+async def test_real_yt_dlp_through_a_dead_loopback_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real extraction path end to end, with every request sent to a closed local port
+    (nothing leaves the machine): a connection failure is an error, and the proxy's
+    credentials never show."""
+    monkeypatch.delenv("MONITOR_YOUTUBE_COOKIES", raising=False)
+    monkeypatch.setenv("MONITOR_YOUTUBE_PROXY", "http://user:s3cret@127.0.0.1:9")
+    checker = YoutubeChecker(oembed_endpoint="http://127.0.0.1:9/oembed")
+    result = await run(checker, res())
+    assert result.verdict is Verdict.ERROR
+    assert "Connection refused" in (result.error or "")
+    assert "s3cret" not in (result.error or "") + (result.note or "")
