@@ -161,12 +161,15 @@ def _bool(value: object) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _json(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body)
+        return _dict(json.loads(body))
     except ValueError:
         return {}
-    return data if isinstance(data, dict) else {}
 
 
 def same_origin(url: str, api_url: str) -> bool:
@@ -262,12 +265,14 @@ class GithubChecker:
         if fetch.status != 200:
             return  # every repository falls back to REST
         payload = _json(fetch.body)
-        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
-        assert isinstance(data, dict)
+        data = _dict(payload.get("data"))
         not_found = {
             str(err["path"][0])
             for err in payload.get("errors") or []
-            if isinstance(err, dict) and err.get("type") == "NOT_FOUND" and err.get("path")
+            if isinstance(err, dict)
+            and err.get("type") == "NOT_FOUND"
+            and isinstance(err.get("path"), list)
+            and err["path"]
         }
         for i, (resource, ref) in enumerate(batch):
             alias = f"r{i}"
@@ -375,8 +380,7 @@ class GithubChecker:
             )  # fmt: skip
         if status == 451:
             data = _json(fetch.body)
-            block = data.get("block") if isinstance(data.get("block"), dict) else {}
-            assert isinstance(block, dict)
+            block = _dict(data.get("block"))
             why = ", ".join(
                 str(v) for v in (data.get("message"), block.get("reason"), block.get("html_url"))
                 if v
