@@ -150,3 +150,32 @@ async def test_permanent_redirect_is_moved(server: LoopbackServer) -> None:
     result = await check(server, "/old/", Reply(301, b"", {"Location": "/new/"}))
     assert result.verdict is Verdict.MOVED and result.moved_to == server.url("/new/")
     assert result.meta.duration_s == 4560
+
+
+@given(st.text(max_size=60))
+def test_parse_duration_never_raises(text: str) -> None:
+    seconds = parse_duration(text)
+    assert seconds is None or 0 < seconds < 366 * 86400
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=20),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(["duration", "level", "instructors", "name", "x"]),
+                children,
+                max_size=4,
+            )
+        ),
+        max_leaves=20,
+    )
+)
+def test_course_metadata_never_raises_on_odd_page_data(props: object) -> None:
+    import json
+
+    data = json.dumps({"props": {"pageProps": props}}, allow_nan=True)
+    html = f'<html><script id="__NEXT_DATA__" type="application/json">{data}</script></html>'
+    course_metadata(html, "https://www.deeplearning.ai/short-courses/x/")
+    course_metadata(f'<script type="application/ld+json">{data}</script>', "https://x.org/")

@@ -47,13 +47,15 @@ TEXT_DURATION = re.compile(
     rf"^(?:(?:duration|length|duração|tempo|carga horária)\s*:?\s*)?{_DURATION}$", re.IGNORECASE
 )
 ISO_DURATION = re.compile(
-    r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>[\d.]+)H)?(?:(?P<m>[\d.]+)M)?(?:(?P<s>[\d.]+)S)?)?$",
+    r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<s>\d+(?:\.\d+)?)S)?)?$",
     re.IGNORECASE,
 )
 # __NEXT_DATA__ keys that hold a duration, and the unit a bare number in them is in.
 DURATION_KEY = re.compile(r"duration|length|time_?required|workload|total_?time", re.IGNORECASE)
 # A bare number under a key without a unit: courses are minutes long when small, else seconds.
 BARE_MINUTES_MAX = 600
+MAX_SECONDS = 366 * 86400
 
 
 def parse_duration(text: str) -> int | None:
@@ -69,13 +71,14 @@ def parse_duration(text: str) -> int | None:
             + parts.get("m", 0) * 60
             + parts.get("s", 0)
         )
-        return int(seconds)
+        return int(seconds) if seconds < MAX_SECONDS else None
     m = TEXT_DURATION.match(text)
     if not m:
         return None
     groups = {k: float(v.replace(",", ".")) for k, v in m.groupdict().items() if v}
     minutes = groups.get("hm", 0) + groups.get("m1", 0) + groups.get("m2", 0)
-    return int(groups.get("h", 0) * 3600 + minutes * 60) or None
+    seconds = groups.get("h", 0) * 3600 + minutes * 60
+    return int(seconds) if 0 < seconds < MAX_SECONDS else None
 
 
 def _number_seconds(key: str, value: float) -> int:
@@ -147,7 +150,8 @@ def next_data_duration(props: object) -> int | None:
         if isinstance(value, str):
             seconds = parse_duration(value)
         elif isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-            seconds = _number_seconds(key, float(value))
+            # a year or more (or inf) is not a course page's duration: junk or another unit
+            seconds = _number_seconds(key, float(value)) if value < MAX_SECONDS else None
         if seconds is None:
             continue
         if not in_list:
