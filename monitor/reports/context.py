@@ -288,7 +288,7 @@ def _row(
         stars=fmt_count(meta.stars, locale),
         since=fmt_ago(now - st.since, locale) if st.since else "",
         since_date=fmt_date(st.since),
-        verified=fmt_date(latest.checked_at) if latest else "",
+        verified=fmt_date(latest.checked_at) if latest and state is not State.SKIPPED else "",
         uptime=tuple(fmt_pct(st.uptime[d]) for d in UPTIME_WINDOWS_DAYS),
         uptime_cells=tuple(
             (fmt_pct(st.uptime[d]), uptime_level(st.uptime[d])) for d in UPTIME_WINDOWS_DAYS
