@@ -311,3 +311,13 @@ def test_bad_marker_exits_2_naming_the_line(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "README.md:2" in result.output and "never closed" in result.output
+
+
+def test_english_columns(tmp_path: Path) -> None:
+    out = rewrite(README_IN, build_context(tmp_path, "en"))
+    assert "| Resource | Kind | Duration | Stars | Status | Verified on |" in out
+    assert (
+        "| [Not checked yet](https://new.example.com/) | page | — | — | ❔ not checked yet | — |"
+        in out
+    )
+    assert "**Total: 2:30** (2 of 3 with a known duration)" in out
