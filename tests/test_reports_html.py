@@ -172,3 +172,14 @@ def test_write_site_writes_page_and_badge_once(ctx: ReportContext, tmp_path: Pat
     assert {p.name for p in write_site(ctx, out)} == {"index.html", "badge.svg"}
     assert write_site(ctx, out) == []  # unchanged: nothing rewritten
     assert (out / "index.html").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_moved_to_url_is_linked_only_when_safe(ctx: ReportContext) -> None:
+    import dataclasses
+
+    moved = next(r for r in ctx.rows if r.moved_to)
+    evil = dataclasses.replace(moved, moved_to="javascript:alert(1)", moved_to_href=None)
+    rows = tuple(evil if r is moved else r for r in ctx.rows)
+    page = render_html(dataclasses.replace(ctx, rows=rows, problems=(evil,)))
+    assert 'href="javascript:' not in page
+    assert '<span class="url">javascript:alert(1)</span>' in page

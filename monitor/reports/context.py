@@ -158,6 +158,7 @@ class Row:
     spark: Spark | None
     detail: str  # error, or the new URL of a moved link
     moved_to: str | None
+    moved_to_href: str | None  # moved_to if safe to link (it comes from a Location header)
     todo: str
     search: str  # lower-cased text the page's search box matches
     history: tuple[HistoryRow, ...]
@@ -288,7 +289,7 @@ def _row(
         stars=fmt_count(meta.stars, locale),
         since=fmt_ago(now - st.since, locale) if st.since else "",
         since_date=fmt_date(st.since),
-        verified=fmt_date(latest.checked_at) if latest else "",
+        verified=fmt_date(latest.checked_at) if latest and state is not State.SKIPPED else "",
         uptime=tuple(fmt_pct(st.uptime[d]) for d in UPTIME_WINDOWS_DAYS),
         uptime_cells=tuple(
             (fmt_pct(st.uptime[d]), uptime_level(st.uptime[d])) for d in UPTIME_WINDOWS_DAYS
@@ -296,6 +297,7 @@ def _row(
         spark=sparkline(st.response_ms),
         detail=detail,
         moved_to=moved_to,
+        moved_to_href=safe_url(moved_to),
         todo=_todo(state, st, t),
         search=fold(" ".join([resource.label, title, resource.url, kind_label])),
         history=_history_rows(checks),
