@@ -11,7 +11,6 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 import typer
 from pydantic import ValidationError
@@ -19,12 +18,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from monitor.catalog import (
+    Catalog,
     EngineSettings,
     GithubSettings,
     HostLimits,
     YoutubeSettings,
     infer_kind,
 )
+from monitor.changes import ChangesError, changed_resources
 from monitor.checkers import CheckContext
 from monitor.commands.common import (
     DEFAULT_CATALOG,
@@ -39,6 +40,7 @@ from monitor.commands.common import (
     load_or_exit,
     open_store,
 )
+from monitor.extract import extract_links, is_checkable
 from monitor.formats import (
     VERDICT_ORDER,
     detail,
@@ -132,19 +134,6 @@ def _engine_settings(base: EngineSettings, updates: dict[str, Any]) -> EngineSet
 # -- ad-hoc mode ---------------------------------------------------------------------------
 
 
-def _extract(text: str, path: Path) -> list[tuple[str, str, int | None, str | None]]:
-    """(url, label, line, section) of every link in the file, document order."""
-    try:
-        from monitor.extract import extract_links  # type: ignore[import-untyped,unused-ignore]
-    except ImportError:  # TODO: drop once monitor.extract (branch importer) is on main
-        return [
-            (m.group(0).rstrip(".,;:!?"), "", text.count("\n", 0, m.start()) + 1, None)
-            for m in re.finditer(r"https?://[^\s<>\"')\]]+", text)
-        ]
-    links = extract_links(text, str(path))
-    return [(link.url, link.label, link.line, link.section) for link in links]
-
-
 def adhoc_resources(path: Path) -> list[Resource]:
     """The links of a Markdown, HTML or plain-text file as resources, deduplicated.
 
@@ -154,12 +143,10 @@ def adhoc_resources(path: Path) -> list[Resource]:
     text = path.read_text(encoding="utf-8", errors="replace")
     seen: set[str] = set()
     resources: list[Resource] = []
-    for url, label, line, section in _extract(text, path):
-        parts = urlsplit(url)
-        if parts.scheme and parts.scheme not in ("http", "https"):
-            continue  # mailto:, javascript:, ftp: ... are not links we check
-        if not parts.scheme and (not parts.path or parts.netloc or url.startswith("#")):
-            continue  # in-page anchors and protocol-relative links
+    for link in extract_links(text, str(path)):
+        url = link.url
+        if not is_checkable(url):
+            continue  # mailto:, in-page anchors, absolute paths: not links we check
         if url in seen:
             continue
         seen.add(url)
@@ -168,9 +155,9 @@ def adhoc_resources(path: Path) -> list[Resource]:
                 id=url,
                 url=url,
                 kind=infer_kind(url),
-                section=section or "",
-                label=label or url,
-                line=line,
+                section=link.section or "",
+                label=link.label or url,
+                line=link.line,
             )
         )
     return resources
@@ -303,6 +290,16 @@ def check(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar or per-link log lines.")
     ] = False,
+    changed_since: Annotated[
+        str | None,
+        typer.Option(
+            "--changed-since",
+            metavar="REF",
+            help="Check only the links that the diff from git REF adds or changes in the "
+            "README or the catalog, for pull requests (stored only with --db).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Check every resource of the catalog and store the results as one run, or check the
     links of any file with --input.
@@ -318,6 +315,8 @@ def check(
         monitor check -i links.txt --format json --exclude 'linkedin\\.com' --fail-on broken,moved
 
         monitor check -i docs/index.html --remap 'https://example\\.org http://127.0.0.1:8000'
+
+        monitor check --changed-since origin/main
 
     Exit codes: 0 healthy, 1 failing verdicts found (--fail-on), 2 usage or configuration
     error, 3 the network itself was unusable (no link is called broken then).
@@ -335,6 +334,8 @@ def check(
         raise fail(str(exc)) from None
 
     if input_file is not None:
+        if changed_since is not None:
+            raise fail("--changed-since reads the catalog and README; drop --input")
         if age is not None and db is None:
             raise fail("--max-age with --input needs --db (ad-hoc checks are stored only there)")
         try:
@@ -348,6 +349,8 @@ def check(
     else:
         cat = load_or_exit(catalog)
         resources = list(cat.resources)
+        if changed_since is not None:
+            resources = _changed_or_exit(cat, changed_since)
         base_engine, hosts = cat.engine, dict(cat.hosts)
         base_dir, youtube, github = cat.base_dir, cat.youtube, cat.github
         trigger, want_metadata = "cli", True
@@ -367,7 +370,7 @@ def check(
     except ValueError as exc:
         raise fail(str(exc)) from None
 
-    use_store = input_file is None or db is not None
+    use_store = (input_file is None and changed_since is None) or db is not None
     with _maybe_store(db, use_store) as store:
         reused: dict[str, CheckResult] = {}
         previous: dict[str, CheckResult] = {}
@@ -411,8 +414,8 @@ def check(
                 checker="none",
                 note="excluded by --exclude",
             )
-        if store is not None:
-            recorded = [fresh[r.id] for r in resources if r.id in fresh]
+        recorded = [fresh[r.id] for r in resources if r.id in fresh]
+        if store is not None and recorded:  # a run that only reused results adds nothing
             store.record_run(outcome.run, recorded, resources)
     results = [fresh.get(r.id) or reused[r.id] for r in resources]
     network_ok = outcome.run.network_ok
@@ -427,6 +430,18 @@ def check(
         raise typer.Exit(EXIT_NETWORK)
     failing = any(r.verdict in fail_verdicts for r in results)
     raise typer.Exit(EXIT_PROBLEMS if failing else EXIT_OK)
+
+
+def _changed_or_exit(cat: Catalog, ref: str) -> list[Resource]:
+    try:
+        resources = changed_resources(cat, ref)
+    except ChangesError as exc:
+        raise fail(str(exc)) from None
+    if not resources:
+        console.print(f"no link added or changed since {ref}")
+        raise typer.Exit(EXIT_OK)
+    err_console.print(f"{len(resources)} link(s) added or changed since {ref}")
+    return resources
 
 
 def _timeouts(base: EngineSettings, seconds: float) -> dict[str, float]:
