@@ -394,3 +394,14 @@ def test_graphql_query_shape() -> None:
     assert 'r0: repository(owner: "a", name: "b")' in query
     assert 'r1: repository(owner: "x", name: "y\\"z")' in query
     assert "stargazerCount" in query and "issues(states: OPEN) { totalCount }" in query
+
+
+async def test_link_inside_a_repo_checks_the_repo_and_names_the_path(
+    api: GithubApi, server: LoopbackServer, no_token: None
+) -> None:
+    api.repo("mlabonne/llm-course", Reply(200, LLM_COURSE, limits()))
+    url = "https://github.com/mlabonne/llm-course/blob/main/README.md#notebooks"
+    [result] = await check_all(GithubChecker(), [res(url)], server.url())
+    assert [s.path for s in api.rest_calls()] == ["/repos/mlabonne/llm-course"]
+    assert result.verdict is Verdict.OK
+    assert result.note == "path in repository: blob/main/README.md"
