@@ -27,7 +27,10 @@ def _file_size(store: Store) -> int | None:
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     path = Path(url.database)
-    return path.stat().st_size if path.exists() else None
+    if not path.exists():
+        return None
+    wal = path.with_name(path.name + "-wal")  # pages not yet checkpointed count too
+    return path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
 
 def prune(
