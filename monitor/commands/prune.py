@@ -18,7 +18,6 @@ from monitor.commands.common import (
     open_store,
 )
 from monitor.retention import prune as prune_store
-from monitor.retention import vacuum
 from monitor.store import Store
 
 
@@ -73,7 +72,7 @@ def prune(
         size_before = _file_size(store)
         report = prune_store(store, days, dry_run=dry_run)
         if do_vacuum and not dry_run:
-            vacuum(store)
+            store.vacuum()
         size_after = _file_size(store)
     verb = "would delete" if dry_run else "deleted"
     console.print(
