@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from monitor.checkers import CheckContext, checker_for
+from monitor.checkers import CHECKERS, CheckContext, checker_for
 from monitor.http import FETCH_TRACE, Failure, FetchNote
 from monitor.models import CheckResult, Resource, Run, Verdict, utcnow
 
@@ -219,6 +219,20 @@ def _demote(
     )
 
 
+async def _prepare(resources: Sequence[Resource], ctx: CheckContext) -> None:
+    """Let a checker see all its resources first (GitHub batches them into one GraphQL query).
+
+    `prepare(resources, ctx)` is optional on a checker; see `monitor.checkers.base`.
+    """
+    for checker in CHECKERS:
+        prepare = getattr(checker, "prepare", None)
+        if prepare is None:
+            continue
+        mine = [r for r in resources if not r.skip and checker_for(r) is checker]
+        if mine:
+            await prepare(mine, ctx)
+
+
 async def run_checks(
     resources: Sequence[Resource],
     ctx: CheckContext,
@@ -231,6 +245,7 @@ async def run_checks(
     """Check `resources`; failures get a slower second opinion, which is the one kept."""
     started = utcnow()
     http = ctx.http
+    await _prepare(resources, ctx)
     first = await _run_pass(resources, ctx, lambda h: http.host_limits(h)[0], progress)
     checked = [result for result, _ in first]
     evidence = [ev for _, ev in first]

@@ -29,6 +29,7 @@ class Seen:
     path: str
     headers: dict[str, str]
     at: float
+    body: bytes = b""
 
 
 Handler = Callable[[Seen], Reply]
@@ -52,7 +53,11 @@ class LoopbackServer:
                 pass
 
             def _serve(self) -> None:
-                seen = Seen(self.command, self.path, dict(self.headers.items()), time.monotonic())
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                seen = Seen(
+                    self.command, self.path, dict(self.headers.items()), time.monotonic(), body
+                )
                 with server._lock:
                     server.requests.append(seen)
                     server.active += 1
@@ -83,7 +88,10 @@ class LoopbackServer:
         self.httpd = ThreadingHTTPServer((host, 0), _Handler)
         self.httpd.daemon_threads = True
         self.host, self.port = self.httpd.server_address[0], self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits for it, in every test that uses a server.
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def url(self, path: str = "/") -> str:
         return f"http://{self.host}:{self.port}{path}"

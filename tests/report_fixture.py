@@ -6,11 +6,13 @@ and every state appears, with title, duration, star, archived and final-URL chan
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.catalog import Catalog, load_catalog
 from monitor.models import CheckResult, Metadata, Run, Verdict
+from monitor.reports.context import ReportContext, load_context
 from monitor.store import Store
 
 NOW = datetime(2026, 11, 6, 12, 0, tzinfo=UTC)
@@ -219,3 +221,43 @@ def fill_store(store: Store, catalog: Catalog) -> None:
             results,
             checked,
         )
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+README_IN = """# My roadmap\r
+\r
+Some prose with a fake marker in a sentence: `<!-- monitor:begin section=x -->`.\r
+\r
+## Vídeos\r
+<!-- monitor:begin section=videos -->\r
+old table\r
+<!-- monitor:end -->\r
+\r
+## Cursos (6 horas)\r
+\r
+<!-- monitor:begin section=cursos -->
+<!-- monitor:end -->
+trailing   spaces stay   \t
+## Resources
+  <!-- monitor:begin section=resources -->
+| stale | row |
+  <!-- monitor:end -->
+no newline at the end"""
+
+
+def build_context(tmp_path: Path, locale: str = "pt-BR", now: datetime = NOW) -> ReportContext:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    catalog = make_catalog(tmp_path, locale)
+    with Store.open(tmp_path / "history.sqlite") as store:
+        fill_store(store, catalog)
+        return load_context(catalog, store, now)
+
+
+def assert_golden(name: str, actual: str) -> None:
+    """Compare with tests/golden/<name>; UPDATE_GOLDEN=1 rewrites the file instead."""
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.mkdir(exist_ok=True)
+        path.write_bytes(actual.encode("utf-8"))
+    expected = path.read_bytes().decode("utf-8")
+    assert actual == expected, f"{name} differs from the golden file (UPDATE_GOLDEN=1 to accept)"

@@ -14,13 +14,7 @@ from hypothesis import strategies as st
 
 from monitor.catalog import EngineSettings
 from monitor.checkers.base import CheckContext
-from monitor.checkers.web import (
-    WebChecker,
-    decode_html,
-    parse_page,
-    trivial_differences,
-    verdict_for,
-)
+from monitor.checkers.web import WebChecker, trivial_differences, verdict_for
 from monitor.http import Failure, FetchResult, HttpEngine
 from monitor.models import CheckResult, Hop, Kind, Resource, Verdict
 
@@ -521,12 +515,6 @@ async def test_bom_wins_over_declarations(server: LoopbackServer, engine: HttpEn
         assert result.meta.title == "Ação"
 
 
-def test_undecodable_bytes_become_replacement_characters() -> None:
-    text, charset = decode_html(b"<title>\xfa\xff ok</title>", httpx.Headers())
-    assert charset == "utf-8"
-    assert "\ufffd" in text
-
-
 # ------------------------------------------------------------------------------ fragments
 
 
@@ -582,27 +570,20 @@ async def test_html_page_is_fetched_with_get(server: LoopbackServer, engine: Htt
     assert [r.method for r in server.requests] == ["GET"]
 
 
-# ------------------------------------------------------------------------------ robustness
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    body=st.one_of(
-        st.binary(max_size=2000),
-        st.text(max_size=500).map(lambda t: f"<html><head>{t}<title>{t}</title>".encode()),
-    ),
-    content_type=st.one_of(
-        st.none(),
-        st.sampled_from(["text/html; charset=", "text/html;charset=utf-16", "text/html; x"]),
-        st.text(max_size=30),
+    body=st.binary(max_size=2000)
+    | st.text(max_size=300).map(lambda t: f"<title>{t}</title><h1>{t}</h1>".encode()),
+    status=st.integers(min_value=100, max_value=999),
+    redirects=st.lists(st.sampled_from([301, 302, 303, 307, 308]), max_size=3),
+    final=st.sampled_from(
+        ["https://x.org/", "https://x.org/a/b/", "http://[bad", "https://y.io/z"]
     ),
 )
-def test_scraper_never_raises(body: bytes, content_type: str | None) -> None:
-    headers = httpx.Headers()
-    if content_type is not None:
-        headers = httpx.Headers({"content-type": content_type.encode("utf-8", "replace")})
-    result = parse_page(body, headers, "https://example.com/a/b")
-    assert result.charset
-    fetch = FetchResult(url="https://example.com/a/b#x", final_url="https://example.com/a/b",
-                        method="GET", status=200, headers=headers, body=body)  # fmt: skip
-    verdict_for(fetch, resource("https://example.com/a/b#x"))
+def test_judgement_never_raises(body: bytes, status: int, redirects: list[int], final: str) -> None:
+    hops = tuple(Hop(f"https://x.org/h{i}", s) for i, s in enumerate(redirects))
+    fetch = FetchResult(url="https://x.org/a/b#frag", final_url=final, method="GET",
+                        status=status, headers=httpx.Headers({"content-type": "text/html"}),
+                        body=body, redirects=hops)  # fmt: skip
+    judged = verdict_for(fetch, resource("https://x.org/a/b#frag"))
+    assert judged.verdict in Verdict

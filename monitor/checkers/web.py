@@ -2,182 +2,37 @@
 
 The judgement is pure: `verdict_for` takes a `FetchResult` and returns a `Judgement`, so every
 rule of DESIGN.md is unit-testable without a network. `WebChecker.check` only chooses how to
-fetch (HEAD for files, GET for pages) and assembles the `CheckResult`. Per-site knowledge
-(soft-404 phrases, bot walls, file extensions) lives in `monitor.checkers.quirks`.
+fetch (HEAD for files, GET for pages) and assembles the `CheckResult`. Reading the page is
+`monitor.checkers.page`; per-site knowledge (soft-404 phrases, bot walls, file extensions)
+lives in `monitor.checkers.quirks`.
 """
 
 from __future__ import annotations
 
-import codecs
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
-
-import httpx
-from selectolax.lexbor import LexborHTMLParser
+from dataclasses import dataclass
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from monitor.checkers import quirks
 from monitor.checkers.base import CheckContext
+from monitor.checkers.page import Page, is_html, media_type, parse_page
 from monitor.http import REDIRECT_STATUSES, Failure, FetchResult
 from monitor.models import CheckResult, Kind, Metadata, Resource, Verdict
 
 # Enough for the <head>, the main heading and the ids of any sane page.
 HTML_MAX_BYTES = 2_000_000
-# Scraped text is untrusted and shown in tables: cap what we keep.
-MAX_TEXT = 500
 PERMANENT = frozenset({301, 308})
 DEFAULT_PORTS = {"http": 80, "https": 443}
-_META_CHARSET = re.compile(rb"""<meta[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]+)""", re.I)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SOFT_404 = tuple(re.compile(pattern) for pattern, _ in quirks.SOFT_404_PATTERNS)
-_BOM = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 
 
-# ------------------------------------------------------------------------------ decoding
-
-
-def media_type(headers: httpx.Headers) -> str | None:
-    value = headers.get("content-type")
-    if not value:
-        return None
-    return value.split(";", 1)[0].strip().lower() or None
-
-
-def _header_charset(headers: httpx.Headers) -> str | None:
-    for param in headers.get("content-type", "").split(";")[1:]:
-        key, _, value = param.partition("=")
-        if key.strip().lower() == "charset":
-            return value.strip().strip("\"'") or None
-    return None
-
-
-def _codec(label: str | None, *, from_meta: bool = False) -> str | None:
-    """A Python codec for an HTML charset label, or None when the label is unusable."""
-    if not label:
-        return None
-    label = label.strip().lower()
-    if label in quirks.REFUSED_CHARSETS:
-        return None
-    if from_meta and quirks.META_UTF16.match(label):
-        return "utf-8"
-    label = quirks.CHARSET_ALIASES.get(label, label)
+def _split(url: str) -> SplitResult:
+    """`urlsplit` that never raises: a malformed URL ("http://[x") splits as an empty one."""
     try:
-        name = codecs.lookup(label).name
-        b"<".decode(name)  # rejects non-text codecs such as "base64" or "zlib"
-    except (LookupError, ValueError, TypeError, UnicodeError):
-        return None
-    return name
-
-
-def decode_html(body: bytes, headers: httpx.Headers) -> tuple[str, str]:
-    """Decode a page the way browsers do: BOM, then HTTP charset, then <meta>, then UTF-8.
-
-    The Encoding Standard puts the BOM first (it cannot lie); a wrong or unknown declared
-    charset falls through to the next source, and undecodable bytes become U+FFFD.
-    """
-    for bom, name in _BOM:
-        if body.startswith(bom):
-            return body.decode(name, errors="replace"), name
-    candidates = [_codec(_header_charset(headers))]
-    match = _META_CHARSET.search(body[:4096])
-    if match:
-        candidates.append(_codec(match.group(1).decode("ascii", "replace"), from_meta=True))
-    for candidate in candidates:
-        if candidate is None:
-            continue
-        try:
-            return body.decode(candidate, errors="replace"), candidate
-        except (LookupError, ValueError, TypeError, UnicodeError):
-            continue
-    return body.decode("utf-8", errors="replace"), "utf-8"
-
-
-# ------------------------------------------------------------------------------ scraping
-
-
-@dataclass(frozen=True)
-class Page:
-    """What the HTML said about itself. Every text field is cleaned and capped."""
-
-    title: str | None = None
-    og_title: str | None = None
-    description: str | None = None
-    canonical_url: str | None = None
-    language: str | None = None
-    h1: str | None = None
-    anchors: frozenset[str] = field(default_factory=frozenset)
-    charset: str = "utf-8"
-
-
-def clean_text(value: str | None, limit: int = MAX_TEXT) -> str | None:
-    if value is None:
-        return None
-    text = " ".join(_CONTROL.sub(" ", value).split())
-    return text[:limit] or None
-
-
-def is_html(fetch: FetchResult) -> bool:
-    kind = media_type(fetch.headers)
-    if kind is not None:
-        return kind in quirks.HTML_CONTENT_TYPES
-    # No Content-Type at all: sniff like a browser would.
-    head = fetch.body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<title"))
-
-
-def parse_page(body: bytes, headers: httpx.Headers, base_url: str) -> Page:
-    """Scrape title, description, canonical URL, language, first h1 and anchors. Never raises
-    on any input: a page we cannot read is simply a page without metadata."""
-    text, charset = decode_html(body, headers)
-    try:
-        tree = LexborHTMLParser(text.replace("\x00", "\ufffd"))
-    except Exception:  # selectolax raises plain exceptions on input it cannot take
-        return Page(charset=charset)
-    metas: dict[str, str] = {}
-    for node in tree.css("meta"):
-        attrs = node.attributes
-        key = attrs.get("property") or attrs.get("name") or attrs.get("http-equiv")
-        content = attrs.get("content")
-        if key and content is not None:
-            metas.setdefault(key.strip().lower(), content)
-    base = base_url
-    base_node = tree.css_first("base[href]")
-    if base_node is not None:
-        base = urljoin(base_url, base_node.attributes.get("href") or "")
-    canonical = None
-    for node in tree.css("link[rel][href]"):
-        rels = (node.attributes.get("rel") or "").lower().split()
-        if "canonical" in rels:
-            href = urljoin(base, (node.attributes.get("href") or "").strip())
-            if urlsplit(href).scheme in ("http", "https"):
-                canonical = href
-            break
-    html = tree.css_first("html")
-    language = None
-    if html is not None:
-        language = html.attributes.get("lang") or html.attributes.get("xml:lang")
-    language = language or metas.get("content-language") or headers.get("content-language")
-    if language:
-        language = language.split(",")[0]
-    title_node = tree.css_first("head title") or tree.css_first("title")
-    h1_node = tree.css_first("h1")
-    anchors = {v for n in tree.css("[id]") if (v := n.attributes.get("id"))}
-    anchors |= {v for n in tree.css("a[name]") if (v := n.attributes.get("name"))}
-    return Page(
-        title=clean_text(title_node.text() if title_node is not None else None),
-        og_title=clean_text(metas.get("og:title")),
-        description=clean_text(metas.get("description") or metas.get("og:description"), 1000),
-        canonical_url=canonical,
-        language=clean_text(language, 35),
-        h1=clean_text(h1_node.text() if h1_node is not None else None),
-        anchors=frozenset(anchors),
-        charset=charset,
-    )
+        return urlsplit(url)
+    except ValueError:
+        return urlsplit("")
 
 
 # ------------------------------------------------------------------------------ soft-404
@@ -205,7 +60,7 @@ def soft_404_reason(page: Page, url: str) -> str | None:
     something else (an article "Erro 404 - como resolver" has a long h1 of its own), and by a
     catalog URL whose path is about errors (MDN's "404 Not Found" page is a real page).
     """
-    if quirks.ABOUT_ERRORS_PATH.search(urlsplit(url).path.lower()):
+    if quirks.ABOUT_ERRORS_PATH.search(_split(url).path.lower()):
         return None
     if says_not_found(page.h1):
         return f"soft-404: the page heading says {page.h1!r}"
@@ -260,7 +115,11 @@ def trivial_differences(original: str, final: str) -> list[str] | None:
 
     Cosmetic: http -> https, a trailing slash, host case, an explicit default port, www.
     """
-    a, b = urlsplit(original), urlsplit(final)
+    a, b = _split(original), _split(final)
+    try:
+        a_port, b_port = a.port, b.port
+    except ValueError:  # out-of-range port
+        return None
     notes: list[str] = []
     if a.scheme != b.scheme:
         if (a.scheme, b.scheme) != ("http", "https"):
@@ -272,8 +131,8 @@ def trivial_differences(original: str, final: str) -> list[str] | None:
             return None
         notes.append("adds www" if host_b.startswith("www.") else "drops www")
     # an explicit default port (":443" on https) is the same as none
-    port_a = None if a.port == DEFAULT_PORTS.get(a.scheme) else a.port
-    port_b = None if b.port == DEFAULT_PORTS.get(b.scheme) else b.port
+    port_a = None if a_port == DEFAULT_PORTS.get(a.scheme) else a_port
+    port_b = None if b_port == DEFAULT_PORTS.get(b.scheme) else b_port
     if port_a != port_b:
         return None
     if a.query != b.query:
@@ -291,7 +150,7 @@ def trivial_differences(original: str, final: str) -> list[str] | None:
 
 
 def _is_deep(url: str) -> bool:
-    path = urlsplit(url).path
+    path = _split(url).path
     return bool(path.strip("/")) and not quirks.HOME_PATH.fullmatch(path)
 
 
@@ -304,7 +163,7 @@ def soft_404_redirect(original: str, final: str) -> str | None:
     """
     if not _is_deep(original):
         return None
-    a, b = urlsplit(original), urlsplit(final)
+    a, b = _split(original), _split(final)
     if _site(a.hostname or "") != _site(b.hostname or ""):
         return None
     path = b.path or "/"
@@ -324,7 +183,7 @@ def _has_return(query: str) -> bool:
 
 
 def login_wall(final: str) -> bool:
-    b = urlsplit(final)
+    b = _split(final)
     return bool(quirks.LOGIN_PATH.fullmatch(b.path or "/")) and _has_return(b.query)
 
 
@@ -379,7 +238,7 @@ def fragment_note(url: str, page: Page, truncated: bool) -> str | None:
 
     A missing anchor leaves the page itself working, so it is a note, not a broken link.
     """
-    fragment = urlsplit(url).fragment
+    fragment = _split(url).fragment
     fragment = unquote(fragment.split(":~:", 1)[0])
     if not fragment or quirks.IGNORED_FRAGMENT.match(fragment):
         return None
@@ -429,7 +288,7 @@ def verdict_for(fetch: FetchResult, resource: Resource, page: Page | None = None
     if not judged_by_status:
         return _failure_judgement(fetch)
     status = fetch.status or 0
-    if page is None and fetch.body and is_html(fetch):
+    if page is None and fetch.body and is_html(fetch.headers, fetch.body):
         page = parse_page(fetch.body, fetch.headers, fetch.final_url)
     notes: list[str] = []
     if fetch.truncated or fetch.failure is Failure.TOO_LARGE:
@@ -489,7 +348,7 @@ def metadata_for(fetch: FetchResult, page: Page | None) -> Metadata:
 
 def wants_head(url: str) -> bool:
     """URLs that clearly name a file: HEAD says all we need to know."""
-    path = urlsplit(url).path.lower()
+    path = _split(url).path.lower()
     return path.endswith(quirks.NON_HTML_EXTENSIONS)
 
 
@@ -506,7 +365,7 @@ class WebChecker:
         else:
             fetch = await ctx.http.fetch(resource.url, max_bytes=HTML_MAX_BYTES)
         elapsed = fetch.elapsed_ms
-        if head and fetch.ok and not fetch.body and is_html(fetch):
+        if head and fetch.ok and not fetch.body and is_html(fetch.headers, fetch.body):
             # A "file" URL that answers with a web page (a landing page, a soft-404): read it.
             fetch = await ctx.http.fetch(resource.url, max_bytes=HTML_MAX_BYTES)
             elapsed += fetch.elapsed_ms

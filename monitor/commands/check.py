@@ -11,7 +11,6 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 import typer
 from pydantic import ValidationError
@@ -41,6 +40,7 @@ from monitor.commands.common import (
     load_or_exit,
     open_store,
 )
+from monitor.extract import extract_links, is_checkable
 from monitor.formats import (
     VERDICT_ORDER,
     detail,
@@ -134,19 +134,6 @@ def _engine_settings(base: EngineSettings, updates: dict[str, Any]) -> EngineSet
 # -- ad-hoc mode ---------------------------------------------------------------------------
 
 
-def _extract(text: str, path: Path) -> list[tuple[str, str, int | None, str | None]]:
-    """(url, label, line, section) of every link in the file, document order."""
-    try:
-        from monitor.extract import extract_links  # type: ignore[import-untyped,unused-ignore]
-    except ImportError:  # TODO: drop once monitor.extract (branch importer) is on main
-        return [
-            (m.group(0).rstrip(".,;:!?"), "", text.count("\n", 0, m.start()) + 1, None)
-            for m in re.finditer(r"https?://[^\s<>\"')\]]+", text)
-        ]
-    links = extract_links(text, str(path))
-    return [(link.url, link.label, link.line, link.section) for link in links]
-
-
 def adhoc_resources(path: Path) -> list[Resource]:
     """The links of a Markdown, HTML or plain-text file as resources, deduplicated.
 
@@ -156,12 +143,10 @@ def adhoc_resources(path: Path) -> list[Resource]:
     text = path.read_text(encoding="utf-8", errors="replace")
     seen: set[str] = set()
     resources: list[Resource] = []
-    for url, label, line, section in _extract(text, path):
-        parts = urlsplit(url)
-        if parts.scheme and parts.scheme not in ("http", "https"):
-            continue  # mailto:, javascript:, ftp: ... are not links we check
-        if not parts.scheme and (not parts.path or parts.netloc or url.startswith("#")):
-            continue  # in-page anchors and protocol-relative links
+    for link in extract_links(text, str(path)):
+        url = link.url
+        if not is_checkable(url):
+            continue  # mailto:, in-page anchors, absolute paths: not links we check
         if url in seen:
             continue
         seen.add(url)
@@ -170,9 +155,9 @@ def adhoc_resources(path: Path) -> list[Resource]:
                 id=url,
                 url=url,
                 kind=infer_kind(url),
-                section=section or "",
-                label=label or url,
-                line=line,
+                section=link.section or "",
+                label=link.label or url,
+                line=link.line,
             )
         )
     return resources
@@ -429,8 +414,8 @@ def check(
                 checker="none",
                 note="excluded by --exclude",
             )
-        if store is not None:
-            recorded = [fresh[r.id] for r in resources if r.id in fresh]
+        recorded = [fresh[r.id] for r in resources if r.id in fresh]
+        if store is not None and recorded:  # a run that only reused results adds nothing
             store.record_run(outcome.run, recorded, resources)
     results = [fresh.get(r.id) or reused[r.id] for r in resources]
     network_ok = outcome.run.network_ok

@@ -13,6 +13,7 @@ from monitor.commands.common import (
     CatalogOption,
     DbOption,
     console,
+    err_console,
     fail,
     load_or_exit,
     open_store,
@@ -48,7 +49,7 @@ def report(
     ] = Path("site"),
     markdown: Annotated[
         Path | None,
-        typer.Option("--markdown", "-m", help="Also write the Markdown report here."),
+        typer.Option("--markdown", "-m", help="Also write the Markdown report here ('-': stdout)."),
     ] = None,
     now: NowOption = None,
 ) -> None:
@@ -62,22 +63,25 @@ def report(
 
         monitor report --out site/ --markdown status.md
 
-        monitor report --markdown "$GITHUB_STEP_SUMMARY"
+        monitor report --markdown - >> "$GITHUB_STEP_SUMMARY"
     """
     cat = load_or_exit(catalog)
     with open_store(db) as store:
         ctx = load_context(cat, store, as_of(now))
+    to_stdout = markdown is not None and str(markdown) == "-"
     try:
         changed = write_site(ctx, out)
-        if markdown is not None and write_if_changed(
+        if to_stdout:
+            typer.echo(render_status_md(ctx), nl=False)
+        elif markdown is not None and write_if_changed(
             markdown, render_status_md(ctx).encode("utf-8")
         ):
             changed.append(markdown)
     except OSError as exc:
         raise fail(f"cannot write the report: {exc}") from None
-    console.print(
+    (err_console if to_stdout else console).print(
         f"{ctx.healthy}/{ctx.total} healthy; wrote {out / 'index.html'}, {out / 'badge.svg'}"
-        + (f", {markdown}" if markdown else "")
+        + (f", {markdown}" if markdown and not to_stdout else "")
         + ("" if changed else " (unchanged)")
     )
 

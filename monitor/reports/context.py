@@ -75,6 +75,13 @@ def fmt_pct(share: float | None) -> str:
     return f"{pct:.0f}%" if pct in (0, 100) or pct >= 10 else f"{pct:.1f}%"
 
 
+def uptime_level(share: float | None) -> str:
+    """CSS level of an uptime figure: below 95% is worth a look, below 80% is bad."""
+    if share is None or share >= 0.95:
+        return ""
+    return "warn" if share >= 0.8 else "bad"
+
+
 def safe_url(url: str | None) -> str | None:
     """The URL if a reader may follow it (http, https or a relative path), else None."""
     if not url or any(c.isspace() or ord(c) < 32 for c in url):
@@ -96,6 +103,8 @@ class Spark:
     last_y: float
     low: int
     high: int
+    last: int
+    area: str  # the polygon under the line
     width: int = SPARK_W
     height: int = SPARK_H
 
@@ -109,7 +118,9 @@ def sparkline(values: Sequence[int | None]) -> Spark | None:
     step = (SPARK_W - 4) / max(len(values) - 1, 1)
     coords = [(2 + i * step, 2 + (SPARK_H - 4) * (1 - (v - low) / span)) for i, v in known]
     points = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-    return Spark(points, round(coords[-1][0], 1), round(coords[-1][1], 1), low, high)
+    area = f"{coords[0][0]:.1f},{SPARK_H} {points} {coords[-1][0]:.1f},{SPARK_H}"
+    last_x, last_y = round(coords[-1][0], 1), round(coords[-1][1], 1)
+    return Spark(points, last_x, last_y, low, high, known[-1][1], area)
 
 
 @dataclass(frozen=True)
@@ -143,6 +154,7 @@ class Row:
     since_date: str
     verified: str  # date of the latest usable check
     uptime: tuple[str, ...]  # 7/30/90 days
+    uptime_cells: tuple[tuple[str, str], ...]  # (text, css level: "", "warn", "bad")
     spark: Spark | None
     detail: str  # error, or the new URL of a moved link
     moved_to: str | None
@@ -187,6 +199,7 @@ class ReportContext:
     verdicts: tuple[tuple[str, int], ...]
     kinds: tuple[tuple[str, str], ...]  # (value, label) present in the catalog
     states: tuple[tuple[str, str], ...]  # (value, label) present
+    state_labels: Mapping[State, str]
     last_run: Run | None
     last_run_time: str
     healthy: int
@@ -247,7 +260,8 @@ def _row(
     last_usable_run: int | None,
 ) -> Row:
     t = text(locale)
-    state = st.state
+    # `skip = true` in the catalog wins over history: such a link is never checked.
+    state = State.SKIPPED if resource.skip else st.state
     meta = st.meta
     latest = st.latest
     title = (meta.title or "").strip()
@@ -276,6 +290,9 @@ def _row(
         since_date=fmt_date(st.since),
         verified=fmt_date(latest.checked_at) if latest else "",
         uptime=tuple(fmt_pct(st.uptime[d]) for d in UPTIME_WINDOWS_DAYS),
+        uptime_cells=tuple(
+            (fmt_pct(st.uptime[d]), uptime_level(st.uptime[d])) for d in UPTIME_WINDOWS_DAYS
+        ),
         spark=sparkline(st.response_ms),
         detail=detail,
         moved_to=moved_to,
@@ -360,6 +377,7 @@ def build_context(
             if any(r.resource.kind is k for r in all_rows)
         ),
         states=tuple((s.value, STATE_LABELS[locale][s]) for s in State if state_counts[s]),
+        state_labels=STATE_LABELS[locale],
         last_run=last_run,
         last_run_time=fmt_time(last_run.started_at) if last_run else "",
         healthy=sum(1 for r in counted if r.state.is_healthy),

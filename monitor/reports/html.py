@@ -5,6 +5,7 @@ Autoescape is on for every template: scraped titles and error texts render as te
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -15,6 +16,7 @@ from monitor.reports.files import write_if_changed
 from monitor.store import data_dir
 
 
+@cache
 def html_environment() -> Environment:
     return Environment(
         loader=FileSystemLoader(data_dir("templates")),

@@ -8,6 +8,7 @@ close a table cell or start an HTML tag. Only values built here as `Md` pass une
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -68,6 +69,7 @@ def _finalize(value: Any) -> Any:
     return md_escape(value)
 
 
+@cache
 def md_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(data_dir("templates")),
