@@ -13,58 +13,25 @@ Policy, for checks older than the retention age (`settings.retention_days`, defa
   timeline and trends show), the bulky rest (descriptions, topics, ETags...) goes;
 - runs older than the age left with no check are removed.
 
-Everything happens in one transaction: an interrupted prune changes nothing. This module is
-part of the storage layer: it reads and writes the tables of `monitor.store` and nothing else.
+Everything happens in one transaction (`Store.thin`, which runs this policy): an interrupted
+prune changes nothing. This module holds only the policy; the database work is the store's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select, update
-from sqlmodel import Session, col
-
 from monitor.models import utcnow
-from monitor.store import CheckRow, RunRow, Store
+from monitor.store import CheckKey, Store, ThinReport
+
+__all__ = ["SUMMARY_META", "CheckKey", "ThinReport", "checks_to_keep", "compact_meta", "prune"]
 
 # Metadata fields an old check keeps: what `monitor history`, trends and uptime still need.
 SUMMARY_META = frozenset(
     {"title", "duration_s", "stars", "forks", "archived", "availability", "full_name"}
 )
-_CHUNK = 500  # ids per DELETE/UPDATE statement: well under SQLite's variable limit
-
-
-@dataclass(frozen=True)
-class CheckKey:
-    """The few columns the policy needs about one stored check."""
-
-    id: int
-    resource_id: str
-    checked_at: datetime
-    verdict: str
-    usable: bool
-
-
-@dataclass(frozen=True)
-class PruneReport:
-    cutoff: datetime
-    checks_before: int
-    checks_after: int
-    runs_before: int
-    runs_after: int
-    compacted: int
-    dry_run: bool = False
-
-    @property
-    def checks_deleted(self) -> int:
-        return self.checks_before - self.checks_after
-
-    @property
-    def runs_deleted(self) -> int:
-        return self.runs_before - self.runs_after
 
 
 def _day(moment: datetime) -> date:
@@ -106,88 +73,11 @@ def compact_meta(meta: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: v for k, v in meta.items() if k in SUMMARY_META}
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
-
-
-def _count(session: Session, table: Any) -> int:
-    return int(session.scalar(select(func.count()).select_from(table)) or 0)
-
-
 def prune(
     store: Store, older_than_days: int, *, now: datetime | None = None, dry_run: bool = False
-) -> PruneReport:
+) -> ThinReport:
     """Apply the retention policy to checks older than `older_than_days`, in one transaction."""
     if older_than_days < 1:
         raise ValueError("older_than_days must be at least 1")
     cutoff = (now or utcnow()) - timedelta(days=older_than_days)
-    with Session(store.engine) as session:
-        transaction = session.begin()
-        checks_before = _count(session, CheckRow)
-        runs_before = _count(session, RunRow)
-        ranked = select(
-            col(CheckRow.id),
-            func.row_number()
-            .over(
-                partition_by=col(CheckRow.resource_id),
-                order_by=(col(CheckRow.checked_at).desc(), col(CheckRow.id).desc()),
-            )
-            .label("rank"),
-        ).subquery()
-        newest = list(session.scalars(select(ranked.c.id).where(ranked.c.rank == 1)))
-        rows = session.execute(
-            select(
-                col(CheckRow.id),
-                col(CheckRow.resource_id),
-                col(CheckRow.checked_at),
-                col(CheckRow.verdict),
-                col(RunRow.network_ok),
-            )
-            .join(RunRow, col(CheckRow.run_id) == col(RunRow.id))
-            .where(col(CheckRow.checked_at) < cutoff)
-        ).all()
-        old = [CheckKey(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
-        keep = checks_to_keep(old, newest)
-        doomed = sorted(k.id for k in old if k.id not in keep)
-        kept_old = sorted(k.id for k in old if k.id in keep)
-        for chunk in _chunks(doomed):
-            session.execute(delete(CheckRow).where(col(CheckRow.id).in_(chunk)))
-        compacted = 0
-        for chunk in _chunks(kept_old):
-            metas = session.execute(
-                select(col(CheckRow.id), col(CheckRow.meta)).where(col(CheckRow.id).in_(chunk))
-            ).all()
-            updates = [
-                {"id": check_id, "meta": summary}
-                for check_id, meta in metas
-                if (summary := compact_meta(meta)) is not None
-            ]
-            if updates:  # ORM bulk UPDATE by primary key: one executemany per chunk
-                session.execute(update(CheckRow), updates)
-                compacted += len(updates)
-        has_checks = exists().where(col(CheckRow.run_id) == col(RunRow.id))
-        session.execute(delete(RunRow).where(col(RunRow.started_at) < cutoff, ~has_checks))
-        report = PruneReport(
-            cutoff=cutoff,
-            checks_before=checks_before,
-            checks_after=_count(session, CheckRow),
-            runs_before=runs_before,
-            runs_after=_count(session, RunRow),
-            compacted=compacted,
-            dry_run=dry_run,
-        )
-        if dry_run:
-            transaction.rollback()
-        else:
-            transaction.commit()
-    return report
-
-
-def vacuum(store: Store) -> None:
-    """Give the freed pages back to the file system (SQLite only; outside any transaction)."""
-    if store.engine.dialect.name != "sqlite":
-        return
-    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.exec_driver_sql("VACUUM")
+    return store.thin(cutoff, checks_to_keep, compact_meta, dry_run=dry_run)

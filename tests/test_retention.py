@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from monitor.cli import app
 from monitor.models import CheckResult, Kind, Resource, Run, Verdict
-from monitor.retention import SUMMARY_META, CheckKey, checks_to_keep, prune, vacuum
+from monitor.retention import SUMMARY_META, CheckKey, checks_to_keep, prune
 from monitor.store import CheckRow, ResourceRow, RunRow, Store
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
@@ -98,12 +98,12 @@ def test_years_of_nightly_runs_shrink_and_latest_checks_survive(tmp_path: Path) 
     db = tmp_path / "years.sqlite"
     with Store.open(db) as store:
         _fill(store, days=3 * 365)
-        vacuum(store)
+        store.vacuum()
         size_before = db.stat().st_size
         checks_before, runs_before = _counts(store)
         latest_before = _latest_ids(store)
         report = prune(store, 90, now=NOW)
-        vacuum(store)
+        store.vacuum()
         checks_after, runs_after = _counts(store)
         size_after = db.stat().st_size
         assert (report.checks_before, report.checks_after) == (checks_before, checks_after)

@@ -18,7 +18,6 @@ from monitor.commands.common import (
     open_store,
 )
 from monitor.retention import prune as prune_store
-from monitor.retention import vacuum
 from monitor.store import Store
 
 
@@ -27,7 +26,10 @@ def _file_size(store: Store) -> int | None:
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     path = Path(url.database)
-    return path.stat().st_size if path.exists() else None
+    if not path.exists():
+        return None
+    wal = path.with_name(path.name + "-wal")  # pages not yet checkpointed count too
+    return path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
 
 def prune(
@@ -70,7 +72,7 @@ def prune(
         size_before = _file_size(store)
         report = prune_store(store, days, dry_run=dry_run)
         if do_vacuum and not dry_run:
-            vacuum(store)
+            store.vacuum()
         size_after = _file_size(store)
     verb = "would delete" if dry_run else "deleted"
     console.print(

@@ -26,7 +26,7 @@ def schedule(
         ),
     ] = 3600,
 ) -> None:
-    """Run checks on the cron lines of the catalog's [schedule] table until stopped.
+    """Run checks on the cron lines of the catalog's \\[schedule] table until stopped.
 
     full_check (default "0 3 * * *") checks everything; failing_check (default
     "0 */3 * * *") re-checks the resources whose last check failed, to confirm or clear
