@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from pg import PgServer, pg_server, temp_base
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -112,3 +113,21 @@ def server() -> Iterator[LoopbackServer]:
         yield srv
     finally:
         srv.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PgServer]:
+    """One real PostgreSQL server for the whole session (skipped locally without binaries,
+    a failure in CI)."""
+    with pg_server(temp_base()) as srv:
+        yield srv
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh empty database on each backend, so the store's tests run the same assertions
+    against SQLite and PostgreSQL. The server starts only when a postgres case runs."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'm.sqlite'}"
+    server: PgServer = request.getfixturevalue("postgres")
+    return server.new_database()
