@@ -139,7 +139,8 @@ def _count(session: Session, table: Any) -> int:
 
 
 def _aware(value: datetime) -> datetime:
-    # SQLite drops tzinfo; everything we write is UTC.
+    # The columns drop tzinfo (SQLite; PostgreSQL's timestamp without time zone, read in a
+    # UTC session); everything we write is UTC.
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -214,6 +215,20 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
     cursor.close()
 
 
+def _postgres_utc(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+    # The columns are `timestamp without time zone` holding UTC wall time. PostgreSQL turns
+    # the aware datetimes we write (and compare against) into that type through the session's
+    # time zone, the server's default: on a server set to, say, America/Sao_Paulo every stored
+    # time would shift by 3 hours. A UTC session stores and reads them as they are. Autocommit
+    # so the SET is not undone by the pool's rollback (SQLAlchemy's documented recipe).
+    autocommit = dbapi_conn.autocommit
+    dbapi_conn.autocommit = True
+    cursor = dbapi_conn.cursor()
+    cursor.execute("SET TIME ZONE 'UTC'")
+    cursor.close()
+    dbapi_conn.autocommit = autocommit
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision; a no-op when it is already there."""
     config = Config()
@@ -238,6 +253,8 @@ class Store:
         engine = create_engine(url)
         if parsed.get_backend_name() == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+        elif parsed.get_backend_name() == "postgresql":
+            event.listen(engine, "connect", _postgres_utc, insert=True)
         migrate(engine)
         return cls(engine)
 
