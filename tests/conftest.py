@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from pg import PgServer, pg_server, temp_base
+from pg import PgServer, pg_server
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -115,11 +115,23 @@ def server() -> Iterator[LoopbackServer]:
         srv.stop()
 
 
+PG_STARTED: list[PgServer] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for srv in PG_STARTED:  # the cost of the real PostgreSQL, for whoever watches the suite
+        terminalreporter.write_line(
+            f"PostgreSQL ({srv.bin_dir.parent.name}): initdb {srv.initdb_s:.2f} s, "
+            f"start {srv.start_s:.2f} s, {srv.databases} databases"
+        )
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PgServer]:
     """One real PostgreSQL server for the whole session (skipped locally without binaries,
     a failure in CI)."""
-    with pg_server(temp_base()) as srv:
+    with pg_server() as srv:
+        PG_STARTED.append(srv)
         yield srv
 
 

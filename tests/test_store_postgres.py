@@ -133,3 +133,12 @@ def test_an_unreachable_server_is_a_clean_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "cannot open the database" in result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_missing_driver_is_a_clean_error() -> None:
+    """A URL naming a driver monitor does not install (psycopg2): say what to do."""
+    url = "postgresql+psycopg2://u@/db?host=/nowhere"
+    result = runner.invoke(app, ["history", "x", "--db", url])
+    assert result.exit_code == 2
+    assert "driver psycopg2 is not installed" in result.stderr
+    assert "postgresql+psycopg://" in result.stderr
