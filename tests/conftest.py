@@ -1,4 +1,5 @@
-"""Shared fixtures: a real HTTP server on 127.0.0.1 that tests program route by route."""
+"""Shared fixtures: a real HTTP server on 127.0.0.1 that tests program route by route, and a
+real PostgreSQL server (tests/pg.py) behind `db_url`, which runs store tests on both backends."""
 
 from __future__ import annotations
 
