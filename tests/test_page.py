@@ -152,3 +152,10 @@ def test_scraper_never_raises(body: bytes, content_type: str | None) -> None:
     page = parse_page(body, hdrs, BASE)
     for text in (page.title, page.og_title, page.h1, page.language):
         assert text is None or (text == text.strip() and "\x00" not in text)
+
+
+def test_clean_text_cut_never_ends_on_a_space() -> None:
+    # found by hypothesis: a 35-character cut of "<34 chars> b" ended with a space
+    from monitor.checkers.page import clean_text
+
+    assert clean_text("a" * 34 + " b", 35) == "a" * 34

@@ -108,7 +108,7 @@ def clean_text(value: str | None, limit: int = MAX_TEXT) -> str | None:
     if value is None:
         return None
     text = " ".join(_CONTROL.sub(" ", value).split())
-    return text[:limit] or None
+    return text[:limit].rstrip() or None  # a cut can end on a space
 
 
 def is_html(headers: httpx.Headers, body: bytes) -> bool:
