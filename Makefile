@@ -4,7 +4,7 @@
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
 
-.PHONY: setup check test lint browser bench
+.PHONY: setup check test lint system-deps browser postgres bench
 
 setup:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -13,12 +13,20 @@ setup:
 check: setup
 	@$(UV) run --locked monitor check
 
-# The status page test drives Debian's Chromium; install it when we can (root + apt).
-browser:
-	@command -v chromium >/dev/null 2>&1 || [ ! -x /usr/bin/apt-get ] || [ "$$(id -u)" != 0 ] || \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# Tests need two Debian packages: Chromium (the status page test) and PostgreSQL (the store
+# tests run on it too). Install the missing ones when we can (root + apt), in one apt-get call
+# after one index update; a no-op once both are there.
+SYSTEM_PKGS = $(if $(shell command -v chromium),,chromium) \
+	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql)
 
-test: setup browser
+system-deps:
+	@[ -z "$(strip $(SYSTEM_PKGS))" ] || [ ! -x /usr/bin/apt-get ] || [ "$$(id -u)" != 0 ] || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq $(SYSTEM_PKGS) >/dev/null; }
+
+browser postgres: system-deps
+
+test: setup system-deps
 	@$(UV) run --locked pytest
 
 lint: setup

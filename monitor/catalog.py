@@ -368,7 +368,7 @@ def _build(model: CatalogModel, path: Path, index: _LineIndex) -> Catalog:
                 f"resources[{i}].section: unknown section {entry.section!r} (known: {known})",
             )
         if entry.url in seen_urls:
-            first = index.locate(["resources", seen_urls[entry.url]])
+            first = index.locate(["resources", seen_urls[entry.url], "url"])
             raise CatalogError(
                 path,
                 index.locate(["resources", i, "url"]),

@@ -7,7 +7,19 @@ from __future__ import annotations
 
 import typer
 
-from monitor.commands import check, history, importer, resources
+from monitor.commands import (
+    check,
+    down_report,
+    fix,
+    history,
+    importer,
+    prune,
+    readme,
+    report,
+    resources,
+    schedule,
+    status,
+)
 
 app = typer.Typer(
     name="monitor",
@@ -17,7 +29,10 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-for module in (check, importer, resources, history):
+for module in (
+    *(check, importer, resources, history, status, report, readme),
+    *(schedule, fix, prune, down_report),
+):
     module.register(app)
 
 

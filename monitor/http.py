@@ -523,8 +523,11 @@ class HttpEngine:
         want_body: bool = True,
         max_bytes: int | None = None,
         follow_redirects: bool = True,
+        content: bytes | None = None,
     ) -> FetchResult:
         """Fetch `url`, following redirects one hop at a time and recording the chain.
+
+        `content` is a request body (GitHub's GraphQL API takes only POST); a 303 drops it.
 
         The whole fetch (retries, waits, redirects, body) is bounded by `deadline_s`, so a
         server that drips its body a byte a second cannot hold a check forever. A HEAD that
@@ -533,6 +536,7 @@ class HttpEngine:
         start = time.monotonic()
         first = self.remap_url(url)
         chain = _Chain(requested_url=url, url=first, current=first, method=method.upper())
+        chain.content = content
         try:
             async with asyncio.timeout(self.settings.deadline_s) as timeout:
                 budget = _Budget(timeout)
@@ -567,7 +571,9 @@ class HttpEngine:
         origin_host = urlsplit(chain.url).hostname
         seen = {chain.current}
         while True:
-            answer = await self._ask(chain.method, chain.current, headers, want_body, cap, budget)
+            answer = await self._ask(
+                chain.method, chain.current, headers, want_body, cap, budget, chain.content
+            )
             chain.attempts += answer.attempts
             if (
                 chain.method == "HEAD"
@@ -598,6 +604,7 @@ class HttpEngine:
                 headers = {k: v for k, v in headers.items() if k.lower() not in SENSITIVE_HEADERS}
             if status == 303:
                 chain.method = "GET" if chain.method != "HEAD" else "HEAD"
+                chain.content = None
             chain.current = target
 
     async def _ask(
@@ -608,12 +615,13 @@ class HttpEngine:
         want_body: bool,
         cap: int,
         budget: _Budget,
+        content: bytes | None = None,
     ) -> _Answer:
         """One request with bounded retries, exponential backoff with jitter, Retry-After."""
         attempt = 0
         while True:
             attempt += 1
-            answer = await self._once(method, url, headers, want_body, cap, budget)
+            answer = await self._once(method, url, headers, want_body, cap, budget, content)
             host = urlsplit(url).hostname or ""
             if answer.status != 429:
                 self._answered(host)
@@ -646,10 +654,11 @@ class HttpEngine:
         want_body: bool,
         cap: int,
         budget: _Budget,
+        content: bytes | None = None,
     ) -> _Answer:
         async with self._slot(urlsplit(url).hostname or "", budget):
             try:
-                request = self.client.build_request(method, url, headers=headers)
+                request = self.client.build_request(method, url, headers=headers, content=content)
                 response = await self.client.send(request, stream=True)
             except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
                 failure, error = _classify_exception(exc)
@@ -706,6 +715,7 @@ class _Chain:
     hops: list[Hop] = field(default_factory=list)
     attempts: int = 0
     fell_back: bool = False
+    content: bytes | None = None  # request body, dropped by a 303
 
     def result(
         self,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from monitor.checkers import CheckContext, checker_for
+from monitor.checkers import CHECKERS, CheckContext, checker_for
 from monitor.http import FETCH_TRACE, Failure, FetchNote
 from monitor.models import CheckResult, Resource, Run, Verdict, utcnow
 
@@ -307,6 +307,20 @@ def _demote(
     )
 
 
+async def _prepare(resources: Sequence[Resource], ctx: CheckContext) -> None:
+    """Let a checker see all its resources first (GitHub batches them into one GraphQL query).
+
+    `prepare(resources, ctx)` is optional on a checker; see `monitor.checkers.base`.
+    """
+    for checker in CHECKERS:
+        prepare = getattr(checker, "prepare", None)
+        if prepare is None:
+            continue
+        mine = [r for r in resources if not r.skip and checker_for(r) is checker]
+        if mine:
+            await prepare(mine, ctx)
+
+
 async def run_checks(
     resources: Sequence[Resource],
     ctx: CheckContext,
@@ -324,6 +338,7 @@ async def run_checks(
     """
     started = utcnow()
     http = ctx.http
+    await _prepare(resources, ctx)
     schedule = _Schedule(resources, ctx, progress, on_recheck, recheck)
     checked, evidence = await schedule.run()
     usable = network_usable(checked)

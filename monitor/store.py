@@ -7,7 +7,7 @@ whenever a store is opened, so an old database is upgraded in place.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +16,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, delete, event, exists, func, update
+from sqlalchemy import select as sa_select  # sqlmodel's select types at most 4 columns
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import JSON, Column, Field, Session, SQLModel, col, create_engine, select
@@ -91,8 +92,55 @@ class StoredCheck:
     result: CheckResult
 
 
+@dataclass(frozen=True)
+class CheckKey:
+    """The few columns a retention policy needs about one stored check."""
+
+    id: int
+    resource_id: str
+    checked_at: datetime
+    verdict: str
+    usable: bool  # its run's network worked
+
+
+@dataclass(frozen=True)
+class ThinReport:
+    cutoff: datetime
+    checks_before: int
+    checks_after: int
+    runs_before: int
+    runs_after: int
+    compacted: int
+    dry_run: bool = False
+
+    @property
+    def checks_deleted(self) -> int:
+        return self.checks_before - self.checks_after
+
+    @property
+    def runs_deleted(self) -> int:
+        return self.runs_before - self.runs_after
+
+
+# keep(old checks, newest check id of each resource) -> ids of the old checks to keep
+KeepPolicy = Callable[[Sequence[CheckKey], Sequence[int]], set[int]]
+# compact(meta) -> smaller meta for a kept old check, or None to leave it as it is
+CompactPolicy = Callable[[dict[str, Any] | None], dict[str, Any] | None]
+_CHUNK = 500  # ids per DELETE/UPDATE statement: well under SQLite's variable limit
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def _count(session: Session, table: Any) -> int:
+    return int(session.scalar(sa_select(func.count()).select_from(table)) or 0)
+
+
 def _aware(value: datetime) -> datetime:
-    # SQLite drops tzinfo; everything we write is UTC.
+    # The columns drop tzinfo (SQLite; PostgreSQL's timestamp without time zone, read in a
+    # UTC session); everything we write is UTC.
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -167,6 +215,20 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
     cursor.close()
 
 
+def _postgres_utc(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+    # The columns are `timestamp without time zone` holding UTC wall time. PostgreSQL turns
+    # the aware datetimes we write (and compare against) into that type through the session's
+    # time zone, the server's default: on a server set to, say, America/Sao_Paulo every stored
+    # time would shift by 3 hours. A UTC session stores and reads them as they are. Autocommit
+    # so the SET is not undone by the pool's rollback (SQLAlchemy's documented recipe).
+    autocommit = dbapi_conn.autocommit
+    dbapi_conn.autocommit = True
+    cursor = dbapi_conn.cursor()
+    cursor.execute("SET TIME ZONE 'UTC'")
+    cursor.close()
+    dbapi_conn.autocommit = autocommit
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision; a no-op when it is already there."""
     config = Config()
@@ -191,6 +253,8 @@ class Store:
         engine = create_engine(url)
         if parsed.get_backend_name() == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+        elif parsed.get_backend_name() == "postgresql":
+            event.listen(engine, "connect", _postgres_utc, insert=True)
         migrate(engine)
         return cls(engine)
 
@@ -307,3 +371,84 @@ class Store:
                 query = query.where(col(RunRow.network_ok).is_(True))
             row = session.exec(query).first()
             return _result_from_row(row) if row else None
+
+    # -- retention (policy in monitor.retention) -------------------------------------------
+
+    def thin(
+        self,
+        cutoff: datetime,
+        keep: KeepPolicy,
+        compact: CompactPolicy,
+        *,
+        dry_run: bool = False,
+    ) -> ThinReport:
+        """Drop the checks older than `cutoff` that `keep` does not keep, compact the kept
+        ones, drop old runs left without checks: one transaction (rolled back on dry run)."""
+        with Session(self.engine) as session:
+            transaction = session.begin()
+            checks_before = _count(session, CheckRow)
+            runs_before = _count(session, RunRow)
+            ranked = sa_select(
+                col(CheckRow.id),
+                func.row_number()
+                .over(
+                    partition_by=col(CheckRow.resource_id),
+                    order_by=(col(CheckRow.checked_at).desc(), col(CheckRow.id).desc()),
+                )
+                .label("rank"),
+            ).subquery()
+            newest = list(session.scalars(sa_select(ranked.c.id).where(ranked.c.rank == 1)))
+            rows = session.execute(
+                sa_select(
+                    col(CheckRow.id),
+                    col(CheckRow.resource_id),
+                    col(CheckRow.checked_at),
+                    col(CheckRow.verdict),
+                    col(RunRow.network_ok),
+                )
+                .join(RunRow, col(CheckRow.run_id) == col(RunRow.id))
+                .where(col(CheckRow.checked_at) < cutoff)
+            ).all()
+            old = [CheckKey(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+            kept = keep(old, newest)
+            for chunk in _chunks(sorted(k.id for k in old if k.id not in kept)):
+                session.execute(delete(CheckRow).where(col(CheckRow.id).in_(chunk)))
+            compacted = 0
+            for chunk in _chunks(sorted(k.id for k in old if k.id in kept)):
+                metas = session.execute(
+                    sa_select(col(CheckRow.id), col(CheckRow.meta)).where(
+                        col(CheckRow.id).in_(chunk)
+                    )
+                ).all()
+                updates = [
+                    {"id": check_id, "meta": summary}
+                    for check_id, meta in metas
+                    if (summary := compact(meta)) is not None
+                ]
+                if updates:  # ORM bulk UPDATE by primary key: one executemany per chunk
+                    session.execute(update(CheckRow), updates)
+                    compacted += len(updates)
+            has_checks = exists().where(col(CheckRow.run_id) == col(RunRow.id))
+            session.execute(delete(RunRow).where(col(RunRow.started_at) < cutoff, ~has_checks))
+            report = ThinReport(
+                cutoff=cutoff,
+                checks_before=checks_before,
+                checks_after=_count(session, CheckRow),
+                runs_before=runs_before,
+                runs_after=_count(session, RunRow),
+                compacted=compacted,
+                dry_run=dry_run,
+            )
+            if dry_run:
+                transaction.rollback()
+            else:
+                transaction.commit()
+        return report
+
+    def vacuum(self) -> None:
+        """Give freed pages back to the file system (SQLite only; outside any transaction)."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.exec_driver_sql("VACUUM")

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real HTTP server on 127.0.0.1 that tests program route by route."""
+"""Shared fixtures: a real HTTP server on 127.0.0.1 that tests program route by route, and a
+real PostgreSQL server (tests/pg.py) behind `db_url`, which runs store tests on both backends."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from pg import PgServer, pg_server
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -29,6 +31,7 @@ class Seen:
     path: str
     headers: dict[str, str]
     at: float
+    body: bytes = b""
 
 
 Handler = Callable[[Seen], Reply]
@@ -52,7 +55,11 @@ class LoopbackServer:
                 pass
 
             def _serve(self) -> None:
-                seen = Seen(self.command, self.path, dict(self.headers.items()), time.monotonic())
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                seen = Seen(
+                    self.command, self.path, dict(self.headers.items()), time.monotonic(), body
+                )
                 with server._lock:
                     server.requests.append(seen)
                     server.active += 1
@@ -83,7 +90,10 @@ class LoopbackServer:
         self.httpd = ThreadingHTTPServer((host, 0), _Handler)
         self.httpd.daemon_threads = True
         self.host, self.port = self.httpd.server_address[0], self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits for it, in every test that uses a server.
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def url(self, path: str = "/") -> str:
         return f"http://{self.host}:{self.port}{path}"
@@ -104,3 +114,33 @@ def server() -> Iterator[LoopbackServer]:
         yield srv
     finally:
         srv.stop()
+
+
+PG_STARTED: list[PgServer] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for srv in PG_STARTED:  # the cost of the real PostgreSQL, for whoever watches the suite
+        terminalreporter.write_line(
+            f"PostgreSQL ({srv.bin_dir.parent.name}): initdb {srv.initdb_s:.2f} s, "
+            f"start {srv.start_s:.2f} s, {srv.databases} databases"
+        )
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PgServer]:
+    """One real PostgreSQL server for the whole session (skipped locally without binaries,
+    a failure in CI)."""
+    with pg_server() as srv:
+        PG_STARTED.append(srv)
+        yield srv
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh empty database on each backend, so the store's tests run the same assertions
+    against SQLite and PostgreSQL. The server starts only when a postgres case runs."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'm.sqlite'}"
+    server: PgServer = request.getfixturevalue("postgres")
+    return server.new_database()

@@ -19,7 +19,7 @@ from monitor.extract import (
     is_checkable,
 )
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "roadmap.md"
+SEED = Path(__file__).resolve().parent / "fixtures" / "roadmap.md"  # copy of shared/seed
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 

@@ -153,8 +153,9 @@ async def test_per_host_concurrency_and_interval(server: LoopbackServer) -> None
     assert server.max_active == 2
     starts = sorted(seen.at for seen in server.requests)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    # 100 ms apart at our end; the server's threads see them with scheduling jitter
-    assert min(gaps) >= 0.05
+    # 100 ms apart at our end; the server's threads see them with scheduling jitter (a
+    # loaded machine has shown 40 ms); without the interval, pairs would start together
+    assert min(gaps) >= 0.02
     assert starts[-1] - starts[0] >= 0.6
 
 

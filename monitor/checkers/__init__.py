@@ -6,10 +6,20 @@ Adding a checker is one module plus one line here.
 from __future__ import annotations
 
 from monitor.checkers.base import CheckContext, Checker
+from monitor.checkers.course import CourseChecker
+from monitor.checkers.file import FileChecker
+from monitor.checkers.github import GithubChecker
 from monitor.checkers.web import WebChecker
+from monitor.checkers.youtube import YoutubeChecker
 from monitor.models import Resource
 
-CHECKERS: tuple[Checker, ...] = (WebChecker(),)
+CHECKERS: tuple[Checker, ...] = (
+    YoutubeChecker(),
+    GithubChecker(),
+    CourseChecker(),
+    FileChecker(),
+    WebChecker(),  # last: the fallback for every kind without its own checker
+)
 
 
 def checker_for(resource: Resource) -> Checker | None:

@@ -40,3 +40,9 @@ class Checker(Protocol):
     async def check(self, resource: Resource, ctx: CheckContext) -> CheckResult:
         """Check one resource. Expected failures are results; only bugs raise."""
         ...
+
+
+# Optional, not part of the protocol: a checker may define
+#     async def prepare(self, resources: Sequence[Resource], ctx: CheckContext) -> None
+# which `monitor.pipeline.run_checks` awaits once with all the resources it will check,
+# before any `check` (the GitHub checker batches them into one GraphQL query).

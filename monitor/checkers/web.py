@@ -1,23 +1,355 @@
-"""The web checker: any http(s) page. The fallback for every kind without its own checker."""
+"""The web checker: any http(s) page. The fallback for every kind without its own checker.
+
+The judgement is pure: `verdict_for` takes a `FetchResult` and returns a `Judgement`, so every
+rule of DESIGN.md is unit-testable without a network. `WebChecker.check` only chooses how to
+fetch (HEAD for files, GET for pages) and assembles the `CheckResult`. Reading the page is
+`monitor.checkers.page`; per-site knowledge (soft-404 phrases, bot walls, file extensions)
+lives in `monitor.checkers.quirks`.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
+
+from monitor.checkers import quirks
 from monitor.checkers.base import CheckContext
-from monitor.http import FetchResult
-from monitor.models import CheckResult, Kind, Resource, Verdict
+from monitor.checkers.page import Page, is_html, media_type, parse_page
+from monitor.http import REDIRECT_STATUSES, Failure, FetchResult
+from monitor.models import CheckResult, Kind, Metadata, Resource, Verdict
+
+# Enough for the <head>, the main heading and the ids of any sane page.
+HTML_MAX_BYTES = 2_000_000
+PERMANENT = frozenset({301, 308})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+_SOFT_404 = tuple(re.compile(pattern) for pattern, _ in quirks.SOFT_404_PATTERNS)
 
 
-def verdict_for(fetch: FetchResult, resource: Resource) -> tuple[Verdict, str | None]:
-    if fetch.failure is not None:
-        return Verdict.ERROR, fetch.error
+def _split(url: str) -> SplitResult:
+    """`urlsplit` that never raises: a malformed URL ("http://[x") splits as an empty one."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return urlsplit("")
+
+
+# ------------------------------------------------------------------------------ soft-404
+
+
+def normalise_phrase(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.replace("’", "'").split()).strip(" .!?…")
+
+
+def says_not_found(text: str | None) -> bool:
+    """True when the text *is* a not-found phrase (whole title or one of its segments)."""
+    if not text:
+        return False
+    normal = normalise_phrase(text)
+    segments = [normal, *(s.strip(" .!?…") for s in quirks.TITLE_SEPARATORS.split(normal))]
+    return any(p.fullmatch(s) for p in _SOFT_404 for s in segments if s)
+
+
+def soft_404_reason(page: Page, url: str) -> str | None:
+    """Why this 200 page is really a not-found page, or None.
+
+    The h1 is the strongest evidence. A title alone is vetoed by a real headline that says
+    something else (an article "Erro 404 - como resolver" has a long h1 of its own), and by a
+    catalog URL whose path is about errors (MDN's "404 Not Found" page is a real page).
+    """
+    if quirks.ABOUT_ERRORS_PATH.search(_split(url).path.lower()):
+        return None
+    if says_not_found(page.h1):
+        return f"soft-404: the page heading says {page.h1!r}"
+    if says_not_found(page.title):
+        if page.h1 and len(page.h1.split()) >= 5:
+            return None
+        return f"soft-404: the page title says {page.title!r}"
+    return None
+
+
+# ------------------------------------------------------------------------------ bot walls
+
+
+def bot_wall(fetch: FetchResult, title: str | None) -> str | None:
+    """The name of the bot wall that answered instead of the site, or None."""
+    lowered_title = (title or "").casefold()
+    for wall in quirks.BOT_WALLS:
+        if wall.statuses is not None and fetch.status not in wall.statuses:
+            continue
+        if wall.header is not None:
+            name, pattern = wall.header
+            value = fetch.headers.get(name)
+            if value is None or (pattern and not re.search(pattern, value, re.I)):
+                continue
+        if wall.also_header is not None and wall.also_header not in fetch.headers:
+            continue
+        if wall.title is not None and not re.search(wall.title, lowered_title):
+            continue
+        if wall.body is not None and wall.body not in fetch.body:
+            continue
+        return wall.name
+    return None
+
+
+# ------------------------------------------------------------------------------ redirects
+
+
+def _site(host: str) -> str:
+    """Registrable domain, roughly: docs.example.com and example.com are one site."""
+    labels = host.lower().rstrip(".").split(".")
+    if (
+        len(labels) >= 3
+        and len(labels[-1]) == 2
+        and labels[-2] in {"com", "co", "org", "net", "gov", "edu", "ac"}
+    ):
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+def trivial_differences(original: str, final: str) -> list[str] | None:
+    """The cosmetic differences between two URLs, or None if they name different pages.
+
+    Cosmetic: http -> https, a trailing slash, host case, an explicit default port, www.
+    """
+    a, b = _split(original), _split(final)
+    try:
+        a_port, b_port = a.port, b.port
+    except ValueError:  # out-of-range port
+        return None
+    notes: list[str] = []
+    if a.scheme != b.scheme:
+        if (a.scheme, b.scheme) != ("http", "https"):
+            return None
+        notes.append("redirects to https")
+    host_a, host_b = (a.hostname or ""), (b.hostname or "")
+    if host_a != host_b:
+        if host_a.removeprefix("www.") != host_b.removeprefix("www."):
+            return None
+        notes.append("adds www" if host_b.startswith("www.") else "drops www")
+    # an explicit default port (":443" on https) is the same as none
+    port_a = None if a_port == DEFAULT_PORTS.get(a.scheme) else a_port
+    port_b = None if b_port == DEFAULT_PORTS.get(b.scheme) else b_port
+    if port_a != port_b:
+        return None
+    if a.query != b.query:
+        return None
+    path_a, path_b = unquote(a.path or "/"), unquote(b.path or "/")
+    if path_a != path_b:
+        if path_a.rstrip("/") != path_b.rstrip("/"):
+            return None
+        notes.append(
+            "adds a trailing slash" if path_b.endswith("/") else "drops the trailing slash"
+        )
+    if not notes and a.netloc != b.netloc:
+        notes.append("normalises the host")
+    return notes
+
+
+def _is_deep(url: str) -> bool:
+    path = _split(url).path
+    return bool(path.strip("/")) and not quirks.HOME_PATH.fullmatch(path)
+
+
+def soft_404_redirect(original: str, final: str) -> str | None:
+    """Why a redirect from `original` to `final` means the page is gone, or None.
+
+    A deep URL sent to its own site's home page, to a generic error page, or to a login page
+    that does not even remember where we came from. Another site's home page is not evidence
+    (URL shorteners land on home pages all the time).
+    """
+    if not _is_deep(original):
+        return None
+    a, b = _split(original), _split(final)
+    if _site(a.hostname or "") != _site(b.hostname or ""):
+        return None
+    path = b.path or "/"
+    if quirks.HOME_PATH.fullmatch(path) and not b.query:
+        return f"soft-404: redirected to the site's home page {final}"
+    if quirks.ERROR_PATH.fullmatch(path):
+        return f"soft-404: redirected to an error page {final}"
+    if quirks.LOGIN_PATH.fullmatch(path) and not _has_return(b.query):
+        return f"soft-404: redirected to a bare login page {final}"
+    return None
+
+
+def _has_return(query: str) -> bool:
+    return any(
+        k.lower() in quirks.RETURN_PARAMS for k, _ in parse_qsl(query, keep_blank_values=True)
+    )
+
+
+def login_wall(final: str) -> bool:
+    b = _split(final)
+    return bool(quirks.LOGIN_PATH.fullmatch(b.path or "/")) and _has_return(b.query)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    verdict: Verdict
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+    moved_to: str | None = None
+    network_failure: bool = False
+    page: Page | None = None
+
+    @property
+    def note(self) -> str | None:
+        return "; ".join(self.notes) or None
+
+
+def judge_redirects(original: str, fetch: FetchResult) -> Judgement:
+    """The verdict of a redirect chain that ended on a working page."""
+    final = fetch.final_url
+    original = original.split("#", 1)[0]
+    reason = soft_404_redirect(original, final)
+    if reason:
+        return Judgement(Verdict.BROKEN, error=reason)
+    trivial = trivial_differences(original, final)
+    if trivial is not None:
+        return Judgement(Verdict.OK, notes=tuple(trivial))
+    if login_wall(final):
+        return Judgement(Verdict.OK, notes=(f"login wall: redirects to {final}",))
+    # The catalog should follow the leading run of permanent hops, not the temporary
+    # locations after it (a 301 to a new domain that then 302s to a session URL).
+    moved_to = None
+    for index, hop in enumerate(fetch.redirects):
+        if hop.status not in PERMANENT:
+            break
+        following = fetch.redirects[index + 1 :]
+        moved_to = following[0].url if following else final
+    if moved_to is not None and trivial_differences(original, moved_to) is None:
+        notes = () if moved_to == final else (f"then redirects temporarily to {final}",)
+        return Judgement(Verdict.MOVED, moved_to=moved_to, notes=notes)
+    temporary = next(
+        (h.status for h in fetch.redirects if h.status not in PERMANENT), fetch.redirects[0].status
+    )
+    return Judgement(Verdict.OK, notes=(f"temporary redirect ({temporary}) to {final}",))
+
+
+# ------------------------------------------------------------------------------ fragments
+
+
+def fragment_note(url: str, page: Page, truncated: bool) -> str | None:
+    """A note when the URL's #fragment names no anchor of the page.
+
+    A missing anchor leaves the page itself working, so it is a note, not a broken link.
+    """
+    fragment = _split(url).fragment
+    fragment = unquote(fragment.split(":~:", 1)[0])
+    if not fragment or quirks.IGNORED_FRAGMENT.match(fragment):
+        return None
+    candidates = {fragment}
+    for anchor in page.anchors:
+        for prefix in quirks.ANCHOR_ID_PREFIXES:
+            if anchor.startswith(prefix):
+                candidates.add(prefix + fragment)
+    if candidates & page.anchors:
+        return None
+    lowered = {a.casefold() for a in page.anchors}
+    if {c.casefold() for c in candidates} & lowered:
+        return None  # GitHub resolves #Install to id="user-content-install" in JavaScript
+    if truncated:
+        return f"fragment #{fragment} not found in the part of the page we read"
+    return f"fragment #{fragment} not found on the page"
+
+
+# ------------------------------------------------------------------------------ verdict
+
+
+def _failure_judgement(fetch: FetchResult) -> Judgement:
+    failure = fetch.failure
+    error = fetch.error or (failure.value if failure else "unknown failure")
+    if failure is Failure.PRIVATE:
+        return Judgement(Verdict.SKIPPED, notes=("refused: private address (use --allow-private)",))
+    if failure is Failure.DNS:
+        # "Temporary failure in name resolution" (EAI_AGAIN) is our resolver, not the site.
+        transient = "temporary failure" in error.lower() or "errno -3" in error.lower()
+        return Judgement(
+            Verdict.ERROR if transient else Verdict.BROKEN, error=error, network_failure=True
+        )
+    if failure is Failure.CONNECT:
+        return Judgement(Verdict.ERROR, error=error, network_failure=True)
+    if failure is Failure.REDIRECT_LOOP:
+        return Judgement(Verdict.ERROR, error=f"redirect loop: {error}")
+    if failure is Failure.TOO_MANY_REDIRECTS:
+        return Judgement(Verdict.ERROR, error=f"too many redirects: {error}")
+    return Judgement(Verdict.ERROR, error=error)
+
+
+def verdict_for(fetch: FetchResult, resource: Resource, page: Page | None = None) -> Judgement:
+    """Judge one fetch by the rules of DESIGN.md. Pure: no I/O, never raises on odd input."""
+    judged_by_status = fetch.failure is None or (
+        fetch.failure is Failure.TOO_LARGE and fetch.status is not None
+    )
+    if not judged_by_status:
+        return _failure_judgement(fetch)
     status = fetch.status or 0
-    if status in resource.accept or 200 <= status < 300:
-        return Verdict.OK, None
-    if status in (404, 410):
-        return Verdict.BROKEN, f"HTTP {status}"
-    if status in (401, 403, 429):
-        return Verdict.BLOCKED, f"HTTP {status}"
-    return Verdict.ERROR, f"HTTP {status}"
+    if page is None and fetch.body and is_html(fetch.headers, fetch.body):
+        page = parse_page(fetch.body, fetch.headers, fetch.final_url)
+    notes: list[str] = []
+    if fetch.truncated or fetch.failure is Failure.TOO_LARGE:
+        notes.append(f"body cut at {len(fetch.body)} bytes")
+    accepted = status in resource.accept
+    if not accepted:
+        wall = bot_wall(fetch, page.title if page else None)
+        if wall:
+            return Judgement(Verdict.BLOCKED, error=f"{wall} (HTTP {status})", page=page)
+    if not (accepted or 200 <= status < 300):
+        if status in (404, 410):
+            return Judgement(Verdict.BROKEN, error=f"HTTP {status}", page=page)
+        if status in quirks.BLOCKED_STATUSES:
+            return Judgement(Verdict.BLOCKED, error=quirks.BLOCKED_STATUSES[status], page=page)
+        if status in REDIRECT_STATUSES:
+            return Judgement(Verdict.ERROR, error=f"HTTP {status} without a Location", page=page)
+        return Judgement(Verdict.ERROR, error=f"HTTP {status}", page=page)
+    if page is not None and 200 <= status < 300:
+        reason = soft_404_reason(page, resource.url)
+        if reason:
+            return Judgement(Verdict.BROKEN, error=reason, page=page)
+    base = Judgement(Verdict.OK)
+    if fetch.redirects:
+        base = judge_redirects(fetch.url, fetch)  # the URL asked for, after any --remap
+        if base.verdict is Verdict.BROKEN:
+            return Judgement(Verdict.BROKEN, error=base.error, page=page)
+    if accepted and not 200 <= status < 300:
+        notes.append(f"HTTP {status} accepted by the catalog")
+    if page is not None:
+        missing = fragment_note(resource.url, page, fetch.truncated)
+        if missing:
+            notes.append(missing)
+    return Judgement(base.verdict, moved_to=base.moved_to, notes=(*base.notes, *notes), page=page)
+
+
+def metadata_for(fetch: FetchResult, page: Page | None) -> Metadata:
+    kind = media_type(fetch.headers)
+    if kind in quirks.HTML_CONTENT_TYPES and page is None:
+        return Metadata(content_type=kind)
+    size = None
+    if page is None and fetch.status is not None and 200 <= fetch.status < 300:
+        length = fetch.headers.get("content-length", "")
+        size = int(length) if length.isdigit() else None
+    if page is None:
+        return Metadata(content_type=kind, size_bytes=size)
+    return Metadata(
+        title=page.og_title or page.title,
+        description=page.description,
+        canonical_url=page.canonical_url,
+        language=page.language,
+        content_type=kind,
+    )
+
+
+# ------------------------------------------------------------------------------ checker
+
+
+def wants_head(url: str) -> bool:
+    """URLs that clearly name a file: HEAD says all we need to know."""
+    path = _split(url).path.lower()
+    return path.endswith(quirks.NON_HTML_EXTENSIONS)
 
 
 class WebChecker:
@@ -27,17 +359,32 @@ class WebChecker:
         return resource.kind is not Kind.FILE
 
     async def check(self, resource: Resource, ctx: CheckContext) -> CheckResult:
-        fetch = await ctx.http.fetch(resource.url)
-        verdict, error = verdict_for(fetch, resource)
+        head = wants_head(resource.url)
+        if head:
+            fetch = await ctx.http.fetch(resource.url, method="HEAD", want_body=False)
+        else:
+            fetch = await ctx.http.fetch(resource.url, max_bytes=HTML_MAX_BYTES)
+        elapsed = fetch.elapsed_ms
+        if head and fetch.ok and not fetch.body and is_html(fetch.headers, fetch.body):
+            # A "file" URL that answers with a web page (a landing page, a soft-404): read it.
+            fetch = await ctx.http.fetch(resource.url, max_bytes=HTML_MAX_BYTES)
+            elapsed += fetch.elapsed_ms
+        judgement = verdict_for(fetch, resource)
+        # A not-found page or a challenge says nothing about the resource: keep only its type.
+        page = judgement.page if judgement.verdict in (Verdict.OK, Verdict.MOVED) else None
+        meta = metadata_for(fetch, page) if ctx.want_metadata else Metadata()
         return CheckResult(
             resource_id=resource.id,
             url=resource.url,
-            verdict=verdict,
+            verdict=judgement.verdict,
             checker=self.name,
             status=fetch.status,
             final_url=fetch.final_url,
             redirects=fetch.redirects,
-            elapsed_ms=fetch.elapsed_ms,
-            error=error,
-            network_failure=fetch.failure is not None and fetch.failure.network_level,
+            elapsed_ms=elapsed,
+            error=judgement.error,
+            note=judgement.note,
+            moved_to=judgement.moved_to,
+            network_failure=judgement.network_failure,
+            meta=meta,
         )

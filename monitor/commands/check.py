@@ -18,12 +18,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from monitor.catalog import (
+    Catalog,
     EngineSettings,
     GithubSettings,
     HostLimits,
     YoutubeSettings,
     infer_kind,
 )
+from monitor.changes import ChangesError, changed_resources
 from monitor.checkers import CheckContext
 from monitor.commands.common import (
     DEFAULT_CATALOG,
@@ -266,7 +268,7 @@ def check(
     ] = False,
     host_limit: Annotated[
         list[str] | None,
-        typer.Option(help="HOST=CONCURRENCY[/INTERVAL_MS]: politeness for one host (repeatable)."),
+        typer.Option(help="HOST=CONCURRENCY\\[/INTERVAL_MS]: per-host politeness (repeatable)."),
     ] = None,
     user_agent: Annotated[str | None, typer.Option(help="User-Agent header to send.")] = None,
     header: Annotated[
@@ -297,6 +299,16 @@ def check(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar or per-link log lines.")
     ] = False,
+    changed_since: Annotated[
+        str | None,
+        typer.Option(
+            "--changed-since",
+            metavar="REF",
+            help="Check only the links that the diff from git REF adds or changes in the "
+            "README or the catalog, for pull requests (stored only with --db).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Check every resource of the catalog and store the results as one run, or check the
     links of any file with --input.
@@ -312,6 +324,8 @@ def check(
         monitor check -i links.txt --format json --exclude 'linkedin\\.com' --fail-on broken,moved
 
         monitor check -i docs/index.html --remap 'https://example\\.org http://127.0.0.1:8000'
+
+        monitor check --changed-since origin/main
 
     Exit codes: 0 healthy, 1 failing verdicts found (--fail-on), 2 usage or configuration
     error, 3 the network itself was unusable (no link is called broken then).
@@ -329,6 +343,8 @@ def check(
         raise fail(str(exc)) from None
 
     if input_file is not None:
+        if changed_since is not None:
+            raise fail("--changed-since reads the catalog and README; drop --input")
         if age is not None and db is None:
             raise fail("--max-age with --input needs --db (ad-hoc checks are stored only there)")
         try:
@@ -342,6 +358,8 @@ def check(
     else:
         cat = load_or_exit(catalog)
         resources = list(cat.resources)
+        if changed_since is not None:
+            resources = _changed_or_exit(cat, changed_since)
         base_engine, hosts = cat.engine, dict(cat.hosts)
         base_dir, youtube, github = cat.base_dir, cat.youtube, cat.github
         trigger, want_metadata = "cli", True
@@ -361,7 +379,7 @@ def check(
     except ValueError as exc:
         raise fail(str(exc)) from None
 
-    use_store = input_file is None or db is not None
+    use_store = (input_file is None and changed_since is None) or db is not None
     with _maybe_store(db, use_store) as store:
         reused: dict[str, CheckResult] = {}
         previous: dict[str, CheckResult] = {}
@@ -426,6 +444,18 @@ def check(
         raise typer.Exit(EXIT_NETWORK)
     failing = any(r.verdict in fail_verdicts for r in results)
     raise typer.Exit(EXIT_PROBLEMS if failing else EXIT_OK)
+
+
+def _changed_or_exit(cat: Catalog, ref: str) -> list[Resource]:
+    try:
+        resources = changed_resources(cat, ref)
+    except ChangesError as exc:
+        raise fail(str(exc)) from None
+    if not resources:
+        console.print(f"no link added or changed since {ref}")
+        raise typer.Exit(EXIT_OK)
+    err_console.print(f"{len(resources)} link(s) added or changed since {ref}")
+    return resources
 
 
 def _timeouts(base: EngineSettings, seconds: float) -> dict[str, float]:

@@ -56,6 +56,11 @@ def open_store(db: str | None) -> Iterator[Store]:
         store = Store.open(db)
     except (SQLAlchemyError, OSError) as exc:
         raise fail(f"cannot open the database: {exc}") from None
+    except ImportError as exc:  # the URL names a database driver that is not installed
+        raise fail(
+            f"cannot open the database: its driver {exc.name or exc} is not installed "
+            "(for PostgreSQL: pip install 'monitor[postgres]' and a postgresql+psycopg:// URL)"
+        ) from None
     try:
         yield store
     finally:

@@ -1,0 +1,345 @@
+"""The YouTube checker: yt-dlp as a library for the truth, oEmbed when yt-dlp is blocked.
+
+YouTube answers HTTP 200 for deleted and private videos, so a status code says nothing; the
+reason yt-dlp relays from the player ("Private video", "Video unavailable", ...) does.
+yt-dlp is blocking and not documented as thread-safe: each extraction runs in a small bounded
+thread pool with its own `YoutubeDL` instance, and starts are paced (YouTube blocks fast
+clients, and CI runners on datacenter IPs are flagged first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from yt_dlp import YoutubeDL
+from yt_dlp.utils import DownloadError, ExtractorError
+
+from monitor.catalog import YoutubeSettings
+from monitor.checkers.base import CheckContext
+from monitor.checkers.common import env_first, previous_meta, redact
+from monitor.models import CheckResult, Kind, Metadata, Resource, Verdict
+
+# Environment overrides for CI, where the catalog cannot hold secrets (README).
+ENV_COOKIES = "MONITOR_YOUTUBE_COOKIES"
+ENV_PROXY = "MONITOR_YOUTUBE_PROXY"
+OEMBED_ENDPOINT = "https://www.youtube.com/oembed"
+SOCKET_TIMEOUT_S = 20
+
+# Query parameters that identify what a link shows; every other one (t=1s, pp=..., si=...,
+# feature=...) is tracking or a start offset that must not change what we check.
+KEEP_PARAMS = ("v", "list")
+
+# Reasons YouTube gives, matched case-insensitively on the reason itself (after the cookie
+# hint is stripped), first match wins. Blocked first: they say nothing about the video.
+REASONS: tuple[tuple[str, Verdict, str], ...] = (
+    # YouTube's bot wall for datacenter IPs (curly apostrophe as YouTube writes it).
+    ("sign in to confirm you’re not a bot", Verdict.BLOCKED, "YouTube asked: not a bot?"),
+    ("sign in to confirm you're not a bot", Verdict.BLOCKED, "YouTube asked: not a bot?"),
+    # Session rate limit, lifted within the hour.
+    ("isn't available, try again later", Verdict.BLOCKED, "rate-limited by YouTube"),
+    ("isn’t available, try again later", Verdict.BLOCKED, "rate-limited by YouTube"),
+    ("your ip is likely being blocked", Verdict.BLOCKED, "YouTube is blocking this IP"),
+    ("captcha", Verdict.BLOCKED, "YouTube demanded a captcha"),
+    ("http error 429", Verdict.BLOCKED, "HTTP 429 Too Many Requests"),
+    ("too many requests", Verdict.BLOCKED, "HTTP 429 Too Many Requests"),
+    # Geo restriction applies to where the check ran, not to readers elsewhere.
+    ("not available from your location", Verdict.BLOCKED, "geo-restricted where the check ran"),
+    ("available in your country", Verdict.BLOCKED, "geo-restricted where the check ran"),
+    # The video exists; readers with an account can watch it.
+    ("sign in to confirm your age", Verdict.OK, "age-restricted: sign-in required to watch"),
+    ("private video", Verdict.BROKEN, "private video"),
+    ("has been terminated", Verdict.BROKEN, "removed: the uploader's account was terminated"),
+    ("removed by the uploader", Verdict.BROKEN, "removed by the uploader"),
+    ("has been removed", Verdict.BROKEN, "removed by YouTube"),
+    ("the playlist does not exist", Verdict.BROKEN, "the playlist does not exist"),
+    ("this playlist is private", Verdict.BROKEN, "private playlist"),
+    ("incomplete youtube id", Verdict.BROKEN, "not a valid video id"),
+    ("video unavailable", Verdict.BROKEN, "video unavailable"),
+)  # fmt: skip
+
+# yt-dlp appends a cookie hint to every "sign in" reason, and a bug-report plea to
+# unexpected errors; neither is part of what YouTube said.
+_HINT = re.compile(r"\.?\s*Use --(?:cookies|username)\b.*$", re.DOTALL)
+_BUG_PLEA = re.compile(r";\s*please report this issue on .*$", re.DOTALL)
+_PREFIX = re.compile(r"^(?:ERROR:\s*)?(?:\[[\w:.-]+\]\s*)?(?:[\w-]+:\s)?")
+
+# oEmbed answers when the player is blocked: status -> (verdict, note).
+OEMBED_STATUS: dict[int, tuple[Verdict, str]] = {
+    404: (Verdict.BROKEN, "deleted (oEmbed 404)"),
+    403: (Verdict.BROKEN, "private (oEmbed 403)"),
+    401: (Verdict.OK, "embedding disabled (oEmbed 401)"),
+    400: (Verdict.BROKEN, "not a valid video id (oEmbed 400)"),
+}
+
+Extract = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+class _NullLogger:
+    """yt-dlp prints errors to stderr even when quiet; we report them as results instead."""
+
+    def debug(self, msg: str) -> None:
+        pass
+
+    warning = info = error = debug
+
+
+def ytdlp_extract(url: str, opts: dict[str, Any]) -> dict[str, Any]:
+    """The real yt-dlp call: a fresh `YoutubeDL` per extraction, never a download."""
+    with YoutubeDL(opts) as ydl:
+        info = ydl.extract_info(url, download=False)
+        sanitized: dict[str, Any] = ydl.sanitize_info(info)
+        return sanitized
+
+
+def normalize_url(url: str) -> str:
+    """The canonical watch/playlist URL: `t=1s`, `pp=...`, `si=...` dropped; `v`, `list` kept."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k in KEEP_PARAMS]
+    path = parts.path
+    if host == "youtu.be" and path.strip("/"):
+        query = [("v", path.strip("/").split("/")[0]), *[(k, v) for k, v in query if k != "v"]]
+        path = "/watch"
+    elif m := re.match(r"^/(?:shorts|live|embed)/([\w-]{6,})", path):
+        query = [("v", m.group(1)), *[(k, v) for k, v in query if k != "v"]]
+        path = "/watch"
+    if host in ("youtu.be", "youtube.com", "m.youtube.com"):
+        host = "www.youtube.com"
+    return urlunsplit(("https", host, path, urlencode(query), ""))
+
+
+def is_playlist(url: str) -> bool:
+    """Anything but a single video (playlist, channel, handle page) is extracted flat.
+
+    A full extraction of a channel page would fetch every one of its videos.
+    """
+    return "v" not in dict(parse_qsl(urlsplit(url).query))
+
+
+def ytdlp_options(
+    settings: YoutubeSettings, *, playlist: bool, cookies: str | None, proxy: str | None
+) -> dict[str, Any]:
+    opts: dict[str, Any] = {
+        "quiet": True,
+        "no_warnings": True,
+        "noprogress": True,
+        "skip_download": True,
+        "socket_timeout": SOCKET_TIMEOUT_S,
+        "noplaylist": not playlist,
+        "logger": _NullLogger(),
+    }
+    if playlist:
+        # Entries as listed on the playlist page (with their durations), not one
+        # extraction per video: one request instead of hundreds.
+        opts["extract_flat"] = "in_playlist"
+    if cookies:
+        opts["cookiefile"] = cookies
+    if proxy:
+        opts["proxy"] = proxy
+    return opts
+
+
+def reason_of(exc: BaseException) -> str:
+    """What YouTube said, without yt-dlp's prefix, cookie hint or bug-report plea."""
+    inner = getattr(exc, "exc_info", None)
+    original = inner[1] if isinstance(inner, tuple) and len(inner) > 1 else None
+    if isinstance(original, ExtractorError):
+        text = original.orig_msg
+        if original.cause is not None:
+            text += f" (caused by {original.cause!r})"
+    else:
+        text = _PREFIX.sub("", str(exc), count=1)
+    text = _BUG_PLEA.sub("", text)
+    return _HINT.sub("", text).strip()
+
+
+def classify(reason: str) -> tuple[Verdict, str]:
+    lowered = reason.lower()
+    for needle, verdict, note in REASONS:
+        if needle in lowered:
+            return verdict, note
+    return Verdict.ERROR, reason or "yt-dlp failed without a reason"
+
+
+def metadata_from_info(info: dict[str, Any]) -> tuple[Metadata, str | None]:
+    """Fields readers want; for a playlist, its title, video count and total duration."""
+    channel = _str(info.get("channel")) or _str(info.get("uploader"))
+    common: dict[str, Any] = {
+        "title": _str(info.get("title")),
+        "channel": channel,
+        "channel_id": _str(info.get("channel_id")),
+        "canonical_url": _str(info.get("webpage_url")),
+        "availability": _str(info.get("availability")),
+        "view_count": _int(info.get("view_count")),
+    }
+    if info.get("_type") == "playlist":
+        entries = [e for e in info.get("entries") or [] if isinstance(e, dict)]
+        durations = [d for e in entries if (d := _int(e.get("duration"))) is not None]
+        count = _int(info.get("playlist_count")) or len(entries)
+        note = None
+        if len(durations) < len(entries):
+            note = f"{len(entries) - len(durations)} of {len(entries)} videos without duration"
+        meta = Metadata(**common, video_count=count, duration_s=sum(durations) or None)
+        return meta, note
+    meta = Metadata(
+        **common,
+        video_id=_str(info.get("id")),
+        duration_s=_int(info.get("duration")),
+        upload_date=_str(info.get("upload_date")),
+        live_status=_str(info.get("live_status")),
+        age_limit=_int(info.get("age_limit")),
+    )
+    return meta, None
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
+class _Pacer:
+    """Spaces extraction starts by `interval_s`, across the pool's threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def wait_turn(self, interval_s: float) -> None:
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + interval_s
+        if slot > now:
+            time.sleep(slot - now)
+
+
+class YoutubeChecker:
+    name = "youtube"
+
+    def __init__(self, extract: Extract = ytdlp_extract, oembed_endpoint: str = OEMBED_ENDPOINT):
+        self.extract = extract
+        self.oembed_endpoint = oembed_endpoint
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_size = 0
+        self._pool_lock = threading.Lock()
+        self._pacer = _Pacer()
+
+    def handles(self, resource: Resource) -> bool:
+        return resource.kind is Kind.YOUTUBE
+
+    def _executor(self, size: int) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None or self._pool_size != size:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False)
+                self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="yt-dlp")
+                self._pool_size = size
+            return self._pool
+
+    def _paced(self, url: str, opts: dict[str, Any], interval_s: float) -> dict[str, Any]:
+        self._pacer.wait_turn(interval_s)
+        return self.extract(url, opts)
+
+    async def check(self, resource: Resource, ctx: CheckContext) -> CheckResult:
+        url = normalize_url(resource.url)
+        playlist = is_playlist(url)
+        # Environment wins: CI keeps secrets there, the catalog is public.
+        cookies = env_first(ENV_COOKIES) or (
+            # a catalog path is relative to the catalog, like every other path in it
+            str(ctx.base_dir / ctx.youtube.cookies_file) if ctx.youtube.cookies_file else None
+        )
+        proxy = env_first(ENV_PROXY) or ctx.youtube.proxy
+        opts = ytdlp_options(ctx.youtube, playlist=playlist, cookies=cookies, proxy=proxy)
+        started = time.monotonic()
+        loop = asyncio.get_running_loop()
+        pool = self._executor(ctx.youtube.concurrency)
+        interval = ctx.youtube.min_interval_ms / 1000
+        base = CheckResult(
+            resource_id=resource.id, url=resource.url, verdict=Verdict.OK,
+            checker=self.name, final_url=url,
+        )  # fmt: skip
+        try:
+            info = await loop.run_in_executor(pool, self._paced, url, opts, interval)
+        except Exception as exc:  # yt-dlp's own failures are results, not crashes
+            reason = redact(reason_of(exc), (proxy, cookies))
+            if not isinstance(exc, DownloadError):
+                reason = f"yt-dlp crashed: {type(exc).__name__}: {reason}"
+            verdict, note = classify(reason)
+            elapsed = int((time.monotonic() - started) * 1000)
+            if verdict is Verdict.OK:
+                meta = Metadata(age_limit=18).merged(previous_meta(resource, ctx))
+                return replace(
+                    base, verdict=verdict, elapsed_ms=elapsed, note=note, partial=True, meta=meta
+                )
+            if verdict is Verdict.BROKEN:
+                return replace(base, verdict=verdict, elapsed_ms=elapsed, error=f"{note}: {reason}")
+            fallback = await self._oembed(resource, ctx, url, verdict, note, reason)
+            return replace(fallback, elapsed_ms=int((time.monotonic() - started) * 1000))
+        fresh, remark = metadata_from_info(info)
+        elapsed = int((time.monotonic() - started) * 1000)
+        return replace(base, elapsed_ms=elapsed, note=remark, meta=fresh)
+
+    async def _oembed(
+        self,
+        resource: Resource,
+        ctx: CheckContext,
+        url: str,
+        verdict: Verdict,
+        note: str,
+        reason: str,
+    ) -> CheckResult:
+        """Existence and title from oEmbed when the player refused us; duration from history."""
+        known = previous_meta(resource, ctx)
+        query = urlencode({"url": url, "format": "json"})
+        fetch = await ctx.http.fetch(f"{self.oembed_endpoint}?{query}", max_bytes=200_000)
+        base = CheckResult(
+            resource_id=resource.id, url=resource.url, verdict=Verdict.OK, checker=self.name,
+            final_url=url, elapsed_ms=fetch.elapsed_ms,
+        )  # fmt: skip
+        why = f"yt-dlp: {note}" if verdict is Verdict.BLOCKED else f"yt-dlp failed: {reason}"
+        if fetch.failure is None and fetch.status == 200:
+            try:
+                data = json.loads(fetch.body)
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                fresh = Metadata(
+                    title=_str(data.get("title")),
+                    channel=_str(data.get("author_name")),
+                    author=_str(data.get("author_name")),
+                )
+                return replace(
+                    base, partial=True, meta=fresh.merged(known),
+                    note=f"{why}; title from oEmbed, duration from the last full check",
+                )  # fmt: skip
+        if fetch.failure is None and fetch.status in OEMBED_STATUS:
+            oembed_verdict, oembed_note = OEMBED_STATUS[fetch.status]
+            if oembed_verdict is Verdict.OK:
+                return replace(
+                    base, partial=True, meta=known,
+                    note=f"{why}; {oembed_note}",
+                )  # fmt: skip
+            return replace(base, verdict=oembed_verdict, error=f"{oembed_note}; {why}")
+        oembed_said = fetch.error or f"HTTP {fetch.status}"
+        return replace(
+            base,
+            verdict=verdict,
+            error=f"{why}; oEmbed fallback failed too ({oembed_said})",
+            meta=known,
+            partial=True,
+            network_failure=fetch.failure is not None and fetch.failure.network_level,
+        )

@@ -1,0 +1,392 @@
+"""The prepared context every report renders: grouped, sorted, counted, formatted.
+
+Templates hold loops and conditionals only; every decision (order, wording, numbers)
+is made here, once, so the HTML page, status.md and the README agree.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from monitor.catalog import Catalog
+from monitor.models import Kind, Resource, Run, Verdict
+from monitor.reports.locale import EMOJI, GLYPH, KIND_LABELS, STATE_LABELS, text
+from monitor.state import UPTIME_WINDOWS_DAYS, Change, ResourceState, State, derive
+from monitor.store import Store, StoredCheck
+
+DETAIL_CHECKS = 30  # checks listed in a resource's history on the page
+SPARK_W, SPARK_H = 96, 24
+
+
+def fold(value: str) -> str:
+    """Lower case without accents, as the page's search box compares ("video" finds "vídeo")."""
+    decomposed = unicodedata.normalize("NFD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
+
+
+def fmt_duration(seconds: int | None) -> str:
+    """h:mm, rounded to the minute (a 10-minute video is 0:10)."""
+    if seconds is None:
+        return ""
+    minutes = round(seconds / 60)
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def fmt_count(n: int | None, locale: str) -> str:
+    """Compact counts (41.2k): exact star counts would rewrite the README every night."""
+    if n is None:
+        return ""
+    if abs(n) < 1000:
+        return str(n)
+    value, suffix = (n / 1000, "k") if abs(n) < 1_000_000 else (n / 1_000_000, "M")
+    out = f"{value:.1f}".removesuffix(".0")
+    return (out.replace(".", ",") if locale == "pt-BR" else out) + suffix
+
+
+def fmt_time(dt: datetime | None) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M UTC") if dt else ""
+
+
+def fmt_date(dt: datetime | None) -> str:
+    return dt.strftime("%Y-%m-%d") if dt else ""
+
+
+def fmt_ago(delta: timedelta, locale: str) -> str:
+    t = text(locale)
+    seconds = max(int(delta.total_seconds()), 0)
+    if seconds < 3600:
+        return t["minutes"].format(n=seconds // 60)
+    if seconds < 2 * 86400:
+        hours = seconds // 3600
+        return t["hours_one" if hours == 1 else "hours_many"].format(n=hours)
+    days = seconds // 86400
+    return t["days_one" if days == 1 else "days_many"].format(n=days)
+
+
+def fmt_pct(share: float | None) -> str:
+    if share is None:
+        return "—"
+    pct = share * 100
+    return f"{pct:.0f}%" if pct in (0, 100) or pct >= 10 else f"{pct:.1f}%"
+
+
+def uptime_level(share: float | None) -> str:
+    """CSS level of an uptime figure: below 95% is worth a look, below 80% is bad."""
+    if share is None or share >= 0.95:
+        return ""
+    return "warn" if share >= 0.8 else "bad"
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if a reader may follow it (http, https or a relative path), else None."""
+    if not url or any(c.isspace() or ord(c) < 32 for c in url):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme:
+        return url if parts.scheme in ("http", "https") and parts.hostname else None
+    if parts.netloc or url.startswith(("/", "\\")) or ":" in url.split("/")[0]:
+        return None
+    return url
+
+
+@dataclass(frozen=True)
+class Spark:
+    """An inline SVG sparkline of response times (points already scaled)."""
+
+    points: str
+    last_x: float
+    last_y: float
+    low: int
+    high: int
+    last: int
+    area: str  # the polygon under the line
+    width: int = SPARK_W
+    height: int = SPARK_H
+
+
+def sparkline(values: Sequence[int | None]) -> Spark | None:
+    known = [(i, v) for i, v in enumerate(values) if v is not None]
+    if len(known) < 2:
+        return None
+    low, high = min(v for _, v in known), max(v for _, v in known)
+    span = max(high - low, 1)
+    step = (SPARK_W - 4) / max(len(values) - 1, 1)
+    coords = [(2 + i * step, 2 + (SPARK_H - 4) * (1 - (v - low) / span)) for i, v in known]
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+    area = f"{coords[0][0]:.1f},{SPARK_H} {points} {coords[-1][0]:.1f},{SPARK_H}"
+    last_x, last_y = round(coords[-1][0], 1), round(coords[-1][1], 1)
+    return Spark(points, last_x, last_y, low, high, known[-1][1], area)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    when: str
+    verdict: Verdict
+    status: str
+    ms: str
+    title: str
+    detail: str
+    network_ok: bool
+
+
+@dataclass(frozen=True)
+class Row:
+    """One resource as every report shows it."""
+
+    resource: Resource
+    st: ResourceState
+    url: str | None  # safe to link, or None (then shown as text)
+    state: State
+    state_label: str
+    emoji: str
+    glyph: str
+    kind_label: str
+    title: str  # scraped title ("" when unknown or the same as the label)
+    duration: str
+    duration_s: int | None
+    stars: str
+    since: str  # "3 days"
+    since_date: str
+    verified: str  # date of the latest usable check
+    uptime: tuple[str, ...]  # 7/30/90 days
+    uptime_cells: tuple[tuple[str, str], ...]  # (text, css level: "", "warn", "bad")
+    spark: Spark | None
+    detail: str  # error, or the new URL of a moved link
+    moved_to: str | None
+    moved_to_href: str | None  # moved_to if safe to link (it comes from a Location header)
+    todo: str
+    search: str  # lower-cased text the page's search box matches
+    history: tuple[HistoryRow, ...]
+    changes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SectionView:
+    id: str
+    title: str
+    rows: tuple[Row, ...]  # problems first (the page)
+    catalog_rows: tuple[Row, ...]  # roadmap order (the README)
+    total_duration: str
+    known_durations: int
+    durations_partial: str  # "4 of 6 with a known duration", "" when all are known
+
+
+@dataclass(frozen=True)
+class Count:
+    state: State
+    label: str
+    emoji: str
+    glyph: str
+    count: int
+    share: str  # percentage of all resources, for the stacked health bar
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    now: datetime
+    generated: str
+    locale: str
+    t: Mapping[str, str]
+    sections: tuple[SectionView, ...]
+    rows: tuple[Row, ...]
+    problems: tuple[Row, ...]
+    changed: tuple[Row, ...]  # rows with changes in the latest usable run
+    counts: tuple[Count, ...]  # non-zero, problems first
+    verdicts: tuple[tuple[str, int], ...]
+    kinds: tuple[tuple[str, str], ...]  # (value, label) present in the catalog
+    states: tuple[tuple[str, str], ...]  # (value, label) present
+    state_labels: Mapping[State, str]
+    last_run: Run | None
+    last_run_time: str
+    healthy: int
+    total: int
+
+
+def _todo(row_state: State, st: ResourceState, t: Mapping[str, str]) -> str:
+    latest = st.latest
+    if row_state is State.MOVED:
+        return t["todo_moved"]
+    if row_state is State.DOWN and latest is not None:
+        error = latest.error or (f"HTTP {latest.status}" if latest.status else latest.verdict)
+        return t["todo_broken"].format(error=error)
+    key = {State.BLOCKED: "todo_blocked", State.FLAKY: "todo_flaky"}.get(row_state)
+    return t[key] if key else (t["todo_failing"] if row_state is State.FAILING else "")
+
+
+def describe_change(change: Change, t: Mapping[str, str], locale: str) -> str:
+    if change.field == "archived":
+        return t["ch_archived" if change.new else "ch_unarchived"]
+    if change.field == "duration":
+        old = fmt_duration(change.old if isinstance(change.old, int) else None)
+        new = fmt_duration(change.new if isinstance(change.new, int) else None)
+        return t["ch_duration"].format(old=old, new=new)
+    if change.field == "stars":
+        delta = f"{change.delta:+d}" if change.delta is not None else ""
+        return t["ch_stars"].format(old=change.old, new=change.new, delta=delta)
+    if change.field == "verdict":
+        out = t["ch_verdict"].format(old=change.old, new=change.new)
+        return f"{out} ({change.reason})" if change.reason else out
+    return t[f"ch_{change.field}"].format(old=change.old, new=change.new)
+
+
+def _history_rows(checks: Sequence[StoredCheck]) -> tuple[HistoryRow, ...]:
+    rows = []
+    for c in list(reversed(checks))[:DETAIL_CHECKS]:
+        r = c.result
+        rows.append(
+            HistoryRow(
+                when=fmt_time(r.checked_at),
+                verdict=r.verdict,
+                status=str(r.status or ""),
+                ms=str(r.elapsed_ms) if r.elapsed_ms is not None else "",
+                title=r.meta.title or "",
+                detail=r.moved_to or r.error or r.note or "",
+                network_ok=c.run.network_ok,
+            )
+        )
+    return tuple(rows)
+
+
+def _row(
+    resource: Resource,
+    st: ResourceState,
+    checks: Sequence[StoredCheck],
+    now: datetime,
+    locale: str,
+    last_usable_run: int | None,
+) -> Row:
+    t = text(locale)
+    # `skip = true` in the catalog wins over history: such a link is never checked.
+    state = State.SKIPPED if resource.skip else st.state
+    meta = st.meta
+    latest = st.latest
+    title = (meta.title or "").strip()
+    if title.casefold() == resource.label.strip().casefold():
+        title = ""
+    moved_to = (latest.moved_to or latest.final_url) if latest and state is State.MOVED else None
+    detail = moved_to or ((latest.error or latest.note or "") if latest else "")
+    changes: tuple[str, ...] = ()
+    if st.latest_run is not None and st.latest_run.id == last_usable_run:
+        changes = tuple(describe_change(c, t, locale) for c in st.changes)
+    kind_label = KIND_LABELS[locale][resource.kind]
+    return Row(
+        resource=resource,
+        st=st,
+        url=safe_url(resource.url),
+        state=state,
+        state_label=STATE_LABELS[locale][state],
+        emoji=EMOJI[state],
+        glyph=GLYPH[state],
+        kind_label=kind_label,
+        title=title,
+        duration=fmt_duration(meta.duration_s),
+        duration_s=meta.duration_s,
+        stars=fmt_count(meta.stars, locale),
+        since=fmt_ago(now - st.since, locale) if st.since else "",
+        since_date=fmt_date(st.since),
+        verified=fmt_date(latest.checked_at) if latest and state is not State.SKIPPED else "",
+        uptime=tuple(fmt_pct(st.uptime[d]) for d in UPTIME_WINDOWS_DAYS),
+        uptime_cells=tuple(
+            (fmt_pct(st.uptime[d]), uptime_level(st.uptime[d])) for d in UPTIME_WINDOWS_DAYS
+        ),
+        spark=sparkline(st.response_ms),
+        detail=detail,
+        moved_to=moved_to,
+        moved_to_href=safe_url(moved_to),
+        todo=_todo(state, st, t),
+        search=fold(" ".join([resource.label, title, resource.url, kind_label])),
+        history=_history_rows(checks),
+        changes=changes,
+    )
+
+
+def build_context(
+    catalog: Catalog,
+    history: Mapping[str, Sequence[StoredCheck]],
+    runs: Sequence[Run],
+    now: datetime,
+) -> ReportContext:
+    """Everything the reports show, from the catalog and the stored history at `now`."""
+    locale = catalog.settings.locale
+    t = text(locale)
+    states = derive(catalog.resources, history, now, catalog.settings.down_after)
+    ordered_runs = sorted(runs, key=lambda r: (r.started_at, r.id or 0), reverse=True)
+    last_run = ordered_runs[0] if ordered_runs else None
+    usable = next((r for r in ordered_runs if r.network_ok), None)
+    rows = {
+        r.id: _row(
+            r, states[r.id], history.get(r.id, ()), now, locale, usable.id if usable else None
+        )
+        for r in catalog.resources
+    }
+    order = {r.id: i for i, r in enumerate(catalog.resources)}
+
+    def by_severity(row: Row) -> tuple[int, int]:
+        return (row.state.severity, order[row.resource.id])
+
+    sections = []
+    for section in catalog.sections:
+        in_section = [rows[r.id] for r in catalog.resources if r.section == section.id]
+        durations = [row.duration_s for row in in_section if row.duration_s is not None]
+        partial = ""
+        if durations and len(durations) < len(in_section):
+            partial = t["total_partial"].format(known=len(durations), count=len(in_section))
+        sections.append(
+            SectionView(
+                id=section.id,
+                title=section.title,
+                rows=tuple(sorted(in_section, key=by_severity)),
+                catalog_rows=tuple(in_section),
+                total_duration=fmt_duration(sum(durations)) if durations else "",
+                known_durations=len(durations),
+                durations_partial=partial,
+            )
+        )
+    all_rows = tuple(rows[r.id] for r in catalog.resources)
+    state_counts = Counter(row.state for row in all_rows)
+    verdict_counts = Counter(row.st.latest.verdict for row in all_rows if row.st.latest)
+    counted = [r for r in all_rows if r.state is not State.SKIPPED]
+    return ReportContext(
+        now=now,
+        generated=fmt_time(now),
+        locale=locale,
+        t=t,
+        sections=tuple(sections),
+        rows=all_rows,
+        problems=tuple(sorted((r for r in all_rows if r.state.is_problem), key=by_severity)),
+        changed=tuple(r for r in all_rows if r.changes),
+        counts=tuple(
+            Count(
+                s,
+                STATE_LABELS[locale][s],
+                EMOJI[s],
+                GLYPH[s],
+                state_counts[s],
+                f"{100 * state_counts[s] / len(all_rows):.2f}",
+            )
+            for s in State
+            if state_counts[s]
+        ),
+        verdicts=tuple((v.value, verdict_counts[v]) for v in Verdict if verdict_counts[v]),
+        kinds=tuple(
+            (k.value, KIND_LABELS[locale][k])
+            for k in Kind
+            if any(r.resource.kind is k for r in all_rows)
+        ),
+        states=tuple((s.value, STATE_LABELS[locale][s]) for s in State if state_counts[s]),
+        state_labels=STATE_LABELS[locale],
+        last_run=last_run,
+        last_run_time=fmt_time(last_run.started_at) if last_run else "",
+        healthy=sum(1 for r in counted if r.state.is_healthy),
+        total=len(counted),
+    )
+
+
+def load_context(catalog: Catalog, store: Store, now: datetime) -> ReportContext:
+    """Read the whole history once and build the context (reports never check links)."""
+    return build_context(catalog, store.all_history(), store.runs(), now)
