@@ -13,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from monitor.models import CheckResult, Resource, utcnow
 from monitor.state import State, derive
-from monitor.store import Store
+
+if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
+    from monitor.store import Store
 
 
 @dataclass(frozen=True)

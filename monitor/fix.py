@@ -20,13 +20,16 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import tomlkit
 
 from monitor.http import HttpEngine
 from monitor.models import Resource, Verdict
-from monitor.store import Store
+
+if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
+    from monitor.store import Store
 
 WAYBACK_API = "https://archive.org/wayback/available"
 # The availability API answers with http:// snapshot URLs; the archive serves them over https.

@@ -6,7 +6,10 @@ is registered.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from typer.main import get_command
@@ -61,3 +64,33 @@ def test_no_arguments_shows_help() -> None:
     result = runner.invoke(app, [], terminal_width=120)
     assert "Usage" in result.output
     assert all(path[0] in result.output for path in COMMANDS)
+
+
+HEAVY_MODULES = ("sqlalchemy", "alembic", "sqlmodel", "yt_dlp", "jinja2", "apscheduler")
+
+
+def test_importing_the_cli_loads_no_heavy_module(tmp_path: Path) -> None:
+    """`monitor --help` and `monitor check --input` must start fast: the store, yt-dlp and the
+    templates load only in the commands that use them."""
+    links = tmp_path / "links.md"
+    links.write_text("nothing to check here\n", encoding="utf-8")
+    probe = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from monitor.cli import app\n"
+        f"loaded = [m for m in {HEAVY_MODULES!r} if m in sys.modules]\n"
+        "CliRunner().invoke(app, ['--help'])\n"
+        f"CliRunner().invoke(app, ['check', '--input', {str(links)!r}])\n"
+        f"loaded += [m for m in {HEAVY_MODULES!r} if m in sys.modules]\n"
+        "print(','.join(sorted(set(loaded))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == ""
+    # the probe itself can see a heavy import: loading the store puts sqlalchemy in sys.modules
+    with_store = probe.replace("from monitor.cli", "import monitor.store\nfrom monitor.cli")
+    seen = subprocess.run(
+        [sys.executable, "-c", with_store], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "sqlalchemy" in seen.stdout

@@ -20,9 +20,6 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from yt_dlp import YoutubeDL
-from yt_dlp.utils import DownloadError, ExtractorError
-
 from monitor.catalog import YoutubeSettings
 from monitor.checkers.base import CheckContext
 from monitor.checkers.common import env_first, previous_meta, redact
@@ -94,6 +91,8 @@ class _NullLogger:
 
 def ytdlp_extract(url: str, opts: dict[str, Any]) -> dict[str, Any]:
     """The real yt-dlp call: a fresh `YoutubeDL` per extraction, never a download."""
+    from yt_dlp import YoutubeDL  # ~0.3 s to import: only when a video is checked
+
     with YoutubeDL(opts) as ydl:
         info = ydl.extract_info(url, download=False)
         sanitized: dict[str, Any] = ydl.sanitize_info(info)
@@ -150,6 +149,8 @@ def ytdlp_options(
 
 def reason_of(exc: BaseException) -> str:
     """What YouTube said, without yt-dlp's prefix, cookie hint or bug-report plea."""
+    from yt_dlp.utils import ExtractorError
+
     inner = getattr(exc, "exc_info", None)
     original = inner[1] if isinstance(inner, tuple) and len(inner) > 1 else None
     if isinstance(original, ExtractorError):
@@ -275,6 +276,8 @@ class YoutubeChecker:
         try:
             info = await loop.run_in_executor(pool, self._paced, url, opts, interval)
         except Exception as exc:  # yt-dlp's own failures are results, not crashes
+            from yt_dlp.utils import DownloadError
+
             reason = redact(reason_of(exc), (proxy, cookies))
             if not isinstance(exc, DownloadError):
                 reason = f"yt-dlp crashed: {type(exc).__name__}: {reason}"

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -53,7 +53,9 @@ from monitor.formats import (
 from monitor.http import HttpEngine
 from monitor.models import CheckResult, Resource, Verdict, utcnow
 from monitor.pipeline import Outcome, run_checks
-from monitor.store import Store
+
+if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
+    from monitor.store import Store
 
 __all__ = ["VERDICT_ORDER", "check", "register"]
 

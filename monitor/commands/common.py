@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.catalog import Catalog, CatalogError, load_catalog
-from monitor.store import Store
+
+if TYPE_CHECKING:  # the store (sqlalchemy, alembic) loads only for commands that open it
+    from monitor.store import Store
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -52,6 +53,10 @@ def load_or_exit(path: Path) -> Catalog:
 
 @contextmanager
 def open_store(db: str | None) -> Iterator[Store]:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from monitor.store import Store
+
     try:
         store = Store.open(db)
     except (SQLAlchemyError, OSError) as exc:

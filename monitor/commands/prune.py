@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.engine import make_url
 
 from monitor.commands.common import (
     DEFAULT_CATALOG,
@@ -17,11 +16,14 @@ from monitor.commands.common import (
     load_or_exit,
     open_store,
 )
-from monitor.retention import prune as prune_store
-from monitor.store import Store
+
+if TYPE_CHECKING:
+    from monitor.store import Store
 
 
 def _file_size(store: Store) -> int | None:
+    from sqlalchemy.engine import make_url
+
     url = make_url(str(store.engine.url))
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
@@ -64,6 +66,8 @@ def prune(
 
         monitor prune --older-than 30 --dry-run
     """
+    from monitor.retention import prune as prune_store
+
     cat = load_or_exit(catalog)
     days = older_than if older_than is not None else cat.settings.retention_days
     if days < 1:

@@ -18,8 +18,6 @@ from monitor.commands.common import (
     open_store,
 )
 from monitor.models import utcnow
-from monitor.reports.context import load_context
-from monitor.reports.readme import ReadmeError, diff, update_readme
 
 
 def readme(
@@ -47,6 +45,9 @@ def readme(
 
         monitor readme --catalog list.toml --readme docs/LIST.md
     """
+    from monitor.reports.context import load_context
+    from monitor.reports.readme import ReadmeError, diff, update_readme
+
     cat = load_or_exit(catalog)
     target = path or cat.readme_path
     with open_store(db) as store:

@@ -19,10 +19,6 @@ from monitor.commands.common import (
     open_store,
 )
 from monitor.models import utcnow
-from monitor.reports.context import load_context
-from monitor.reports.files import write_if_changed
-from monitor.reports.html import write_site
-from monitor.reports.markdown import render_status_md
 
 NowOption = Annotated[
     datetime | None,
@@ -65,6 +61,11 @@ def report(
 
         monitor report --markdown - >> "$GITHUB_STEP_SUMMARY"
     """
+    from monitor.reports.context import load_context
+    from monitor.reports.files import write_if_changed
+    from monitor.reports.html import write_site
+    from monitor.reports.markdown import render_status_md
+
     cat = load_or_exit(catalog)
     with open_store(db) as store:
         ctx = load_context(cat, store, as_of(now))

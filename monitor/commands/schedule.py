@@ -9,8 +9,6 @@ from typing import Annotated
 import typer
 
 from monitor.commands.common import DEFAULT_CATALOG, CatalogOption, DbOption, fail, load_or_exit
-from monitor.jobs import check_and_record, publish
-from monitor.scheduler import Job, MonitorScheduler, cron
 
 
 def schedule(
@@ -41,6 +39,9 @@ def schedule(
 
         monitor schedule --run-now --db sqlite:///var/lib/monitor.sqlite
     """
+    from monitor.jobs import check_and_record, publish
+    from monitor.scheduler import Job, MonitorScheduler, cron
+
     cat = load_or_exit(catalog)
     tz = cat.schedule.timezone
     try:

@@ -11,13 +11,16 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from monitor.catalog import Catalog
 from monitor.models import Kind, Resource, Run, Verdict
 from monitor.reports.locale import EMOJI, GLYPH, KIND_LABELS, STATE_LABELS, text
 from monitor.state import UPTIME_WINDOWS_DAYS, Change, ResourceState, State, derive
-from monitor.store import Store, StoredCheck
+
+if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
+    from monitor.store import Store, StoredCheck
 
 DETAIL_CHECKS = 30  # checks listed in a resource's history on the page
 SPARK_W, SPARK_H = 96, 24
