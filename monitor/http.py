@@ -57,7 +57,11 @@ HEAD_REFUSED_STATUSES = frozenset({403, 405, 501})
 # A host that keeps answering 429 is never asked more often than this (seconds apart).
 MAX_ADAPTIVE_INTERVAL_S = 2.0
 # After this many answers without a 429, a slowed-down host is asked a little faster again.
-EASE_AFTER_SUCCESSES = 10
+EASE_AFTER_SUCCESSES = 10  # kept for callers; easing is now by quiet time (EASE_AFTER_QUIET_S)
+# A slowed-down host is eased back one step (interval surplus halved, one more request in
+# flight) after each quiet period this long without a 429: a success count recovered far too
+# slowly on a strict host (finding 13: ~1.3 links/s on a host allowing 8/s).
+EASE_AFTER_QUIET_S = 3.0
 # A 429 pauses its whole host at most this long (the asking request may wait longer).
 MAX_HOST_PAUSE_S = 10.0
 # Unread bodies up to this size are drained so the connection can be reused (HTTP/1.1).
@@ -230,6 +234,27 @@ class _Gate:
     calm_until: float = 0.0  # 429s before this belong to a burst already answered
     successes: int = 0
     limited_urls: set[str] = field(default_factory=set)
+    # A 429 lowers `limit` (requests in flight, <= the semaphore's size) before it widens the
+    # interval: strict sites mostly count concurrent requests, and a host allowed 3 in flight
+    # at 8/s is far better served by 2 in flight than by one request every 2 s.
+    limit: int = 1_000_000
+    size: int = 1_000_000  # the configured concurrency, where easing stops
+    in_flight: int = 0
+    eased_at: float = 0.0  # the last 429 or easing step; the next step comes a quiet period on
+    cond: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    def ease(self, now: float) -> None:
+        """One recovery step per quiet period without a 429 (time-based, not count-based)."""
+        while self.eased_at and now - self.eased_at >= EASE_AFTER_QUIET_S:
+            self.eased_at += EASE_AFTER_QUIET_S
+            self.interval = max(self.floor, self.floor + (self.interval - self.floor) / 2)
+            if self.interval - self.floor < 0.005:
+                self.interval = self.floor
+            self.limit += 1
+            if self.interval == self.floor and self.limit >= self.size:
+                self.eased_at = 0.0  # fully recovered
+                self.limit = self.size
+                break
 
 
 @dataclass(frozen=True)
@@ -445,7 +470,13 @@ class HttpEngine:
         gate = self._gates.get(host)
         if gate is None:
             concurrency, interval = self.host_limits(host)
-            gate = _Gate(asyncio.Semaphore(concurrency), interval, floor=interval)
+            gate = _Gate(
+                asyncio.Semaphore(concurrency),
+                interval,
+                floor=interval,
+                limit=concurrency,
+                size=concurrency,
+            )
             self._gates[host] = gate
         return gate
 
@@ -462,20 +493,29 @@ class HttpEngine:
         gate = self._gate(host)
         budget.pause()
         async with gate.sem:
-            if gate.interval > 0 or gate.next_start:
-                async with gate.lock:
-                    # a loop: a 429 elsewhere may push next_start back while we sleep
-                    while (delay := gate.next_start - time.monotonic()) > 0:  # noqa: ASYNC110
-                        await asyncio.sleep(delay)
-                    await self._global.acquire()
-                    gate.next_start = time.monotonic() + gate.interval
-            else:
-                await self._global.acquire()
-            budget.resume()
+            async with gate.cond:  # a host slowed down by 429s has fewer requests in flight
+                await gate.cond.wait_for(lambda: gate.in_flight < gate.limit)
+                gate.in_flight += 1
             try:
-                yield
+                if gate.interval > 0 or gate.next_start:
+                    async with gate.lock:
+                        # a loop: a 429 elsewhere may push next_start back while we sleep
+                        while (delay := gate.next_start - time.monotonic()) > 0:  # noqa: ASYNC110
+                            await asyncio.sleep(delay)
+                        await self._global.acquire()
+                        gate.next_start = time.monotonic() + gate.interval
+                else:
+                    await self._global.acquire()
+                budget.resume()
+                try:
+                    yield
+                finally:
+                    self._global.release()
             finally:
-                self._global.release()
+                async with gate.cond:
+                    gate.in_flight -= 1
+                    gate.ease(time.monotonic())
+                    gate.cond.notify_all()
 
     # -- fetching -----------------------------------------------------------------------------
 
@@ -483,10 +523,10 @@ class HttpEngine:
         """The host said "too many requests": pause it for everyone, and slow down.
 
         Only a URL's first 429 counts: a URL that is refused forever says nothing about our
-        pace. A burst of 429s doubles the host's interval once (up to
-        MAX_ADAPTIVE_INTERVAL_S); `_answered` eases it back after a run of successes, but
-        never below 1.25 times the pace that was refused, so a strict site converges on a
-        pace it accepts instead of oscillating around it.
+        pace. A burst of 429s (one per calm window) halves the requests the host may have in
+        flight and doubles its interval (up to MAX_ADAPTIVE_INTERVAL_S); `_Gate.ease` undoes
+        one step per quiet EASE_AFTER_QUIET_S, so a strict site is asked near the pace it
+        accepts, with a 429 (and its Retry-After pause) now and then, never a flood.
         """
         gate = self._gate(host)
         if url in gate.limited_urls:
@@ -496,17 +536,15 @@ class HttpEngine:
         gate.next_start = max(gate.next_start, now + wait)
         gate.successes = 0
         if now >= gate.calm_until:
-            gate.floor = min(max(gate.floor, gate.interval * 1.25), MAX_ADAPTIVE_INTERVAL_S)
+            gate.limit = max(1, min(gate.limit, gate.in_flight + 1) // 2)
             gate.interval = min(max(gate.interval * 2, 0.1), MAX_ADAPTIVE_INTERVAL_S)
             gate.calm_until = now + wait + gate.interval
+        gate.eased_at = now + wait  # the quiet period starts when the pause ends
 
     def _answered(self, host: str) -> None:
         gate = self._gates.get(host)
-        if gate is not None and gate.interval > gate.floor:
+        if gate is not None:
             gate.successes += 1
-            if gate.successes >= EASE_AFTER_SUCCESSES:
-                gate.successes = 0
-                gate.interval = max(gate.floor, gate.interval / 2)
 
     def remap_url(self, url: str) -> str:
         for pattern, replacement in self.remap:

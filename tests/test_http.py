@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import pytest
 from conftest import LoopbackServer, Reply, Seen
 
+from monitor import http as http_module
 from monitor.catalog import EngineSettings, HostLimits
 from monitor.http import Failure, HttpEngine, retry_after_s
 from monitor.netguard import IPAddress, default_policy
@@ -103,6 +104,41 @@ async def test_429_pauses_the_whole_host(server: LoopbackServer) -> None:
     assert later[0] - first >= 0.9  # /other waited for the host's Retry-After too
     assert http.host_limits("127.0.0.1")[1] == 0  # configured interval unchanged...
     assert http._gates["127.0.0.1"].interval >= 0.1  # ...but this run asks more slowly
+
+
+async def test_429s_lower_the_hosts_concurrency_then_it_recovers_when_quiet(
+    server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host that allows 1 request in flight: after its 429s we ask one at a time, and once
+    it has been quiet a while we ask at full concurrency again (finding 13: the pace used to
+    stay at seconds per request for the rest of the run)."""
+    lock = threading.Lock()
+    limited: list[str] = []
+
+    def strict(seen: Seen) -> Reply:
+        with lock:
+            if server.active > 1:
+                limited.append(seen.path)
+                return Reply(429, headers={"Retry-After": "0"})
+        return Reply(200, b"ok", delay_s=0.05)
+
+    server.routes["/strict"] = strict
+    server.routes["/free"] = Reply(200, b"ok", delay_s=0.3)
+    hosts = {"127.0.0.1": HostLimits(concurrency=6, min_interval_ms=0)}
+    async with HttpEngine(settings(retries=4), hosts) as http:
+        first = await asyncio.gather(*(http.fetch(server.url(f"/strict?{i}")) for i in range(24)))
+        assert [r.status for r in first] == [200] * 24
+        strict_requests = len(server.requests)
+        monkeypatch.setattr(http_module, "EASE_AFTER_QUIET_S", 0.1)  # not 3 s: a fast test
+        await asyncio.sleep(1.5)  # many quiet periods: the host is eased back fully
+        server.max_active = 0
+        second = await asyncio.gather(*(http.fetch(server.url(f"/free?{i}")) for i in range(6)))
+    assert all(r.status == 200 for r in second)
+    # politeness: the 429s stopped well before the end, not one per URL
+    assert 1 <= len(limited) <= 12
+    assert strict_requests == 24 + len(limited)
+    # recovery: six slow requests were in flight together again
+    assert server.max_active >= 4
 
 
 async def test_politeness_waits_do_not_eat_the_deadline(server: LoopbackServer) -> None:
