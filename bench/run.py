@@ -79,7 +79,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--host-interval-ms", type=int, default=50, help="minimum ms between requests to a host"
     )
-    p.add_argument("--timeout", type=int, default=8, help="per-request timeout, seconds")
+    p.add_argument(
+        "--timeout",
+        type=int,
+        help="passed as --timeout to both tools (lychee: per attempt; monitor: per link, "
+        "retries included); default: each tool's own (both time an attempt out after 20 s)",
+    )
     p.add_argument(
         "--client-deadline", type=float, default=1800, help="kill a tool after this many seconds"
     )
@@ -99,7 +104,10 @@ def monitor_base(args: argparse.Namespace) -> list[str]:
 
 
 def monitor_argv(args: argparse.Namespace, md: Path, out: Path) -> list[str]:
-    politeness = f"*={args.host_concurrency}/{args.host_interval_ms}"
+    # monitor takes per-host limits host by host (its defaults are lychee's: 10 and 50 ms).
+    polite = f"{args.host_concurrency}/{args.host_interval_ms}"
+    limits = [f"--host-limit={spec.name}={polite}" for spec in simweb.host_specs(args.hosts)]
+    timeout = ["--timeout", str(args.timeout)] if args.timeout else []
     return [
         *monitor_base(args),
         "check",
@@ -112,10 +120,8 @@ def monitor_argv(args: argparse.Namespace, md: Path, out: Path) -> list[str]:
         "--allow-private",
         "--concurrency",
         str(args.concurrency),
-        "--host-limit",
-        politeness,
-        "--timeout",
-        str(args.timeout),
+        *limits,
+        *timeout,
         *shlex.split(args.monitor_extra),
     ]
 
@@ -134,6 +140,7 @@ def lychee_bin(args: argparse.Namespace) -> str:
 
 
 def lychee_argv(args: argparse.Namespace, md: Path, out: Path) -> list[str]:
+    timeout = ["--timeout", str(args.timeout)] if args.timeout else []
     return [
         lychee_bin(args),
         "--no-progress",
@@ -147,8 +154,7 @@ def lychee_argv(args: argparse.Namespace, md: Path, out: Path) -> list[str]:
         str(args.host_concurrency),
         "--host-request-interval",
         f"{args.host_interval_ms}ms",
-        "--timeout",
-        str(args.timeout),
+        *timeout,
         *shlex.split(args.lychee_extra),
         "--",
         str(md),
@@ -251,6 +257,7 @@ def score(
     per_kind: dict[str, Counter[str]] = defaultdict(Counter)
     false_broken_kinds: Counter[str] = Counter()
     missed_kinds: Counter[str] = Counter()
+    off_verdict: Counter[str] = Counter()
     for url, t in truth.items():
         got = raw.get(url, "missing")
         per_kind[t["kind"]][got] += 1
@@ -270,6 +277,8 @@ def score(
             counts["ok_flagged_other"] += 1  # an ok link reported blocked/error/timeout
         if t["expect"] == simweb.FAILING and got in OKISH:
             counts["failing_said_ok"] += 1
+        if got != simweb.VERDICT[t["kind"]]:
+            off_verdict[t["kind"]] += 1  # meaningful for monitor, whose vocabulary this is
     truly = counts[simweb.BROKEN]
     return {
         "links": len(truth),
@@ -282,6 +291,7 @@ def score(
         "ok_flagged_other": counts["ok_flagged_other"],
         "failing_said_ok": counts["failing_said_ok"],
         "missing": counts["missing"],
+        "not_the_design_verdict": dict(off_verdict),
         "per_kind": {k: dict(v) for k, v in sorted(per_kind.items())},
     }
 
@@ -331,7 +341,7 @@ def run_once(args: argparse.Namespace, tool: str, k: int) -> dict[str, Any]:
 
 def server_summary(stats: dict[str, Any], specs: list[simweb.HostSpec]) -> dict[str, Any]:
     """What the simulated hosts saw: load, and how often the client overstepped."""
-    limits = {s.ip: s for s in specs}
+    limits = {s.name: s for s in specs}
     return {
         "requests": sum(s["requests"] for s in stats.values()),
         "rate_limited_429": sum(s["429_sent"] for s in stats.values()),

@@ -36,37 +36,39 @@ from typing import Any
 # Ground-truth classes.
 OK, BROKEN, FAILING = "ok", "broken", "failing"
 
-# (kind, ground truth, share of the links). `page` takes whatever share is left.
+# (kind, ground truth, share of the links, the DESIGN.md verdict a checker should give).
+# `page` takes whatever share is left.
 # Each line is a behaviour real link lists meet; the comment says what it models.
-KINDS: list[tuple[str, str, float]] = [
-    ("page", OK, 0.0),  # plain 200 page, HEAD and GET both fine
-    ("nohead", OK, 0.03),  # HEAD answered 405 (many CMSs), GET is fine
-    ("gzip", OK, 0.04),  # gzip-encoded page
-    ("charset", OK, 0.01),  # ISO-8859-1 page declared only in <meta>
-    ("anchor", OK, 0.02),  # link with a #fragment that exists on the page
-    ("redirect", OK, 0.05),  # 301 chain of 1-3 hops to a working page (verdict moved)
-    ("slash", OK, 0.02),  # 301 that only adds a trailing slash (ok with a note)
-    ("temp", OK, 0.02),  # 302 to a working page (temporary: still ok)
-    ("flaky", OK, 0.02),  # 503 on the first request, 200 afterwards
-    ("slow", OK, 0.005),  # answers after 2-4 s, within the timeout
-    ("large", OK, 0.002),  # 8 MB body
-    ("bomb", OK, 0.001),  # 200 page whose gzip body inflates to 256 MB
-    ("gone404", BROKEN, 0.06),  # 404
-    ("gone410", BROKEN, 0.01),  # 410
-    ("soft404", BROKEN, 0.01),  # 200 titled "Page not found"
-    ("soft404pt", BROKEN, 0.005),  # 200 titled "Página não encontrada"
-    ("deep", BROKEN, 0.005),  # deep URL redirected to the site's root page
-    ("oldlink", BROKEN, 0.01),  # 301 to a page that is 404
-    ("nxdomain", BROKEN, 0.005),  # host name that does not exist (see NX_SUFFIX)
-    ("loop", FAILING, 0.005),  # redirect loop (often cookie-walls): not proof of absence
-    ("hang", FAILING, 0.002),  # never answers: beyond any deadline
-    ("challenge", FAILING, 0.01),  # Cloudflare bot challenge: 403 + cf-mitigated
-    ("auth", FAILING, 0.005),  # 401 login required
-    ("always429", FAILING, 0.003),  # rate-limited forever, Retry-After: 1
-    ("always503", FAILING, 0.003),  # server error that does not clear
-    ("refused", FAILING, 0.003),  # host up in DNS, nothing listening
+KINDS: list[tuple[str, str, float, str]] = [
+    ("page", OK, 0.0, "ok"),  # plain 200 page, HEAD and GET both fine
+    ("nohead", OK, 0.03, "ok"),  # HEAD answered 405 (many CMSs), GET is fine
+    ("gzip", OK, 0.04, "ok"),  # gzip-encoded page
+    ("charset", OK, 0.01, "ok"),  # ISO-8859-1 page declared only in <meta>
+    ("anchor", OK, 0.02, "ok"),  # link with a #fragment that exists on the page
+    ("redirect", OK, 0.05, "moved"),  # 301 chain of 1-3 hops to a working page
+    ("slash", OK, 0.02, "ok"),  # 301 that only adds a trailing slash (ok with a note)
+    ("temp", OK, 0.02, "ok"),  # 302 to a working page (temporary: still ok)
+    ("flaky", OK, 0.02, "ok"),  # 503 on the first request, 200 afterwards
+    ("slow", OK, 0.005, "ok"),  # answers after 2-4 s, within the timeout
+    ("large", OK, 0.002, "ok"),  # 8 MB body
+    ("bomb", OK, 0.001, "ok"),  # 200 page whose gzip body inflates to 256 MB
+    ("gone404", BROKEN, 0.06, "broken"),  # 404
+    ("gone410", BROKEN, 0.01, "broken"),  # 410
+    ("soft404", BROKEN, 0.01, "broken"),  # 200 titled "Page not found"
+    ("soft404pt", BROKEN, 0.005, "broken"),  # 200 titled "Página não encontrada"
+    ("deep", BROKEN, 0.005, "broken"),  # deep URL redirected to the site's root page
+    ("oldlink", BROKEN, 0.01, "broken"),  # 301 to a page that is 404
+    ("nxdomain", BROKEN, 0.005, "broken"),  # host name that does not exist (see NX_SUFFIX)
+    ("loop", FAILING, 0.005, "error"),  # redirect loop (often cookie-walls): not proof of absence
+    ("hang", FAILING, 0.002, "error"),  # never answers: beyond any deadline
+    ("challenge", FAILING, 0.01, "blocked"),  # Cloudflare bot challenge: 403 + cf-mitigated
+    ("auth", FAILING, 0.005, "blocked"),  # 401 login required
+    ("always429", FAILING, 0.003, "blocked"),  # rate-limited forever, Retry-After: 1
+    ("always503", FAILING, 0.003, "error"),  # server error that does not clear
+    ("refused", FAILING, 0.003, "error"),  # host up in DNS, nothing listening
 ]
-EXPECT = {kind: expect for kind, expect, _ in KINDS}
+EXPECT = {kind: expect for kind, expect, _, _ in KINDS}
+VERDICT = {kind: verdict for kind, _, _, verdict in KINDS}
 
 NX_NAMES = 10  # distinct nonexistent host names
 # A made-up top-level domain: every resolver answers NXDOMAIN for it. Not the
@@ -84,7 +86,8 @@ SLOW_S = (2.0, 4.0)
 class HostSpec:
     """One simulated site and what it tolerates before answering 429."""
 
-    ip: str
+    name: str  # how links name the host: an address, or `localhost`
+    ips: tuple[str, ...]  # where it listens
     rate: int  # requests admitted per rolling second
     conc: int  # requests in flight at once
     retry_after: int  # seconds, sent with every 429
@@ -100,26 +103,37 @@ class Link:
 def host_specs(hosts: int) -> list[HostSpec]:
     """Most hosts tolerate lychee's default politeness; every tenth is strict.
 
+    The first host is `localhost`, a name every machine resolves from
+    /etc/hosts: real link lists name their hosts, and a checker may rightly
+    want proof that DNS works before it calls an NXDOMAIN broken. The others
+    are bare addresses 127.0.0.2, 127.0.0.3...
+
     Normal hosts admit 25 requests/s and 12 in flight, a little above the
     10-per-host, 50 ms-interval default both checkers share, so a polite
     client rarely sees a 429 there. Strict hosts (like a code-hosting site's
     anonymous limits) admit 8/s and 3 in flight, so every client meets 429s
     with Retry-After and must slow down.
     """
-    if not 1 <= hosts <= 250:
+    if not 1 <= hosts <= 250:  # 127.0.0.2 .. 127.0.0.251
         raise ValueError("hosts must be between 1 and 250")
-    return [
-        HostSpec(f"127.0.0.{i + 2}", 8, 3, 2)
-        if i % 10 == 4
-        else HostSpec(f"127.0.0.{i + 2}", 25, 12, 1)
-        for i in range(hosts)
-    ]
+    specs = []
+    for i in range(hosts):
+        name, ips = ("localhost", _localhost_ips()) if i == 0 else (f"127.0.0.{i + 1}", ())
+        rate, conc, retry_after = (8, 3, 2) if i % 10 == 4 else (25, 12, 1)
+        specs.append(HostSpec(name, ips or (name,), rate, conc, retry_after))
+    return specs
+
+
+def _localhost_ips() -> tuple[str, ...]:
+    """Every address `localhost` resolves to here (often ::1 as well as 127.0.0.1)."""
+    infos = socket.getaddrinfo("localhost", None, type=socket.SOCK_STREAM)
+    return tuple(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def build_links(n: int, specs: list[HostSpec], port: int, seed: int = 1) -> list[Link]:
     """N links with every kind present at least once, spread evenly over hosts."""
     rng = random.Random(seed)
-    counts = {kind: max(1, round(share * n)) for kind, _, share in KINDS if share}
+    counts = {kind: max(1, round(share * n)) for kind, _, share, _ in KINDS if share}
     counts["page"] = n - sum(counts.values())
     if counts["page"] < 1:
         raise ValueError(f"n={n} is too small for {len(KINDS)} kinds of link")
@@ -127,7 +141,7 @@ def build_links(n: int, specs: list[HostSpec], port: int, seed: int = 1) -> list
     rng.shuffle(kinds)
     links = []
     for i, kind in enumerate(kinds):
-        host = f"{specs[i % len(specs)].ip}:{port}"
+        host = f"{specs[i % len(specs)].name}:{port}"
         links.append(Link(_url(kind, i, host, rng), EXPECT[kind], kind))
     return links
 
@@ -227,7 +241,8 @@ class SimWeb:
     """Routes a request to the behaviour its path names; keeps per-host counters."""
 
     def __init__(self, specs: list[HostSpec], seed: int) -> None:
-        self.hosts = {s.ip: HostState(s) for s in specs}
+        self.hosts = {s.name: HostState(s) for s in specs}
+        self.by_ip = {ip: self.hosts[s.name] for s in specs for ip in s.ips}
         self.rng = random.Random(seed)
         self.flaky_seen: set[str] = set()
         self.bomb = _make_bomb()
@@ -324,8 +339,7 @@ class SimWeb:
         return Reply(404, {"content-type": HTML}, _page("404 Not Found"))
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        ip = writer.get_extra_info("sockname")[0]
-        state = self.hosts[ip]
+        state = self.by_ip[writer.get_extra_info("sockname")[0]]
         try:
             while True:
                 try:
@@ -411,17 +425,16 @@ def _make_bomb() -> bytes:
 
 def _bind_all(specs: list[HostSpec], attempts: int = 20) -> tuple[int, list[socket.socket]]:
     """One port shared by every host address, so URLs differ only by host."""
+    addresses = [ip for spec in specs for ip in spec.ips]
     for _ in range(attempts):
         socks: list[socket.socket] = []
+        port = 0
         try:
-            first = socket.socket()
-            socks.append(first)
-            first.bind((specs[0].ip, 0))
-            port = first.getsockname()[1]
-            for spec in specs[1:]:
-                sock = socket.socket()
+            for ip in addresses:
+                sock = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET)
                 socks.append(sock)
-                sock.bind((spec.ip, port))
+                sock.bind((ip, port))
+                port = sock.getsockname()[1]
             for sock in socks:
                 sock.listen(1024)
                 sock.setblocking(False)
@@ -448,7 +461,7 @@ def serve(specs: list[HostSpec], seed: int, conn: Any, max_lifetime_s: float) ->
         loop.remove_reader(conn.fileno())
         for server in servers:
             server.close()
-        conn.send({s.spec.ip: s.stats() for s in web.hosts.values()})
+        conn.send({name: state.stats() for name, state in web.hosts.items()})
 
     asyncio.run(main())
 
