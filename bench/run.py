@@ -58,6 +58,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=1, help="runs per tool; medians are reported")
     p.add_argument("--only", choices=["monitor", "lychee"], help="run one tool only")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--skip-kinds",
+        default="",
+        help="comma-separated kinds of link to leave out (e.g. hang,slow for a quick smoke run)",
+    )
     p.add_argument("--out", type=Path, default=BENCH / "out")
     p.add_argument(
         "--monitor-cmd",
@@ -249,51 +254,56 @@ MAPPINGS = {
 OKISH = {"ok", "moved"}  # what counts as "said fine" for a truly ok link
 
 
-def score(
-    truth: dict[str, dict[str, str]], raw: dict[str, str], says_broken: Any
-) -> dict[str, Any]:
+def score(truth: dict[str, dict[str, str]], raw: dict[str, str], name: str) -> dict[str, Any]:
     """Recall of truly broken links, false `broken`, and where each kind landed."""
+    says_broken = MAPPINGS[name]
     counts: Counter[str] = Counter()
     per_kind: dict[str, Counter[str]] = defaultdict(Counter)
-    false_broken_kinds: Counter[str] = Counter()
-    missed_kinds: Counter[str] = Counter()
+    false_broken: Counter[str] = Counter()
+    missed: Counter[str] = Counter()
+    flagged: Counter[str] = Counter()
     off_verdict: Counter[str] = Counter()
     for url, t in truth.items():
+        expect, kind = t["expect"], t["kind"]
         got = raw.get(url, "missing")
-        per_kind[t["kind"]][got] += 1
         broken = got != "missing" and says_broken(got)
-        counts[t["expect"]] += 1
-        if got == "missing":
-            counts["missing"] += 1
-        if t["expect"] == simweb.BROKEN:
-            if broken:
-                counts["found"] += 1
-            else:
-                missed_kinds[t["kind"]] += 1
+        per_kind[kind][got] += 1
+        counts[expect] += 1
+        counts["missing"] += got == "missing"
+        if expect == simweb.BROKEN:
+            counts["found"] += broken
+            if not broken:
+                missed[kind] += 1
+        elif expect == simweb.NXDOMAIN:
+            counts["nx_broken"] += broken
         elif broken:
-            counts["false_broken"] += 1
-            false_broken_kinds[t["kind"]] += 1
-        if t["expect"] == simweb.OK and got not in OKISH and got != "ok" and not broken:
-            counts["ok_flagged_other"] += 1  # an ok link reported blocked/error/timeout
-        if t["expect"] == simweb.FAILING and got in OKISH:
+            false_broken[kind] += 1
+        elif expect == simweb.OK and got not in OKISH:
+            flagged[kind] += 1  # an ok link reported blocked / error / timeout / 503...
+        if expect == simweb.FAILING and got in OKISH:
             counts["failing_said_ok"] += 1
-        if got != simweb.VERDICT[t["kind"]]:
-            off_verdict[t["kind"]] += 1  # meaningful for monitor, whose vocabulary this is
+        if name == "monitor" and got != simweb.VERDICT[kind]:
+            off_verdict[kind] += 1
     truly = counts[simweb.BROKEN]
-    return {
+    result = {
         "links": len(truth),
         "truly_broken": truly,
         "found_broken": counts["found"],
         "recall": round(counts["found"] / truly, 4) if truly else 1.0,
-        "false_broken": counts["false_broken"],
-        "false_broken_kinds": dict(false_broken_kinds),
-        "missed_kinds": dict(missed_kinds),
-        "ok_flagged_other": counts["ok_flagged_other"],
+        "false_broken": sum(false_broken.values()),
+        "false_broken_kinds": dict(false_broken),
+        "missed_kinds": dict(missed),
+        "ok_flagged_other": sum(flagged.values()),
+        "ok_flagged_kinds": dict(flagged),
         "failing_said_ok": counts["failing_said_ok"],
+        "nxdomain": counts[simweb.NXDOMAIN],
+        "nxdomain_said_broken": counts["nx_broken"],
         "missing": counts["missing"],
-        "not_the_design_verdict": dict(off_verdict),
         "per_kind": {k: dict(v) for k, v in sorted(per_kind.items())},
     }
+    if name == "monitor":
+        result["not_the_design_verdict"] = dict(off_verdict)
+    return result
 
 
 # ---------------------------------------------------------------------------- runner
@@ -306,7 +316,8 @@ def run_once(args: argparse.Namespace, tool: str, k: int) -> dict[str, Any]:
     with simweb.Server(
         specs, seed=args.seed + k, max_lifetime_s=args.client_deadline + 120
     ) as server:
-        links = simweb.build_links(args.n, specs, server.port, seed=args.seed)
+        skip = frozenset(filter(None, args.skip_kinds.split(",")))
+        links = simweb.build_links(args.n, specs, server.port, seed=args.seed, skip=skip)
         md, truth_path, out = workdir / "links.md", workdir / "truth.json", workdir / "out.json"
         params = {"n": args.n, "hosts": args.hosts, "seed": args.seed, "port": server.port}
         simweb.write_inputs(links, md, truth_path, params)
@@ -329,12 +340,10 @@ def run_once(args: argparse.Namespace, tool: str, k: int) -> dict[str, Any]:
         return record
     if tool == "monitor":
         raw, extra = monitor_verdicts(out)
-        record["scores"] = {"monitor": score(truth, raw, MAPPINGS["monitor"])}
+        record["scores"] = {"monitor": score(truth, raw, "monitor")}
     else:
         raw, extra = lychee_verdicts(out, list(truth))
-        record["scores"] = {
-            name: score(truth, raw, MAPPINGS[name]) for name in ("lychee", "lychee-404/410")
-        }
+        record["scores"] = {name: score(truth, raw, name) for name in ("lychee", "lychee-404/410")}
     record["tool_report"] = extra
     return record
 
@@ -384,6 +393,7 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             )
     fields = ("wall_s", "peak_mb", "cpu_s", "recall", "false_broken", "ok_flagged_other", "missing")
     fields += ("found_broken", "truly_broken", "requests", "rate_limited_429")
+    fields += ("nxdomain", "nxdomain_said_broken", "failing_said_ok")
     summary = {}
     for name, items in rows.items():
         summary[name] = {f: statistics.median(i[f] for i in items) for f in fields}
@@ -394,13 +404,14 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def table(summary: dict[str, dict[str, Any]]) -> str:
     cols = ["tool", "wall s", "peak MB", "CPU s", "recall", "false broken"]
-    cols += ["ok links flagged", "requests", "429s"]
+    cols += ["ok links flagged", "NXDOMAIN called broken", "requests", "429s received"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for name, s in summary.items():
         lines.append(
             f"| {name} | {s['wall_s']:.1f} | {s['peak_mb']:.0f} | {s['cpu_s']:.1f} | "
             f"{s['recall']:.3f} ({s['found_broken']:.0f}/{s['truly_broken']:.0f}) | "
-            f"{s['false_broken']:.0f} | {s['ok_flagged_other']:.0f} | {s['requests']:.0f} | "
+            f"{s['false_broken']:.0f} | {s['ok_flagged_other']:.0f} | "
+            f"{s['nxdomain_said_broken']:.0f}/{s['nxdomain']:.0f} | {s['requests']:.0f} | "
             f"{s['rate_limited_429']:.0f} |"
         )
     return "\n".join(lines)
