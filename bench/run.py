@@ -24,6 +24,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import venv
 from collections import Counter, defaultdict
@@ -89,6 +90,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         help="passed as --timeout to both tools (lychee: per attempt; monitor: per link, "
         "retries included); default: each tool's own (both time an attempt out after 20 s)",
+    )
+    p.add_argument(
+        "--no-warm-up",
+        action="store_true",
+        help="skip the untimed run that fills the bytecode cache",
     )
     p.add_argument(
         "--client-deadline", type=float, default=1800, help="kill a tool after this many seconds"
@@ -178,11 +184,37 @@ def tool_version(argv: list[str]) -> str:
     )
 
 
-def measure(argv: list[str], log: Path, deadline_s: float) -> Measured:
+def client_env(out: Path) -> dict[str, str]:
+    """The clients' environment, with Python's bytecode cache on, as on an installed machine.
+
+    Where PYTHONDONTWRITEBYTECODE is set (as in some sandboxes), every monitor run would
+    compile its ~600 modules from source again: seconds of CPU no installed copy pays. The
+    cache goes under the output directory, never into the measured checkout.
+    """
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(out.resolve() / "pycache")
+    return env
+
+
+def warm_up(args: argparse.Namespace) -> None:
+    """One untimed tiny run fills the bytecode cache, so every measured run starts equal."""
+    with tempfile.TemporaryDirectory() as tmp:
+        md = Path(tmp) / "one.md"
+        md.write_text(f"- [dead](http://{simweb.DEAD_HOST}/)\n", encoding="utf-8")
+        argv = [*monitor_argv(args, md, Path(tmp) / "out.json"), "--timeout", "2"]
+        subprocess.run(
+            argv, env=client_env(args.out), capture_output=True, timeout=300, check=False
+        )
+
+
+def measure(argv: list[str], log: Path, deadline_s: float, env: dict[str, str]) -> Measured:
     """Run one client; wall time, peak RSS and CPU of that process tree only."""
     with log.open("wb") as sink:
         start = time.monotonic()
-        proc = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            argv, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True, env=env
+        )
         killed = False
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -325,7 +357,7 @@ def run_once(args: argparse.Namespace, tool: str, k: int) -> dict[str, Any]:
         argv = monitor_argv(args, md, out) if tool == "monitor" else lychee_argv(args, md, out)
         print(f"[run {k + 1}/{args.runs}] {tool}: {shlex.join(argv)}", file=sys.stderr, flush=True)
         load = os.getloadavg()[0]
-        m = measure(argv, workdir / "log.txt", args.client_deadline)
+        m = measure(argv, workdir / "log.txt", args.client_deadline, client_env(args.out))
     truth = {link.url: {"expect": link.expect, "kind": link.kind} for link in links}
     record: dict[str, Any] = {
         "tool": tool,
@@ -424,9 +456,16 @@ def main(argv: list[str] | None = None) -> int:
     versions = {}
     if "monitor" in tools:
         versions["monitor"] = shlex.join(monitor_base(args))
+        if not args.no_warm_up:
+            warm_up(args)
     if "lychee" in tools:
         versions["lychee"] = tool_version([lychee_bin(args)])
-    records = []
+    command = [
+        Path(sys.executable).name,
+        "bench/run.py",
+        *(argv if argv is not None else sys.argv[1:]),
+    ]
+    records: list[dict[str, Any]] = []
     for k in range(args.runs):
         order = tools if k % 2 == 0 else tools[::-1]  # alternate, so drifting load hits both
         for tool in order:
@@ -441,24 +480,21 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
                 flush=True,
             )
-    summary = summarize(records)
-    result = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": shlex.join(
-            [
-                Path(sys.executable).name,
-                "bench/run.py",
-                *(argv if argv is not None else sys.argv[1:]),
-            ]
-        ),
-        "machine": machine(),
-        "versions": versions,
-        "params": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "summary": summary,
-        "runs": records,
-    }
-    (args.out / "results.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
-    print(table(summary))
+            summary = summarize(records)
+            result = {
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "command": shlex.join(command),
+                "machine": machine(),
+                "versions": versions,
+                "params": {
+                    k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+                },
+                "summary": summary,
+                "runs": records,
+            }
+            # Written after every run, so an interrupted series still leaves its figures.
+            (args.out / "results.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    print(table(summarize(records)))
     print(f"\nfull results: {args.out / 'results.json'}")
     failed = [r for r in records if "error" in r]
     return 1 if failed else 0

@@ -31,7 +31,7 @@ def test_tiny_benchmark_finds_every_broken_link_and_no_false_one(tmp_path: Path)
     # Hangs and slow pages only cost time; the 4 hosts leave out the strict, 429-ing one.
     argv = [sys.executable, str(REPO / "bench" / "run.py"), "--n", "150", "--hosts", "4"]
     argv += ["--only", "monitor", "--skip-kinds", "hang,slow", "--out", str(tmp_path)]
-    argv += ["--monitor-extra", "--recheck-interval 200", "--client-deadline", "90"]
+    argv += ["--monitor-extra", "--recheck-interval 200", "--client-deadline", "90", "--no-warm-up"]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=110)
     assert done.returncode == 0, done.stderr[-3000:]
 
