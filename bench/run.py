@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import signal
 import statistics
 import subprocess
@@ -170,6 +171,25 @@ def lychee_argv(args: argparse.Namespace, md: Path, out: Path) -> list[str]:
         "--",
         str(md),
     ]
+
+
+def monitor_version(args: argparse.Namespace) -> str:
+    """The measured monitor: its command, and the checkout's commit when it runs from one."""
+    base = monitor_base(args)
+    # `python -m monitor` runs the package of the current directory; a script, its venv's.
+    where = Path.cwd() if base[0] == sys.executable else Path(shutil.which(base[0]) or base[0])
+    for folder in [where, *where.parents]:
+        if (folder / ".git").exists():
+            git = ["git", "-C", str(folder)]
+            rev = subprocess.run(
+                [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+            )
+            dirty = subprocess.run(
+                [*git, "status", "--porcelain", "--", "monitor"], capture_output=True, text=True
+            )
+            commit = rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+            return f"{shlex.join(base)} @ {folder} {commit}"
+    return shlex.join(base)
 
 
 def tool_version(argv: list[str]) -> str:
@@ -455,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     tools = [args.only] if args.only else ["monitor", "lychee"]
     versions = {}
     if "monitor" in tools:
-        versions["monitor"] = shlex.join(monitor_base(args))
+        versions["monitor"] = monitor_version(args)
         if not args.no_warm_up:
             warm_up(args)
     if "lychee" in tools:
