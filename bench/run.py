@@ -115,11 +115,21 @@ def monitor_base(args: argparse.Namespace) -> list[str]:
     return [sys.executable, "-m", "monitor"]
 
 
+def monitor_supports(args: argparse.Namespace, flag: str) -> bool:
+    """Whether this build of `monitor check` knows `flag` (click rejects unknown ones first)."""
+    probe = [*monitor_base(args), "check", flag, "--help"]
+    done = subprocess.run(probe, capture_output=True, text=True, timeout=120, check=False)
+    return "No such option" not in done.stdout + done.stderr
+
+
 def monitor_argv(args: argparse.Namespace, md: Path, out: Path) -> list[str]:
     # monitor takes per-host limits host by host (its defaults are lychee's: 10 and 50 ms).
     polite = f"{args.host_concurrency}/{args.host_interval_ms}"
     limits = [f"--host-limit={spec.name}={polite}" for spec in simweb.host_specs(args.hosts)]
     timeout = ["--timeout", str(args.timeout)] if args.timeout else []
+    # No simulated host name resolves through DNS; on the real web other names do, and that
+    # is the proof monitor wants before it calls an NXDOMAIN broken. --trust-dns stands in.
+    trust = ["--trust-dns"] if args.trust_dns else []
     return [
         *monitor_base(args),
         "check",
@@ -134,6 +144,7 @@ def monitor_argv(args: argparse.Namespace, md: Path, out: Path) -> list[str]:
         str(args.concurrency),
         *limits,
         *timeout,
+        *trust,
         *shlex.split(args.monitor_extra),
     ]
 
@@ -411,6 +422,10 @@ def server_summary(stats: dict[str, Any], specs: list[simweb.HostSpec]) -> dict[
             ip for ip, s in stats.items() if s["max_inflight"] > limits[ip].conc
         ),
         "max_inflight": max((s["max_inflight"] for s in stats.values()), default=0),
+        "per_host": {
+            name: {k: s[k] for k in ("requests", "429_sent", "max_inflight")}
+            for name, s in stats.items()
+        },
     }
 
 
@@ -474,8 +489,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     tools = [args.only] if args.only else ["monitor", "lychee"]
     versions = {}
+    args.trust_dns = False
     if "monitor" in tools:
         versions["monitor"] = monitor_version(args)
+        args.trust_dns = monitor_supports(args, "--trust-dns")
         if not args.no_warm_up:
             warm_up(args)
     if "lychee" in tools:
