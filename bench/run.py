@@ -93,6 +93,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "retries included); default: each tool's own (both time an attempt out after 20 s)",
     )
     p.add_argument(
+        "--report", type=Path, help="print the Markdown table of a results.json, run nothing"
+    )
+    p.add_argument(
         "--no-warm-up",
         action="store_true",
         help="skip the untimed run that fills the bytecode cache",
@@ -484,8 +487,35 @@ def table(summary: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def report(path: Path) -> str:
+    """The Markdown block bench/README.md shows: command, machine, date, then the table."""
+    result = json.loads(path.read_text(encoding="utf-8"))
+    m = result["machine"]
+    runs = {name: s["runs"] for name, s in result["summary"].items()}
+    return "\n".join(
+        [
+            f"`{result['command']}` — {result['date']}, {m['cpu']} ({m['cores']} cores, "
+            f"{m['mem_gb']} GB), {m['platform']}, Python {m['python']}; runs per tool: {runs}.",
+            "",
+            f"monitor: {result['versions'].get('monitor', '-')}; "
+            f"lychee: {result['versions'].get('lychee', '-')}.",
+            "",
+            table(result["summary"]),
+            "",
+            "wall times of each run: "
+            + "; ".join(f"{n}: {s['wall_s_all']}" for n, s in result["summary"].items())
+            + "; 1-min load average before each run: "
+            + ", ".join(f"{r['tool']} {r['load_before']:.1f}" for r in result["runs"])
+            + ".",
+        ]
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.report:
+        print(report(args.report))
+        return 0
     args.out.mkdir(parents=True, exist_ok=True)
     tools = [args.only] if args.only else ["monitor", "lychee"]
     versions = {}
