@@ -8,9 +8,10 @@
 Each (tool, run) gets a fresh simulated web (bench/simweb.py) in its own
 process, so flaky endpoints and rate-limit windows start from the same state
 for everyone. Both tools get the same politeness: the same global concurrency,
-per-host concurrency, per-host request interval and timeout. Wall time and
-peak memory are the client process's own (os.wait4 rusage), so the server's
-CPU is not counted against either tool. Results go to bench/out/results.json.
+per-host concurrency and per-host request interval (timeouts are each tool's
+own unless --timeout is given). Wall time, peak memory and CPU are the client
+process's own (os.wait4 rusage), so the server is not counted against either
+tool. Results go to bench/out/results.json; bench/README.md explains the rest.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--client-deadline", type=float, default=1800, help="kill a tool after this many seconds"
     )
+    p.set_defaults(trust_dns=False)  # set once we know whether this monitor has --trust-dns
     return p.parse_args(argv)
 
 
@@ -207,15 +209,9 @@ def monitor_version(args: argparse.Namespace) -> str:
 
 
 def tool_version(argv: list[str]) -> str:
-    try:
-        done = subprocess.run([*argv, "--version"], capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"unknown ({exc})"
-    return (
-        (done.stdout or done.stderr).strip().splitlines()[0]
-        if (done.stdout or done.stderr)
-        else "?"
-    )
+    done = subprocess.run([*argv, "--version"], capture_output=True, text=True, timeout=60)
+    lines = (done.stdout or done.stderr).strip().splitlines()
+    return lines[0] if lines else "?"
 
 
 def client_env(out: Path) -> dict[str, str]:
@@ -519,7 +515,6 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     tools = [args.only] if args.only else ["monitor", "lychee"]
     versions = {}
-    args.trust_dns = False
     if "monitor" in tools:
         versions["monitor"] = monitor_version(args)
         args.trust_dns = monitor_supports(args, "--trust-dns")
