@@ -387,9 +387,12 @@ def run_once(args: argparse.Namespace, tool: str, k: int) -> dict[str, Any]:
         argv = monitor_argv(args, md, out) if tool == "monitor" else lychee_argv(args, md, out)
         print(f"[run {k + 1}/{args.runs}] {tool}: {shlex.join(argv)}", file=sys.stderr, flush=True)
         load = os.getloadavg()[0]
+        # A checkout can change under a long series: say which build each run measured.
+        version = monitor_version(args) if tool == "monitor" else tool_version([lychee_bin(args)])
         m = measure(argv, workdir / "log.txt", args.client_deadline, client_env(args.out))
     truth = {link.url: {"expect": link.expect, "kind": link.kind} for link in links}
     record: dict[str, Any] = {
+        "version": version,
         "tool": tool,
         "run": k,
         "argv": argv,
@@ -493,8 +496,16 @@ def report(path: Path) -> str:
             f"`{result['command']}` — {result['date']}, {m['cpu']} ({m['cores']} cores, "
             f"{m['mem_gb']} GB), {m['platform']}, Python {m['python']}; runs per tool: {runs}.",
             "",
-            f"monitor: {result['versions'].get('monitor', '-')}; "
-            f"lychee: {result['versions'].get('lychee', '-')}.",
+            "builds: "
+            + "; ".join(
+                sorted(
+                    {
+                        str(r.get("version") or result["versions"].get(r["tool"]))
+                        for r in result["runs"]
+                    }
+                )
+            )
+            + ".",
             "",
             table(result["summary"]),
             "",
