@@ -439,7 +439,7 @@ def check(
     if not network_ok:
         err_console.print(
             "[bold yellow]network unusable:[/] nearly every host failed at DNS or connect "
-            "level; no link is reported broken"
+            "level; their links are recorded as error, never broken"
             + ("; the run is recorded." if store is not None else "."),
             soft_wrap=True,
         )
