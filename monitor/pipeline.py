@@ -155,6 +155,8 @@ class _Schedule:
         self.failed: dict[str, list[int]] = {host: [] for host in self.queues}
         self.deferred: set[str] = set()
         self.slow: set[str] = set()
+        self.quick_left = dict.fromkeys(self.queues, 0)  # 404/410 rechecks not yet done
+        self.slow_later: dict[str, list[int]] = {host: [] for host in self.queues}
         self.ready: asyncio.Queue[str | None] = asyncio.Queue()
         self.queued: set[str] = set()
         self.jobs, self.done, self.first_done = n, 0, 0
@@ -194,16 +196,45 @@ class _Schedule:
             self.hosts_down -= 1
 
     def start_recheck(self, host: str) -> None:
+        """Queue the host's second opinions: definitive 404/410 answers first, at the host's
+        own pace (a 404 is the server's considered answer, not a symptom of our pace), then
+        every other failure at the slow `recheck_interval_ms` pace, one at a time."""
         again, self.failed[host] = self.failed[host], []
         if not again:
+            return
+        self.jobs += len(again)
+        if self.on_recheck is not None:
+            self.on_recheck(len(again))
+        quick = [i for i in again if host not in self.slow and self._definitive(i)]
+        rest = [i for i in again if i not in quick]
+        self.slow_later[host].extend(rest)
+        if quick:
+            self.quick_left[host] += len(quick)
+            self.queues[host].extend((index, True) for index in quick)
+            self.offer(host)
+        elif not self.quick_left[host]:  # else the last quick recheck starts the slow ones
+            self.start_slow(host)
+
+    def _definitive(self, index: int) -> bool:
+        result = self.results[index]
+        return (
+            result is not None
+            and result.verdict is Verdict.BROKEN
+            and result.status
+            in (
+                404,
+                410,
+            )
+        )
+
+    def start_slow(self, host: str) -> None:
+        later, self.slow_later[host] = self.slow_later[host], []
+        if not later:
             return
         if host not in self.slow:
             self.http.slow_down(host, min_interval_ms=self.http.settings.recheck_interval_ms)
             self.slow.add(host)
-        self.queues[host].extend((index, True) for index in again)
-        self.jobs += len(again)
-        if self.on_recheck is not None:
-            self.on_recheck(len(again))
+        self.queues[host].extend((index, True) for index in later)
         self.offer(host)
 
     def finished(self, host: str, index: int, second: bool, result: CheckResult) -> None:
@@ -211,6 +242,10 @@ class _Schedule:
             first = self.results[index]
             assert first is not None
             self.results[index] = _second_opinion(first, result)
+            if self.quick_left[host]:
+                self.quick_left[host] -= 1
+                if not self.quick_left[host]:
+                    self.start_slow(host)
         else:
             self.results[index] = result
             self.note_network(result)

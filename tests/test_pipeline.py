@@ -147,6 +147,8 @@ async def test_false_alarm_recovered_on_second_check(server: LoopbackServer) -> 
 
 
 async def test_second_opinion_is_slower_and_one_at_a_time(server: LoopbackServer) -> None:
+    for i in range(3):  # not 404/410: those are rechecked at the host's own pace
+        server.routes[f"/gone{i}"] = Reply(500)
     resources = [resource(server.url(f"/gone{i}")) for i in range(3)]
     engine = HttpEngine(settings(recheck_interval_ms=300, per_host_concurrency=10))
     rechecks: list[int] = []
@@ -161,6 +163,27 @@ async def test_second_opinion_is_slower_and_one_at_a_time(server: LoopbackServer
     assert len(second) == 3
     assert second[2] - second[0] >= 0.5  # 300 ms apart at our end, generous for jitter
     assert all(r.note == "confirmed on second check" for r in outcome.results)
+
+
+async def test_404_and_410_are_rechecked_first_at_the_hosts_own_pace(
+    server: LoopbackServer,
+) -> None:
+    server.routes["/gone"] = Reply(410)
+    server.routes["/error"] = Reply(500)
+    paths = ["/missing0", "/missing1", "/gone", "/error", "/missing2"]
+    engine = HttpEngine(settings(recheck_interval_ms=3000, per_host_concurrency=10))
+    outcome = await check([resource(server.url(p)) for p in paths], engine)
+    assert all(r.note == "confirmed on second check" for r in outcome.results)
+    seen: set[str] = set()
+    second: list[tuple[str, float]] = []
+    for request in server.requests:
+        if request.path in seen:
+            second.append((request.path, request.at))
+        seen.add(request.path)
+    assert sorted(p for p, _ in second) == sorted(paths)  # every failure had a second opinion
+    assert second[-1][0] == "/error"  # the slow-paced recheck comes after the definitive ones
+    definitive = [at for p, at in second if p != "/error"]
+    assert max(definitive) - min(definitive) < 2.0  # not 3 s apart each (that would be 9 s)
 
 
 async def test_private_address_reported_as_skipped(server: LoopbackServer) -> None:
