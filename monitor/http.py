@@ -494,7 +494,14 @@ class HttpEngine:
         budget.pause()
         async with gate.sem:
             async with gate.cond:  # a host slowed down by 429s has fewer requests in flight
-                await gate.cond.wait_for(lambda: gate.in_flight < gate.limit)
+                while True:
+                    gate.ease(time.monotonic())
+                    if gate.in_flight < gate.limit:
+                        break
+                    # woken by a release, or by time: a slow or hanging request holding the
+                    # only slot must not hold back the easing too
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(gate.cond.wait(), EASE_AFTER_QUIET_S)
                 gate.in_flight += 1
             try:
                 if gate.interval > 0 or gate.next_start:
