@@ -56,8 +56,6 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 HEAD_REFUSED_STATUSES = frozenset({403, 405, 501})
 # A host that keeps answering 429 is never asked more often than this (seconds apart).
 MAX_ADAPTIVE_INTERVAL_S = 2.0
-# After this many answers without a 429, a slowed-down host is asked a little faster again.
-EASE_AFTER_SUCCESSES = 10  # kept for callers; easing is now by quiet time (EASE_AFTER_QUIET_S)
 # A slowed-down host is eased back one step (interval surplus halved, one more request in
 # flight) after each quiet period this long without a 429: a success count recovered far too
 # slowly on a strict host (finding 13: ~1.3 links/s on a host allowing 8/s).
