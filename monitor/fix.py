@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,22 +134,6 @@ def unified_diff(path: Path, before: str, after: str) -> str:
             tofile=f"b/{path.name}",
         )
     )
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Replace `path` in one rename, so a crash leaves the old file or the new one."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).chmod(mode)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def parse_availability(body: bytes) -> tuple[str | None, str | None]:

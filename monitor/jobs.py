@@ -16,11 +16,11 @@ from pathlib import Path
 
 from monitor.catalog import Catalog, load_catalog
 from monitor.checkers import CheckContext
+from monitor.files import write_if_changed
 from monitor.http import HttpEngine
 from monitor.models import Resource, utcnow
 from monitor.pipeline import Outcome, run_checks
 from monitor.reports.context import load_context
-from monitor.reports.files import write_if_changed
 from monitor.reports.html import write_site
 from monitor.reports.markdown import render_status_md
 from monitor.reports.readme import ReadmeError, update_readme

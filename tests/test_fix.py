@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from monitor.catalog import EngineSettings, load_catalog
 from monitor.cli import app
-from monitor.fix import Move, apply_to_catalog, apply_to_markdown, atomic_write, wayback_snapshot
+from monitor.files import write_text_atomic as atomic_write
+from monitor.fix import Move, apply_to_catalog, apply_to_markdown, wayback_snapshot
 from monitor.http import HttpEngine
 from monitor.models import CheckResult, Kind, Resource, Run, Verdict
 from monitor.store import Store

@@ -11,7 +11,6 @@ and escaped by the reports.
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 from collections import deque
@@ -23,7 +22,8 @@ from urllib.parse import urlsplit
 from selectolax.lexbor import LexborHTMLParser
 
 from monitor.checkers.base import CheckContext
-from monitor.checkers.web import metadata_for, verdict_for
+from monitor.checkers.page import decode_html
+from monitor.checkers.web import metadata_for, result_for, verdict_for
 from monitor.models import CheckResult, Kind, Metadata, Resource, Verdict
 
 # Providers by host, for pages that name none in their data (og:site_name is often absent).
@@ -267,24 +267,6 @@ def course_metadata(html: str, url: str) -> tuple[Metadata, str | None]:
     return meta, source
 
 
-_META_CHARSET = re.compile(rb"""<meta[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
-
-
-def _charset(content_type: str, body: bytes) -> str:
-    """The page's encoding: the HTTP header, else its <meta charset>, else UTF-8."""
-    candidates = [
-        m.group(1) for m in [re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.I)] if m
-    ]
-    if m := _META_CHARSET.search(body[:4096]):
-        candidates.append(m.group(1).decode("ascii"))
-    for label in candidates:
-        try:
-            return codecs.lookup(label).name
-        except LookupError:
-            continue
-    return "utf-8"
-
-
 class CourseChecker:
     """Judged like any web page (`monitor.checkers.web.verdict_for`), then read as a course."""
 
@@ -296,25 +278,11 @@ class CourseChecker:
     async def check(self, resource: Resource, ctx: CheckContext) -> CheckResult:
         fetch = await ctx.http.fetch(resource.url)
         judgement = verdict_for(fetch, resource)
-        result = CheckResult(
-            resource_id=resource.id,
-            url=resource.url,
-            verdict=judgement.verdict,
-            checker=self.name,
-            status=fetch.status,
-            final_url=fetch.final_url,
-            redirects=fetch.redirects,
-            elapsed_ms=fetch.elapsed_ms,
-            error=judgement.error,
-            note=judgement.note,
-            moved_to=judgement.moved_to,
-            network_failure=judgement.network_failure,
-        )
+        result = result_for(resource, self.name, fetch, judgement)
         # A not-found page or a challenge says nothing about the course.
         if judgement.verdict not in (Verdict.OK, Verdict.MOVED) or not ctx.want_metadata:
             return result
-        charset = _charset(fetch.headers.get("content-type", ""), fetch.body)
-        html = fetch.body.decode(charset, errors="replace")
+        html, _ = decode_html(fetch.body, fetch.headers)
         meta, source = course_metadata(html, fetch.final_url)
         meta = meta.merged(metadata_for(fetch, judgement.page))
         found = f"duration from {source}" if source else "no duration found on the page"

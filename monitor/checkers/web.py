@@ -352,6 +352,33 @@ def wants_head(url: str) -> bool:
     return path.endswith(quirks.NON_HTML_EXTENSIONS)
 
 
+def result_for(
+    resource: Resource,
+    checker: str,
+    fetch: FetchResult,
+    judgement: Judgement,
+    *,
+    elapsed_ms: int | None = None,
+    meta: Metadata | None = None,
+) -> CheckResult:
+    """The CheckResult of one judged fetch (shared by the checkers that read web pages)."""
+    return CheckResult(
+        resource_id=resource.id,
+        url=resource.url,
+        verdict=judgement.verdict,
+        checker=checker,
+        status=fetch.status,
+        final_url=fetch.final_url,
+        redirects=fetch.redirects,
+        elapsed_ms=fetch.elapsed_ms if elapsed_ms is None else elapsed_ms,
+        error=judgement.error,
+        note=judgement.note,
+        moved_to=judgement.moved_to,
+        network_failure=judgement.network_failure,
+        meta=meta or Metadata(),
+    )
+
+
 class WebChecker:
     name = "web"
 
@@ -373,18 +400,4 @@ class WebChecker:
         # A not-found page or a challenge says nothing about the resource: keep only its type.
         page = judgement.page if judgement.verdict in (Verdict.OK, Verdict.MOVED) else None
         meta = metadata_for(fetch, page) if ctx.want_metadata else Metadata()
-        return CheckResult(
-            resource_id=resource.id,
-            url=resource.url,
-            verdict=judgement.verdict,
-            checker=self.name,
-            status=fetch.status,
-            final_url=fetch.final_url,
-            redirects=fetch.redirects,
-            elapsed_ms=elapsed,
-            error=judgement.error,
-            note=judgement.note,
-            moved_to=judgement.moved_to,
-            network_failure=judgement.network_failure,
-            meta=meta,
-        )
+        return result_for(resource, self.name, fetch, judgement, elapsed_ms=elapsed, meta=meta)

@@ -20,12 +20,12 @@ from monitor.commands.common import (
     load_or_exit,
     open_store,
 )
+from monitor.files import write_text_atomic
 from monitor.fix import (
     WAYBACK_API,
     Snapshot,
     apply_to_catalog,
     apply_to_markdown,
-    atomic_write,
     broken_resources,
     moves_from_store,
     unified_diff,
@@ -95,7 +95,7 @@ def fix(
         return
     try:
         for path, text in changed:
-            atomic_write(path, text)
+            write_text_atomic(path, text)
     except OSError as exc:
         raise fail(f"cannot write: {exc}") from None
     console.print(f"updated {', '.join(str(p) for p, _ in changed)}")

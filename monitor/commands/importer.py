@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +10,7 @@ import typer
 
 from monitor.catalog import CatalogError
 from monitor.commands.common import DEFAULT_CATALOG, CatalogOption, console, fail
+from monitor.files import write_text_atomic
 from monitor.importer import ImportResult, import_roadmap
 
 
@@ -62,7 +61,7 @@ def import_(
         _say("".join(diff) or "no change\n", end="")
         return
     if result.changed:
-        _write_atomically(catalog, result.text)
+        write_text_atomic(catalog, result.text)
         _say(f"wrote {catalog}")
     else:
         _say(f"{catalog} is up to date")
@@ -95,20 +94,6 @@ def _print_report(result: ImportResult, roadmap: Path, catalog: Path) -> None:
         )
         for kept in result.missing:
             _say(f"  {kept.id}: {kept.url}")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file and rename: an interrupted import leaves the old file."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path())
-    try:
-        os.fchmod(fd, mode)  # mkstemp makes 0600; keep the catalog readable as it was
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def register(app: typer.Typer) -> None:

@@ -61,8 +61,8 @@ def report(
 
         monitor report --markdown - >> "$GITHUB_STEP_SUMMARY"
     """
+    from monitor.files import write_if_changed
     from monitor.reports.context import load_context
-    from monitor.reports.files import write_if_changed
     from monitor.reports.html import write_site
     from monitor.reports.markdown import render_status_md
 

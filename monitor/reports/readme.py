@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from monitor.files import write_atomic
 from monitor.reports.context import ReportContext, SectionView
-from monitor.reports.files import write_atomic
 from monitor.reports.markdown import md_environment
 
 MARKER = re.compile(r"<!--\s*monitor:")

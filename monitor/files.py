@@ -38,3 +38,8 @@ def write_if_changed(path: Path, data: bytes) -> bool:
         pass
     write_atomic(path, data)
     return True
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """`write_atomic` for text: UTF-8, line endings exactly as given."""
+    write_atomic(path, text.encode("utf-8"))
