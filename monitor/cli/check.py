@@ -50,6 +50,7 @@ from monitor.reports.formats import (
     to_markdown,
     to_text,
 )
+from monitor.run.evidence import known_good
 from monitor.run.pipeline import Outcome, run_checks
 from monitor.sources.changes import ChangesError, changed_resources
 from monitor.sources.extract import extract_links, is_checkable
@@ -357,6 +358,7 @@ def check(
         base_dir = input_file.resolve().parent
         youtube, github = YoutubeSettings(), GithubSettings()
         trigger, want_metadata = "adhoc", False
+        cat: Catalog | None = None
     else:
         cat = load_or_exit(catalog)
         resources = list(cat.resources)
@@ -397,6 +399,16 @@ def check(
         excluded = [r for r in resources if any(x.search(r.url) for x in excludes)]
         skipped_ids = {r.id for r in excluded}
         to_check = [r for r in resources if r.id not in skipped_ids and r.id not in reused]
+        checking = {r.id for r in to_check}
+        probes = known_good(
+            settings.network_probes,
+            previous.values(),
+            [
+                r
+                for r in (cat.resources if cat is not None else ())
+                if r.id not in checking and r.id not in skipped_ids
+            ],
+        )
 
         async def go(
             progress: Callable[[CheckResult], None], grow: Callable[[int], None]
@@ -417,6 +429,7 @@ def check(
                     trigger=trigger,
                     on_recheck=grow,
                     trust_dns=trust_dns,
+                    probes=probes,
                 )
 
         with _progress(len(to_check), quiet) as (progress, grow):
@@ -439,8 +452,8 @@ def check(
     if not network_ok:
         err_console.print(
             "[bold yellow]network unusable:[/] nearly every host failed at DNS or connect "
-            "level; their links are recorded as error, never broken"
-            + ("; the run is recorded." if store is not None else "."),
+            "level and no known-good host answered; their links are recorded as error, never "
+            "broken" + ("; the run is recorded." if store is not None else "."),
             soft_wrap=True,
         )
         raise typer.Exit(EXIT_NETWORK)

@@ -24,6 +24,7 @@ from monitor.reports.context import load_context
 from monitor.reports.html import write_site
 from monitor.reports.markdown import render_status_md
 from monitor.reports.readme import ReadmeError, update_readme
+from monitor.run.evidence import known_good
 from monitor.run.pipeline import Outcome, run_checks
 from monitor.store.database import Store
 
@@ -67,7 +68,13 @@ async def _checks_or_abandon(
             github=cat.github,
             previous=previous,
         )
-        task = asyncio.create_task(run_checks(resources, ctx, trigger=trigger))
+        checked = {r.id for r in resources}
+        probes = known_good(
+            cat.engine.network_probes,
+            previous.values(),
+            [r for r in cat.resources if r.id not in checked],
+        )
+        task = asyncio.create_task(run_checks(resources, ctx, trigger=trigger, probes=probes))
         while not task.done():
             if stop.is_set():
                 task.cancel()

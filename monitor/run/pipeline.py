@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from monitor.checkers import CHECKERS, CheckContext, checker_for
 from monitor.domain.models import CheckResult, Resource, Run, Verdict, utcnow
 from monitor.net.engine import FETCH_TRACE, Failure, FetchNote
+from monitor.run.evidence import judge_network
 
 # The network counts as unusable when at least this share of distinct hosts failed below
 # HTTP (DNS, connect) and at least MIN_HOSTS hosts were tried, or when no host at all
@@ -28,9 +29,6 @@ NETWORK_DOWN_SHARE = 0.8
 NETWORK_DOWN_MIN_HOSTS = 2
 # Verdicts that get a second opinion before they are recorded.
 RECHECK_VERDICTS = frozenset({Verdict.BROKEN, Verdict.ERROR, Verdict.BLOCKED})
-# Names that resolve without DNS (/etc/hosts): their success proves nothing about DNS.
-LOCAL_NAMES = ("localhost",)
-
 ProgressCallback = Callable[[CheckResult], None]
 
 
@@ -164,6 +162,8 @@ class _Schedule:
         # incremental network_usable(): host -> every result so far failed below HTTP
         self.host_down: dict[str, bool] = {}
         self.hosts_down = 0
+        # failures whose second opinion was dropped because the network looked down
+        self.dropped: list[int] = []
 
     def cap(self, host: str) -> int:
         if host in self.slow:  # one recheck at a time, beside first checks still running
@@ -264,6 +264,8 @@ class _Schedule:
                 if network_usable(done):
                     for waiting in sorted(self.deferred):
                         self.start_recheck(waiting)
+                else:
+                    self.dropped = [i for host in sorted(self.deferred) for i in self.failed[host]]
                 self.deferred = set()
         if self.progress is not None:
             shown = self.results[index]
@@ -365,21 +367,34 @@ async def run_checks(
     recheck: bool = True,
     on_recheck: Callable[[int], None] | None = None,
     trust_dns: bool = False,
+    probes: Sequence[str] = (),
 ) -> Outcome:
     """Check `resources`; failures get a slower second opinion, which is the one kept.
 
     `trust_dns`: take "name not known" as proof the domain is gone even when no other name
     resolved in this run (for resolvers known to be authoritative, e.g. the benchmark's).
+    `probes`: known-good URLs asked when the results alone cannot show that the network and
+    DNS work (`monitor.run.evidence`).
     """
     started = utcnow()
-    http = ctx.http
     await _prepare(resources, ctx)
     schedule = _Schedule(resources, ctx, progress, on_recheck, recheck)
     checked, evidence = await schedule.run()
-    usable = network_usable(checked)
-    dns_proven = trust_dns or any(
-        not (name in LOCAL_NAMES or name.endswith(".localhost")) for name in http.resolved_names
+    judged = await judge_network(
+        checked,
+        ctx.http,
+        probes,
+        usable_by_share=network_usable(checked),
+        dns_at_stake=any(
+            e.dns and r.verdict is Verdict.BROKEN for r, e in zip(checked, evidence, strict=True)
+        ),
+        trust_dns=trust_dns,
     )
+    usable, dns_proven = judged.usable, judged.dns_proven
+    if usable and schedule.dropped:
+        checked, evidence = await _late_second_opinions(
+            resources, ctx, schedule.dropped, checked, evidence, on_recheck
+        )
     final = tuple(
         _demote(result, ev, usable, dns_proven)
         for result, ev in zip(checked, evidence, strict=True)
@@ -390,6 +405,29 @@ async def run_checks(
         finished_at=utcnow(),
         network_ok=usable,
         trigger=trigger,
-        note="" if usable else "network unusable: nearly every host failed at DNS or connect",
+        note=judged.note,
     )
     return Outcome(run=run, results=final)
+
+
+async def _late_second_opinions(
+    resources: Sequence[Resource],
+    ctx: CheckContext,
+    dropped: Sequence[int],
+    checked: list[CheckResult],
+    evidence: list[_Evidence],
+    on_recheck: Callable[[int], None] | None,
+) -> tuple[list[CheckResult], list[_Evidence]]:
+    """The second opinions the schedule dropped while the network looked down, once a
+    known-good host proved it up: one at a time per host, at the recheck pace."""
+    if on_recheck is not None:
+        on_recheck(len(dropped))
+    for host in {_host(resources[i]) for i in dropped}:
+        ctx.http.slow_down(host, min_interval_ms=ctx.http.settings.recheck_interval_ms)
+    again = _Schedule([resources[i] for i in dropped], ctx, None, None, recheck=False)
+    seconds, second_evidence = await again.run()
+    checked, evidence = list(checked), list(evidence)
+    for index, second, ev in zip(dropped, seconds, second_evidence, strict=True):
+        checked[index] = _second_opinion(checked[index], second)
+        evidence[index] = ev
+    return checked, evidence
