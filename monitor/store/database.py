@@ -25,6 +25,7 @@ from sqlmodel import JSON, Column, Field, Session, SQLModel, col, create_engine,
 from monitor.domain.models import CheckResult, Hop, Metadata, Resource, Run, Verdict
 from monitor.domain.models import StoredCheck as StoredCheck  # re-exported: its old home
 from monitor.paths import data_dir
+from monitor.store.errors import open_sqlite_read_only, refuse_read_only, translate_errors
 
 DEFAULT_DB = Path("db") / "monitor.sqlite"
 
@@ -192,6 +193,14 @@ def database_url(db: str | Path | None) -> str:
     return f"sqlite:///{Path(value)}"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file behind an SQLite URL; None for another database or an in-memory one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database.removeprefix("file:").split("?", 1)[0])
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -231,17 +240,28 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, db: str | Path | None = None) -> Store:
+    def open(cls, db: str | Path | None = None, *, read_only: bool = False) -> Store:
+        """Open (and migrate) the store; `read_only` opens an existing SQLite file without
+        writing anything, not even a migration (`StoreError` when its schema is out of date).
+
+        Raises `StoreError` with the database named (see `monitor.store.errors`).
+        """
         url = database_url(db)
         parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if read_only and parsed.get_backend_name() == "sqlite":
+            return cls(open_sqlite_read_only(url))
+        path = sqlite_file(url)
+        if path is not None:
+            with translate_errors(url):
+                path.parent.mkdir(parents=True, exist_ok=True)
+            refuse_read_only(url, path)
         engine = create_engine(url)
         if parsed.get_backend_name() == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         elif parsed.get_backend_name() == "postgresql":
             event.listen(engine, "connect", _postgres_utc, insert=True)
-        migrate(engine)
+        with translate_errors(url):
+            migrate(engine)
         return cls(engine)
 
     def close(self) -> None:
