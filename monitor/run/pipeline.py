@@ -1,6 +1,8 @@
-"""Run checkers over resources: polite scheduling, a second opinion, network-down detection.
+"""Run checkers over resources: polite scheduling and the second opinion's timing.
 
-Sync code (the CLI, the scheduler) calls `check_resources`; everything below it is async.
+The check session (`monitor.run.session`) calls `run_checks`. What network evidence does to
+a verdict (private-address skips, network-down and DNS demotions, how a second opinion is
+merged) is decided in `monitor.run.evidence`; this module decides only when checks happen.
 
 Scheduling: a fixed pool of workers (the global concurrency) takes resources round-robin
 across hosts, never more at once for one host than the engine's per-host limit. So a slow or
@@ -19,16 +21,23 @@ from urllib.parse import urlsplit
 
 from monitor.checkers import CHECKERS, CheckContext, checker_for
 from monitor.domain.models import CheckResult, Resource, Run, Verdict, utcnow
-from monitor.net.engine import FETCH_TRACE, Failure, FetchNote
-from monitor.run.evidence import judge_network
+from monitor.net.engine import HttpEngine
+from monitor.run.evidence import (
+    NETWORK_DOWN_MIN_HOSTS,
+    NETWORK_DOWN_SHARE,
+    Checked,
+    Evidence,
+    RecordingHttp,
+    judge,
+    network_usable,
+    second_opinion,
+    settle,
+)
+from monitor.run.probe import with_known_good
 
-# The network counts as unusable when at least this share of distinct hosts failed below
-# HTTP (DNS, connect) and at least MIN_HOSTS hosts were tried, or when no host at all
-# answered over HTTP and some failed below it.
-NETWORK_DOWN_SHARE = 0.8
-NETWORK_DOWN_MIN_HOSTS = 2
 # Verdicts that get a second opinion before they are recorded.
 RECHECK_VERDICTS = frozenset({Verdict.BROKEN, Verdict.ERROR, Verdict.BLOCKED})
+
 ProgressCallback = Callable[[CheckResult], None]
 
 
@@ -38,42 +47,8 @@ class Outcome:
     results: tuple[CheckResult, ...]
 
 
-@dataclass(frozen=True)
-class _Evidence:
-    """What the engine saw while one resource was checked (from FETCH_TRACE)."""
-
-    refused: FetchNote | None = None  # a connection refused by the private-address guard
-    network: bool = False  # some fetch failed at DNS or connect level
-    dns: bool = False  # some fetch failed at DNS level
-
-
-def _evidence(notes: Sequence[FetchNote]) -> _Evidence:
-    refused = next((n for n in notes if n.failure is Failure.PRIVATE), None)
-    network = any(n.failure is not None and n.failure.network_level for n in notes)
-    dns = any(n.failure is Failure.DNS for n in notes)
-    return _Evidence(refused, network, dns)
-
-
 def _host(resource: Resource) -> str:
     return (urlsplit(resource.url).hostname or "").lower()
-
-
-def network_usable(results: Sequence[CheckResult]) -> bool:
-    """False when nearly every distinct host failed at the network level."""
-    hosts: dict[str, bool] = {}
-    for result in results:
-        host = urlsplit(result.url).hostname
-        if not host or result.verdict is Verdict.SKIPPED:
-            continue
-        hosts[host] = hosts.get(host, True) and result.network_failure
-    if not hosts:
-        return True
-    failed = sum(hosts.values())
-    if failed == len(hosts):
-        return False  # nothing answered at all: we cannot tell a dead link from a dead network
-    if len(hosts) < NETWORK_DOWN_MIN_HOSTS:
-        return True
-    return failed / len(hosts) < NETWORK_DOWN_SHARE
 
 
 async def _check_one(resource: Resource, ctx: CheckContext) -> CheckResult:
@@ -106,22 +81,6 @@ async def _check_one(resource: Resource, ctx: CheckContext) -> CheckResult:
         )
 
 
-def _settle(result: CheckResult, evidence: _Evidence) -> CheckResult:
-    """Apply what the engine saw: refused private addresses are skipped, not failures."""
-    if evidence.refused is not None and result.verdict is not Verdict.OK:
-        return dataclasses.replace(
-            result,
-            verdict=Verdict.SKIPPED,
-            error=None,
-            network_failure=False,
-            note=f"{evidence.refused.error} (private addresses are not checked; "
-            "--allow-private lifts this)",
-        )
-    if evidence.network and result.verdict.is_failure and not result.network_failure:
-        return dataclasses.replace(result, network_failure=True)
-    return result
-
-
 class _Schedule:
     """Runs checks round-robin over hosts within per-host limits, then second opinions.
 
@@ -135,15 +94,16 @@ class _Schedule:
         self,
         resources: Sequence[Resource],
         ctx: CheckContext,
+        http: HttpEngine,
         progress: ProgressCallback | None,
         on_recheck: Callable[[int], None] | None,
         recheck: bool,
     ) -> None:
-        self.resources, self.ctx, self.http = resources, ctx, ctx.http
+        self.resources, self.ctx, self.http = resources, ctx, http
         self.progress, self.on_recheck, self.recheck = progress, on_recheck, recheck
         n = len(resources)
         self.results: list[CheckResult | None] = [None] * n
-        self.evidence: list[_Evidence] = [_Evidence()] * n
+        self.evidence: list[Evidence] = [Evidence()] * n
         self.queues: dict[str, deque[tuple[int, bool]]] = {}
         for index, resource in enumerate(resources):
             self.queues.setdefault(_host(resource), deque()).append((index, False))
@@ -241,7 +201,7 @@ class _Schedule:
         if second:
             first = self.results[index]
             assert first is not None
-            self.results[index] = _second_opinion(first, result)
+            self.results[index] = second_opinion(first, result)
             if self.quick_left[host]:
                 self.quick_left[host] -= 1
                 if not self.quick_left[host]:
@@ -279,69 +239,36 @@ class _Schedule:
             self.inflight[host] += 1
             self.first_inflight[host] += not second
             self.offer(host)
-            notes: list[FetchNote] = []
-            token = FETCH_TRACE.set(notes)
+            recorder = RecordingHttp(self.http)
             try:
-                result = await _check_one(self.resources[index], self.ctx)
+                result = await _check_one(
+                    self.resources[index], dataclasses.replace(self.ctx, http=recorder)
+                )
             finally:
-                FETCH_TRACE.reset(token)
                 self.inflight[host] -= 1
                 self.first_inflight[host] -= not second
-            evidence = _evidence(notes)
-            self.evidence[index] = evidence
-            self.finished(host, index, second, _settle(result, evidence))
+            checked = settle(Checked(result, Evidence.of(recorder.notes)))
+            self.evidence[index] = checked.evidence
+            self.finished(host, index, second, checked.result)
             self.done += 1
             self.offer(host)
             if self.done == self.jobs:
                 for _ in range(self.workers):
                     self.ready.put_nowait(None)
 
-    async def run(self) -> tuple[list[CheckResult], list[_Evidence]]:
+    async def run(self) -> list[Checked]:
         if not self.resources:
-            return [], []
+            return []
         for host in self.queues:
             self.offer(host)
         async with asyncio.TaskGroup() as group:
             for _ in range(self.workers):
                 group.create_task(self.worker())
-        return [r for r in self.results if r is not None], self.evidence
-
-
-def _second_opinion(first: CheckResult, second: CheckResult) -> CheckResult:
-    def why(result: CheckResult) -> str:
-        detail = result.error or (f"HTTP {result.status}" if result.status else "")
-        return f"{result.verdict.value}, {detail}" if detail else result.verdict.value
-
-    if not second.verdict.is_failure:
-        note = f"recovered on second check (first: {why(first)})"
-    elif second.verdict is first.verdict:
-        note = "confirmed on second check"
-    else:
-        note = f"second check (first: {why(first)})"
-    return dataclasses.replace(second, note=f"{second.note}; {note}" if second.note else note)
-
-
-def _demote(
-    result: CheckResult, evidence: _Evidence, usable: bool, dns_proven: bool
-) -> CheckResult:
-    """No link is broken because of our network; a DNS failure is NXDOMAIN only if DNS works."""
-    if result.verdict is not Verdict.BROKEN or not (result.network_failure or evidence.network):
-        return result
-    if not usable:
-        note = "not counted as broken: the network was unusable during this run"
-    elif evidence.dns and not dns_proven:
-        note = (
-            "not counted as broken: no other name resolved in this run, so a missing "
-            "domain cannot be told from a DNS outage"
-        )
-    else:
-        return result
-    return dataclasses.replace(
-        result,
-        verdict=Verdict.ERROR,
-        network_failure=True,
-        note=f"{result.note}; {note}" if result.note else note,
-    )
+        return [
+            Checked(result, evidence)
+            for result, evidence in zip(self.results, self.evidence, strict=True)
+            if result is not None
+        ]
 
 
 async def _prepare(resources: Sequence[Resource], ctx: CheckContext) -> None:
@@ -371,41 +298,35 @@ async def run_checks(
 ) -> Outcome:
     """Check `resources`; failures get a slower second opinion, which is the one kept.
 
+    `ctx.http` must be the engine itself: the schedule paces hosts through it, and each check
+    sees it through the evidence stage's `RecordingHttp`.
+
     `trust_dns`: take "name not known" as proof the domain is gone even when no other name
     resolved in this run (for resolvers known to be authoritative, e.g. the benchmark's).
     `probes`: known-good URLs asked when the results alone cannot show that the network and
-    DNS work (`monitor.run.evidence`).
+    DNS work (`monitor.run.probe`).
     """
+    http = ctx.http
+    if not isinstance(http, HttpEngine):
+        raise TypeError("run_checks needs the HttpEngine itself as ctx.http")
     started = utcnow()
     await _prepare(resources, ctx)
-    schedule = _Schedule(resources, ctx, progress, on_recheck, recheck)
-    checked, evidence = await schedule.run()
-    judged = await judge_network(
-        checked,
-        ctx.http,
-        probes,
-        usable_by_share=network_usable(checked),
-        dns_at_stake=any(
-            e.dns and r.verdict is Verdict.BROKEN for r, e in zip(checked, evidence, strict=True)
-        ),
-        trust_dns=trust_dns,
-    )
-    usable, dns_proven = judged.usable, judged.dns_proven
-    if usable and schedule.dropped:
-        checked, evidence = await _late_second_opinions(
-            resources, ctx, schedule.dropped, checked, evidence, on_recheck
+    schedule = _Schedule(resources, ctx, http, progress, on_recheck, recheck)
+    checked = await schedule.run()
+    run_evidence, note = await with_known_good(checked, http, probes, trust_dns)
+    if run_evidence.usable and schedule.dropped:
+        checked = await _late_second_opinions(
+            resources, ctx, http, schedule.dropped, checked, progress, on_recheck
         )
-    final = tuple(
-        _demote(result, ev, usable, dns_proven)
-        for result, ev in zip(checked, evidence, strict=True)
-    )
+    final = tuple(judge(c, run_evidence) for c in checked)
+    usable = run_evidence.usable
     run = Run(
         id=None,
         started_at=started,
         finished_at=utcnow(),
         network_ok=usable,
         trigger=trigger,
-        note=judged.note,
+        note=note,
     )
     return Outcome(run=run, results=final)
 
@@ -413,21 +334,21 @@ async def run_checks(
 async def _late_second_opinions(
     resources: Sequence[Resource],
     ctx: CheckContext,
+    http: HttpEngine,
     dropped: Sequence[int],
-    checked: list[CheckResult],
-    evidence: list[_Evidence],
+    checked: Sequence[Checked],
+    progress: ProgressCallback | None,
     on_recheck: Callable[[int], None] | None,
-) -> tuple[list[CheckResult], list[_Evidence]]:
+) -> list[Checked]:
     """The second opinions the schedule dropped while the network looked down, once a
-    known-good host proved it up: one at a time per host, at the recheck pace."""
+    known-good host showed it up: one at a time per host, at the recheck pace."""
     if on_recheck is not None:
         on_recheck(len(dropped))
     for host in {_host(resources[i]) for i in dropped}:
-        ctx.http.slow_down(host, min_interval_ms=ctx.http.settings.recheck_interval_ms)
-    again = _Schedule([resources[i] for i in dropped], ctx, None, None, recheck=False)
-    seconds, second_evidence = await again.run()
-    checked, evidence = list(checked), list(evidence)
-    for index, second, ev in zip(dropped, seconds, second_evidence, strict=True):
-        checked[index] = _second_opinion(checked[index], second)
-        evidence[index] = ev
-    return checked, evidence
+        http.slow_down(host, min_interval_ms=http.settings.recheck_interval_ms)
+    again = _Schedule([resources[i] for i in dropped], ctx, http, progress, None, recheck=False)
+    out = list(checked)
+    for index, second in zip(dropped, await again.run(), strict=True):
+        merged = second_opinion(out[index].result, second.result)
+        out[index] = Checked(merged, second.evidence)
+    return out

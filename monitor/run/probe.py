@@ -1,16 +1,16 @@
-"""The network-evidence stage: was the network usable, and does DNS work?
+"""Known-good probes: network evidence that does not depend on how many hosts a run touches.
 
 A run's own results are weak evidence when it touches few hosts: a pull request that adds one
 link to a misspelled host fails on every host it tried, which looks exactly like a runner
-without network. So when the results alone cannot tell (every host, or nearly every host,
-failed below HTTP; or a "name not known" would be called broken while no other name resolved),
-we ask a few *known-good* addresses: ones configured as probes (`[engine] network_probes`),
-hosts that answered in the stored history (results reused by `--max-age` among them), and
-catalog links the run did not check. Any HTTP answer, whatever its status, proves the network
-works; a probe reached by name proves DNS works. A probe that fails proves nothing (known-good
-links rot too), so without an answer the run's own evidence stands.
+without network. So when the results alone cannot tell (`RunEvidence` says unusable, or a
+"name not known" would be called broken while no other name resolved), a few *known-good*
+addresses are asked: configured probes (`[engine] network_probes`), hosts that answered in
+the stored history (results reused by `--max-age` among them), and catalog links the run does
+not check. Any HTTP answer, whatever its status, proves the network works; a probe reached by
+name proves DNS works. A probe that fails proves nothing (known-good links rot too), so
+without an answer the run's own evidence stands.
 
-The verdict is therefore drawn from what the run actually tried plus what it asked on purpose,
+So "network unusable" comes from what the run actually tried plus what it asked on purpose,
 never from how many hosts it happened to touch, nor from results it merely reused.
 """
 
@@ -18,38 +18,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from monitor.domain.models import CheckResult, Resource
+from monitor.domain.models import CheckResult, Resource, Verdict
 from monitor.net.engine import HttpEngine
+from monitor.run.evidence import Checked, RunEvidence
 
-__all__ = [
-    "LOCAL_NAMES",
-    "PROBE_DEADLINE_S",
-    "PROBE_HOSTS",
-    "NetworkJudgement",
-    "dns_works",
-    "judge_network",
-    "known_good",
-    "probe",
-]
+__all__ = ["PROBE_DEADLINE_S", "PROBE_HOSTS", "known_good", "probe", "with_known_good"]
 
-# Names that resolve without DNS (/etc/hosts): their success proves nothing about DNS.
-LOCAL_NAMES = ("localhost",)
 # At most this many distinct hosts are asked, all at once; the first answer ends the probe.
 PROBE_HOSTS = 3
 # The whole probe gives up after this long (a dead network should not cost a minute more).
 PROBE_DEADLINE_S = 10.0
-
-
-@dataclass(frozen=True)
-class NetworkJudgement:
-    usable: bool
-    dns_proven: bool
-    note: str  # for the run: why the network counted as unusable, or what the probe proved
-    probed: tuple[str, ...] = ()  # the known-good URLs asked
-    answered: str | None = None  # the first of them that answered over HTTP
 
 
 def _host(url: str) -> str:
@@ -74,13 +54,6 @@ def known_good(
     )
     urls = [*configured, *(r.url for r in answered), *(r.url for r in others if not r.skip)]
     return list(dict.fromkeys(u for u in urls if _web(u)))
-
-
-def dns_works(http: HttpEngine, *, trust_dns: bool = False) -> bool:
-    """Some name other than a local one resolved during this engine's life."""
-    return trust_dns or any(
-        not (name in LOCAL_NAMES or name.endswith(".localhost")) for name in http.resolved_names
-    )
 
 
 async def probe(
@@ -120,32 +93,27 @@ async def probe(
     return asked, None
 
 
-async def judge_network(
-    tried: Sequence[CheckResult],
-    http: HttpEngine,
-    probes: Sequence[str],
-    *,
-    usable_by_share: bool,
-    dns_at_stake: bool,
-    trust_dns: bool = False,
-) -> NetworkJudgement:
-    """Judge the run from the results it tried (`usable_by_share`: the per-host share rule of
-    `monitor.run.pipeline.network_usable`), asking known-good `probes` when that is not
-    enough: when the share rule says unusable, or when `dns_at_stake` (a link would be broken
-    for a name that does not resolve) and no other name resolved yet."""
-    dns_proven = dns_works(http, trust_dns=trust_dns)
-    if usable_by_share and (dns_proven or not dns_at_stake):
-        return NetworkJudgement(True, dns_proven, "")
-    failed = {_host(r.url) for r in tried if r.network_failure}
+async def with_known_good(
+    checked: Sequence[Checked], http: HttpEngine, probes: Sequence[str], trust_dns: bool
+) -> tuple[RunEvidence, str]:
+    """The run's evidence, completed by asking known-good `probes` when it cannot tell:
+    when the run looks unusable, or when a link would be broken for a name that does not
+    resolve and no other name resolved yet. Returns the evidence and a note for the run."""
+    results = [c.result for c in checked]
+    run = RunEvidence.of(results, http.resolved_names, trust_dns)
+    dns_at_stake = any(c.evidence.dns and c.result.verdict is Verdict.BROKEN for c in checked)
+    if run.usable and (run.dns_proven or not dns_at_stake):
+        return run, ""
+    failed = {_host(r.url) for r in results if r.network_failure}
     asked, answered = await probe(http, probes, failed)
-    dns_proven = dns_works(http, trust_dns=trust_dns)
+    dns_proven = RunEvidence.of(results, http.resolved_names, trust_dns).dns_proven
     if answered is not None:
-        return NetworkJudgement(
-            True, dns_proven, f"network proven by a known-good host: {answered}", asked, answered
-        )
-    if usable_by_share:
-        return NetworkJudgement(True, dns_proven, "", asked)
+        return RunEvidence(
+            True, dns_proven
+        ), f"network shown usable by a known-good host: {answered}"
+    if run.usable:
+        return RunEvidence(True, dns_proven), ""
     note = "network unusable: nearly every host failed at DNS or connect"
     if asked:
         note += f", and no known-good host answered ({', '.join(_host(u) for u in asked)})"
-    return NetworkJudgement(False, dns_proven, note, asked)
+    return RunEvidence(False, dns_proven), note

@@ -1,174 +1,129 @@
-"""The network-evidence stage: usability judged from known-good hosts, not from host counts.
-
-Real engine, real web checker, loopback servers; names resolve through a fake DNS table
-(everything else is NXDOMAIN), as a runner whose DNS works would answer.
-"""
+"""The evidence stage: what the engine saw while a resource was checked, and each link of the
+chains that turn it into verdict changes (each link tested on its own, then in order)."""
 
 from __future__ import annotations
 
 import socket
-import time
-from datetime import timedelta
 
-import pytest
-
-from monitor.checkers import CheckContext
 from monitor.config.catalog import EngineSettings
-from monitor.domain.models import CheckResult, Kind, Resource, Verdict, utcnow
-from monitor.net.engine import HttpEngine
-from monitor.run import evidence
-from monitor.run.evidence import known_good
-from monitor.run.pipeline import Outcome, run_checks
+from monitor.domain.models import CheckResult, Verdict
+from monitor.net.engine import Failure, HttpEngine
+from monitor.run.evidence import (
+    Checked,
+    Evidence,
+    FetchNote,
+    RecordingHttp,
+    RunEvidence,
+    demote_unproven_dns,
+    demote_when_network_unusable,
+    judge,
+    mark_network_failure,
+    second_opinion,
+    settle,
+    skip_refused_private,
+)
 from tests.conftest import LoopbackServer, Reply
 
-FAST = {
-    "allow_private": True,
-    "backoff_s": 0.01,
-    "backoff_max_s": 0.02,
-    "min_interval_ms": 0,
-    "recheck_interval_ms": 0,
-    "retries": 0,
-}
+URL = "https://gone.example/page"
+REFUSED = FetchNote(URL, Failure.PRIVATE, "refused to connect: 10.0.0.1 is private")
+DNS = FetchNote(URL, Failure.DNS, "DNS lookup failed: Name or service not known")
+CONNECT = FetchNote(URL, Failure.CONNECT, "connection failed: refused")
+ANSWERED = FetchNote(URL, None, None)
+USABLE = RunEvidence(usable=True, dns_proven=True)
 
 
-def engine(table: dict[str, str]) -> HttpEngine:
-    async def resolve(host: str, port: int) -> list[str]:
-        if host in table:
-            return [table[host]]
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-
-    return HttpEngine(EngineSettings.model_validate(FAST), resolver=resolve)
+def result(verdict: Verdict, **kw: object) -> CheckResult:
+    return CheckResult("r", URL, verdict, **kw)  # type: ignore[arg-type]
 
 
-def web(url: str) -> Resource:
-    return Resource(id=url, url=url, kind=Kind.WEB, section="s", label=url)
+def test_evidence_sums_up_the_fetches() -> None:
+    assert Evidence.of([ANSWERED]) == Evidence()
+    assert Evidence.of([ANSWERED, REFUSED]) == Evidence(refused=REFUSED)
+    assert Evidence.of([CONNECT]) == Evidence(network=True)
+    assert Evidence.of([ANSWERED, DNS]) == Evidence(network=True, dns=True)
 
 
-async def check(resources: list[Resource], http: HttpEngine, probes: list[str]) -> Outcome:
-    async with http:
-        return await run_checks(resources, CheckContext(http=http), probes=probes)
+def test_refused_private_address_is_skipped_not_failed() -> None:
+    got = skip_refused_private(result(Verdict.BROKEN, error="x"), Evidence(refused=REFUSED))
+    assert got.verdict is Verdict.SKIPPED and got.error is None
+    assert got.note is not None and "--allow-private" in got.note
+    ok = result(Verdict.OK)
+    assert skip_refused_private(ok, Evidence(refused=REFUSED)) is ok
+    broken = result(Verdict.BROKEN)
+    assert skip_refused_private(broken, Evidence()) is broken
 
 
-def probe_hits(server: LoopbackServer) -> list[str]:
-    return [r.path for r in server.requests if r.path == "/probe"]
+def test_network_failure_is_marked_from_the_engine_not_the_checker() -> None:
+    got = mark_network_failure(result(Verdict.ERROR), Evidence(network=True))
+    assert got.network_failure
+    assert not mark_network_failure(result(Verdict.ERROR), Evidence()).network_failure
+    assert not mark_network_failure(result(Verdict.OK), Evidence(network=True)).network_failure
 
 
-async def test_one_typo_host_is_broken_when_a_known_good_host_answers(
-    server: LoopbackServer,
-) -> None:
-    """The pull-request case: the run touches one host, a misspelled one."""
-    server.routes["/probe"] = Reply(200, b"fine")
-    typo = web(f"http://exmaple.test:{server.port}/page")
-    outcome = await check(
-        [typo],
-        engine({"example.test": "127.0.0.1"}),
-        [f"http://example.test:{server.port}/probe"],
-    )
-    assert outcome.run.network_ok
-    (result,) = outcome.results
-    assert result.verdict is Verdict.BROKEN
-    assert "DNS" in (result.error or "")
-    # the second opinion dropped while the network looked down runs once the probe proved it up
-    assert "confirmed on second check" in (result.note or "")
-    assert probe_hits(server) == ["/probe"]
-    assert "known-good host" in outcome.run.note
+def test_settle_runs_the_after_check_chain() -> None:
+    settled = settle(Checked(result(Verdict.BROKEN), Evidence(refused=REFUSED, network=True)))
+    assert settled.result.verdict is Verdict.SKIPPED
+    assert not settled.result.network_failure  # the skip link ran first, the mark saw a skip
 
 
-async def test_without_an_answering_known_good_host_the_network_stays_unusable(
-    server: LoopbackServer,
-) -> None:
-    typo = web(f"http://exmaple.test:{server.port}/page")
-    dead = f"http://127.0.0.2:{server.port}/probe"  # nothing listens there: connect refused
-    outcome = await check([typo], engine({}), [dead, "http://nowhere.test/"])
-    assert not outcome.run.network_ok
-    (result,) = outcome.results
-    assert result.verdict is Verdict.ERROR
-    assert "no known-good host answered (127.0.0.2, nowhere.test)" in outcome.run.note
+def test_broken_by_our_network_is_an_error() -> None:
+    broken = result(Verdict.BROKEN, network_failure=True)
+    down = RunEvidence(usable=False, dns_proven=True)
+    got = demote_when_network_unusable(broken, Evidence(network=True), down)
+    assert got.verdict is Verdict.ERROR and "network was unusable" in (got.note or "")
+    assert demote_when_network_unusable(broken, Evidence(network=True), USABLE) is broken
+    plain_404 = result(Verdict.BROKEN, status=404)
+    assert demote_when_network_unusable(plain_404, Evidence(), down) is plain_404
 
 
-async def test_any_http_answer_proves_the_network(server: LoopbackServer) -> None:
-    """A 404 from the probe is an answer: the network works (the probe host rotted)."""
-    dns = {"known.test": "127.0.0.1"}
-    outcome = await check(
-        [web(f"http://exmaple.test:{server.port}/")],
-        engine(dns),
-        [f"http://known.test:{server.port}/probe"],  # no route: 404
-    )
-    assert outcome.run.network_ok
-    assert outcome.results[0].verdict is Verdict.BROKEN
+def test_nxdomain_counts_only_when_dns_is_shown_to_work() -> None:
+    broken = result(Verdict.BROKEN, network_failure=True)
+    unproven = RunEvidence(usable=True, dns_proven=False)
+    got = demote_unproven_dns(broken, Evidence(network=True, dns=True), unproven)
+    assert got.verdict is Verdict.ERROR and "no other name resolved" in (got.note or "")
+    assert demote_unproven_dns(broken, Evidence(network=True, dns=True), USABLE) is broken
+    connect = Evidence(network=True)  # refused, not DNS: DNS proof is not needed
+    assert demote_unproven_dns(broken, connect, unproven) is broken
 
 
-async def test_an_ip_literal_probe_proves_the_network_but_not_dns(
-    server: LoopbackServer,
-) -> None:
-    server.routes["/probe"] = Reply(200, b"fine")
-    outcome = await check(
-        [web(f"http://exmaple.test:{server.port}/page")], engine({}), [server.url("/probe")]
-    )
-    assert outcome.run.network_ok  # something answered over HTTP
-    (result,) = outcome.results
-    assert result.verdict is Verdict.ERROR  # but a missing name is not proof of a dead domain
-    assert "DNS outage" in (result.note or "")
+def test_judge_gives_one_reason_when_both_apply() -> None:
+    broken = result(Verdict.BROKEN, network_failure=True)
+    got = judge(Checked(broken, Evidence(network=True, dns=True)), RunEvidence(False, False))
+    assert got.verdict is Verdict.ERROR
+    assert got.note == "not counted as broken: the network was unusable during this run"
 
 
-async def test_a_healthy_run_asks_no_probe(server: LoopbackServer) -> None:
-    server.routes["/probe"] = Reply(200, b"fine")
-    server.routes["/a"] = Reply(200, b"a")
-    outcome = await check(
-        [web(f"http://good.test:{server.port}/a"), web(f"http://good.test:{server.port}/zz")],
-        engine({"good.test": "127.0.0.1"}),
-        [f"http://good.test:{server.port}/probe"],
-    )
-    assert outcome.run.network_ok
-    assert [r.verdict for r in outcome.results] == [Verdict.OK, Verdict.BROKEN]
-    assert probe_hits(server) == []
+def test_run_evidence_dns_proof_ignores_local_names() -> None:
+    results = [result(Verdict.OK)]
+    assert not RunEvidence.of(results, {"localhost", "a.localhost"}, trust_dns=False).dns_proven
+    assert RunEvidence.of(results, {"localhost", "example.org"}, trust_dns=False).dns_proven
+    assert RunEvidence.of(results, set(), trust_dns=True).dns_proven
 
 
-async def test_probe_skips_hosts_that_just_failed_and_asks_few(server: LoopbackServer) -> None:
-    server.routes["/probe"] = Reply(200, b"fine")
-    dns = {f"h{i}.test": "127.0.0.1" for i in range(6)}
-    probes = [f"http://h{i}.test:{server.port}/probe" for i in range(6)]
-    async with engine(dns) as http:
-        asked, answered = await evidence.probe(http, probes, failed_hosts=["h0.test"])
-    assert asked == tuple(probes[1 : 1 + evidence.PROBE_HOSTS])
-    assert answered in asked
-    assert len(probe_hits(server)) <= evidence.PROBE_HOSTS
+def test_second_opinion_keeps_the_recheck_and_says_what_the_first_found() -> None:
+    first = result(Verdict.BROKEN, status=404)
+    recovered = second_opinion(first, result(Verdict.OK, note="n"))
+    assert recovered.verdict is Verdict.OK
+    assert recovered.note == "n; recovered on second check (first: broken, HTTP 404)"
+    assert second_opinion(first, first).note == "confirmed on second check"
+    other = second_opinion(first, result(Verdict.ERROR, error="timed out"))
+    assert other.note == "second check (first: broken, HTTP 404)"
 
 
-async def test_a_hanging_probe_gives_up_at_the_deadline(
-    server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(evidence, "PROBE_DEADLINE_S", 0.5)
-    server.routes["/probe"] = Reply(200, b"late", delay_s=2)
-    start = time.monotonic()
-    async with engine({}) as http:
-        asked, answered = await evidence.probe(http, [server.url("/probe")], [])
-    assert answered is None and asked == (server.url("/probe"),)
-    assert time.monotonic() - start < 3
-
-
-def test_known_good_order_and_filter() -> None:
-    def stored(
-        url: str, status: int | None, minutes_ago: int, network: bool = False
-    ) -> CheckResult:
-        return CheckResult(
-            resource_id=url,
-            url=url,
-            verdict=Verdict.OK if status == 200 else Verdict.ERROR,
-            status=status,
-            network_failure=network,
-            checked_at=utcnow() - timedelta(minutes=minutes_ago),
-        )
-
-    previous = [
-        stored("https://old.example/", 200, 90),
-        stored("https://new.example/", 404, 5),  # an answer, even a 404
-        stored("https://down.example/", None, 1, network=True),  # no answer: not known-good
-    ]
-    others = [web("https://other.example/"), web("notes.pdf"), web("https://new.example/")]
-    assert known_good(["https://probe.example/"], previous, others) == [
-        "https://probe.example/",
-        "https://new.example/",
-        "https://old.example/",
-        "https://other.example/",
-    ]
+async def test_recording_http_notes_every_fetch(server: LoopbackServer) -> None:
+    server.routes["/ok"] = Reply(200, b"ok")
+    with socket.socket() as sock:  # a port nobody listens on: connection refused
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    settings = EngineSettings(allow_private=True, retries=0)
+    async with HttpEngine(settings) as engine:
+        recorder = RecordingHttp(engine)
+        assert recorder.settings is engine.settings
+        assert (await recorder.fetch(server.url("/ok"))).status == 200
+        await recorder.fetch(f"http://127.0.0.1:{closed}/")
+    assert [n.failure for n in recorder.notes] == [None, Failure.CONNECT]
+    assert Evidence.of(recorder.notes).network
+    async with HttpEngine(EngineSettings(retries=0)) as guarded:  # private addresses refused
+        recorder = RecordingHttp(guarded)
+        await recorder.fetch(server.url("/ok"))
+    assert Evidence.of(recorder.notes).refused is not None
