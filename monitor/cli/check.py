@@ -402,8 +402,7 @@ def check(
         err_console.print(
             "[bold yellow]network unusable:[/] nearly every host failed at DNS or connect "
             "level and no known-good host answered; their links are recorded as error, never "
-            "broken"
-            + ("; the run is recorded." if store is not None else "."),
+            "broken" + ("; the run is recorded." if store is not None else "."),
             soft_wrap=True,
         )
         raise typer.Exit(EXIT_NETWORK)
