@@ -363,7 +363,7 @@ def check(
         if changed_since is not None:
             resources = _changed_or_exit(cat, changed_since)
         base_engine, hosts = cat.engine, dict(cat.hosts)
-        base_dir, youtube, github = cat.base_dir, cat.youtube, cat.github
+        base_dir, youtube, github = cat.links_dir, cat.youtube, cat.github
         trigger, want_metadata = "cli", True
     hosts.update(host_limits)
     try:

@@ -62,7 +62,7 @@ async def _checks_or_abandon(
     async with HttpEngine(cat.engine, cat.hosts) as http:
         ctx = CheckContext(
             http=http,
-            base_dir=cat.base_dir,
+            base_dir=cat.links_dir,
             youtube=cat.youtube,
             github=cat.github,
             previous=previous,
