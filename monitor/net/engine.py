@@ -413,6 +413,25 @@ class HttpEngine:
     async def aclose(self) -> None:
         await self.client.aclose()
 
+    @property
+    def address_policy(self) -> AddressPolicy | None:
+        """The policy every connection passes (None with `allow_private`)."""
+        return self.backend.policy
+
+    async def vet(self, url: str) -> str | None:
+        """Why connecting to `url`'s host would be refused, or None (connections made by
+        libraries outside this engine, e.g. yt-dlp, are vetted here first).
+
+        A name that does not resolve is not a refusal: the library will find that out.
+        """
+        parts = urlsplit(url)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            return None
+        reason = await self.backend.refusal(parts.hostname or "", port)
+        return None if reason is None else f"refused to connect: {reason}"
+
     # -- politeness ---------------------------------------------------------------------------
 
     @property
