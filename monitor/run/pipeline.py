@@ -38,7 +38,10 @@ from monitor.run.evidence import (
 # Verdicts that get a second opinion before they are recorded.
 RECHECK_VERDICTS = frozenset({Verdict.BROKEN, Verdict.ERROR, Verdict.BLOCKED})
 
-ProgressCallback = Callable[[CheckResult], None]
+# Told of every finished check: (result, provisional). A provisional result is a first
+# pass that failed and is queued for a second opinion; the rest are the link's last check
+# (the network-evidence stage may still turn a failure into `error` when the run ends).
+ProgressCallback = Callable[[CheckResult, bool], None]
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ class _Schedule:
         self.inflight = dict.fromkeys(self.queues, 0)
         self.first_inflight = dict.fromkeys(self.queues, 0)
         self.failed: dict[str, list[int]] = {host: [] for host in self.queues}
+        self.failed_ever: set[int] = set()  # first passes queued for a second opinion
         self.deferred: set[str] = set()
         self.slow: set[str] = set()
         self.quick_left = dict.fromkeys(self.queues, 0)  # 404/410 rechecks not yet done
@@ -211,6 +215,7 @@ class _Schedule:
             self.first_done += 1
             if result.verdict in RECHECK_VERDICTS and self.recheck:
                 self.failed[host].append(index)
+                self.failed_ever.add(index)
             # nothing of this host's first pass is queued any more (some may be in flight)
             if self.first_left[host] == self.first_inflight[host] and self.failed[host]:
                 if self.looks_usable():
@@ -226,7 +231,7 @@ class _Schedule:
         if self.progress is not None:
             shown = self.results[index]
             assert shown is not None
-            self.progress(shown)
+            self.progress(shown, not second and index in self.failed_ever)
 
     async def worker(self) -> None:
         while (host := await self.ready.get()) is not None:
