@@ -211,7 +211,8 @@ def _progress(
         sys.stderr.write(f"{line}  {extra}\n" if extra else line + "\n")
 
     def announce(n: int) -> None:
-        sys.stderr.write(f"second opinion: rechecking {n} failed links, slowly\n")
+        links = "link" if n == 1 else "links"
+        sys.stderr.write(f"second opinion: rechecking {n} failed {links}\n")
 
     yield log, announce
     sys.stderr.flush()
@@ -285,8 +286,8 @@ def check(
     recheck_interval: Annotated[
         int | None,
         typer.Option(
-            help="Milliseconds between requests to one host in the second opinion on "
-            "failures (default 1000)."
+            help="Milliseconds between the starts of second opinions on one host for "
+            "failures that asked us to slow down: 429, 502-504, timeouts (default 1000)."
         ),
     ] = None,
     trust_dns: Annotated[

@@ -16,7 +16,7 @@ import ssl
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -122,6 +122,19 @@ class FetchNote:
 # appends a note. That is how private-address refusals and network-level failures reach the
 # pipeline without each checker having to pass them on.
 FETCH_TRACE: ContextVar[list[FetchNote] | None] = ContextVar("monitor_fetch_trace", default=None)
+# True while the pipeline takes a second opinion: that check is itself the retry, so a failure
+# below HTTP (refused, reset) is not retried again inside it (set with `second_opinion()`).
+_SECOND_OPINION: ContextVar[bool] = ContextVar("monitor_second_opinion", default=False)
+
+
+@contextlib.contextmanager
+def second_opinion() -> Iterator[None]:
+    """Fetches made inside are a second opinion: no transport-level retries."""
+    token = _SECOND_OPINION.set(True)
+    try:
+        yield
+    finally:
+        _SECOND_OPINION.reset(token)
 
 
 def _classify_exception(exc: BaseException) -> tuple[Failure, str]:
@@ -270,8 +283,11 @@ class _Answer:
 
     @property
     def retryable(self) -> bool:
+        # Not a timeout: a server silent for a whole read timeout is asked again by the
+        # second opinion, which overlaps with everything else (DESIGN.md); retrying it here
+        # made one hanging link cost the whole 60 s deadline and four requests.
         if self.failure is not None:
-            return self.failure in (Failure.CONNECT, Failure.TIMEOUT, Failure.RESET)
+            return self.failure in (Failure.CONNECT, Failure.RESET)
         return self.status in RETRY_STATUSES
 
 
@@ -412,8 +428,6 @@ class HttpEngine:
         )
         self._global: asyncio.Semaphore | None = None
         self._gates: dict[str, _Gate] = {}
-        self._slow: tuple[int, float] | None = None
-        self._slow_hosts: dict[str, tuple[int, float]] = {}
 
     async def __aenter__(self) -> HttpEngine:
         return self
@@ -445,24 +459,7 @@ class HttpEngine:
             concurrency = override.concurrency or concurrency
             if override.min_interval_ms is not None:
                 interval_ms = override.min_interval_ms
-        slow = self._slow_hosts.get(host.lower(), self._slow)
-        if slow is not None:
-            return min(concurrency, slow[0]), max(interval_ms / 1000, slow[1])
         return concurrency, interval_ms / 1000
-
-    def slow_down(
-        self, host: str | None = None, *, concurrency: int = 1, min_interval_ms: int = 1000
-    ) -> None:
-        """From now on be gentler with `host`, or every host (the second opinion)."""
-        if host is None:
-            self._slow = (concurrency, min_interval_ms / 1000)
-            self._gates = {}
-        else:
-            self._slow_hosts[host.lower()] = (concurrency, min_interval_ms / 1000)
-            self._gates.pop(host.lower(), None)
-
-    def is_slowed(self, host: str) -> bool:
-        return self._slow is not None or host.lower() in self._slow_hosts
 
     def _gate(self, host: str) -> _Gate:
         gate = self._gates.get(host)
@@ -675,9 +672,9 @@ class HttpEngine:
                 self._throttled(host, url, pause)
             if attempt > self.settings.retries or not answer.retryable:
                 return replace(answer, attempts=attempt)
-            if answer.failure is not None and self.is_slowed(host):
+            if answer.failure is not None and _SECOND_OPINION.get():
                 # The second opinion is itself the retry: the first check already waited out
-                # its backoffs, and a server silent or refusing again is not worth them twice.
+                # its backoffs, and a server refusing again is not worth them twice.
                 return replace(answer, attempts=attempt)
             wait = retry_after_s(answer.headers.get("retry-after"))
             if wait is not None and wait > self.settings.retry_after_cap_s:
