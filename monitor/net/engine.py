@@ -16,8 +16,7 @@ import ssl
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextvars import ContextVar
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -107,34 +106,6 @@ class FetchResult:
     @property
     def ok(self) -> bool:
         return self.failure is None and self.status is not None and 200 <= self.status < 300
-
-
-@dataclass(frozen=True)
-class FetchNote:
-    """What the pipeline learns about each fetch of a check, whatever the checker reports."""
-
-    url: str
-    failure: Failure | None
-    error: str | None
-
-
-# The pipeline puts a fresh list here for each resource; every fetch made while checking it
-# appends a note. That is how private-address refusals and network-level failures reach the
-# pipeline without each checker having to pass them on.
-FETCH_TRACE: ContextVar[list[FetchNote] | None] = ContextVar("monitor_fetch_trace", default=None)
-# True while the pipeline takes a second opinion: that check is itself the retry, so a failure
-# below HTTP (refused, reset) is not retried again inside it (set with `second_opinion()`).
-_SECOND_OPINION: ContextVar[bool] = ContextVar("monitor_second_opinion", default=False)
-
-
-@contextlib.contextmanager
-def second_opinion() -> Iterator[None]:
-    """Fetches made inside are a second opinion: no transport-level retries."""
-    token = _SECOND_OPINION.set(True)
-    try:
-        yield
-    finally:
-        _SECOND_OPINION.reset(token)
 
 
 def _classify_exception(exc: BaseException) -> tuple[Failure, str]:
@@ -443,6 +414,30 @@ class HttpEngine:
     async def aclose(self) -> None:
         await self.client.aclose()
 
+    @property
+    def address_policy(self) -> AddressPolicy | None:
+        """The policy every connection passes (None with `allow_private`)."""
+        return self.backend.policy
+
+    async def vet(self, url: str) -> str | None:
+        """Why connecting to `url`'s host would be refused, or None (connections made by
+        libraries outside this engine, e.g. yt-dlp, are vetted here first).
+
+        A refusal is noted in FETCH_TRACE like a refused fetch. A name that does not resolve
+        is not a refusal: the library will find that out itself.
+        """
+        parts = urlsplit(url)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            return None
+        reason = await self.backend.refusal(parts.hostname or "", port)
+        if reason is not None:
+            trace = FETCH_TRACE.get()
+            if trace is not None:
+                trace.append(FetchNote(url, Failure.PRIVATE, f"refused to connect: {reason}"))
+        return None if reason is None else f"refused to connect: {reason}"
+
     # -- politeness ---------------------------------------------------------------------------
 
     @property
@@ -564,10 +559,13 @@ class HttpEngine:
         max_bytes: int | None = None,
         follow_redirects: bool = True,
         content: bytes | None = None,
+        retry_failures: bool = True,
     ) -> FetchResult:
         """Fetch `url`, following redirects one hop at a time and recording the chain.
 
         `content` is a request body (GitHub's GraphQL API takes only POST); a 303 drops it.
+        `retry_failures=False` (a second opinion, itself the retry): a failure below HTTP
+        (refused, reset) is not retried; 429 and 5xx answers still are.
 
         The whole fetch (retries, waits, redirects, body) is bounded by `deadline_s`, so a
         server that drips its body a byte a second cannot hold a check forever. A HEAD that
@@ -576,7 +574,7 @@ class HttpEngine:
         start = time.monotonic()
         first = self.remap_url(url)
         chain = _Chain(requested_url=url, url=first, current=first, method=method.upper())
-        chain.content = content
+        chain.content, chain.retry_failures = content, retry_failures
         try:
             async with asyncio.timeout(self.settings.deadline_s) as timeout:
                 budget = _Budget(timeout)
@@ -593,11 +591,7 @@ class HttpEngine:
                 failure=Failure.DEADLINE,
                 error=f"no complete answer within the {self.settings.deadline_s:g} s deadline",
             )
-        result = replace(result, elapsed_ms=int((time.monotonic() - start) * 1000))
-        trace = FETCH_TRACE.get()
-        if trace is not None:
-            trace.append(FetchNote(result.final_url, result.failure, result.error))
-        return result
+        return replace(result, elapsed_ms=int((time.monotonic() - start) * 1000))
 
     async def _follow(
         self,
@@ -611,9 +605,7 @@ class HttpEngine:
         origin_host = urlsplit(chain.url).hostname
         seen = {chain.current}
         while True:
-            answer = await self._ask(
-                chain.method, chain.current, headers, want_body, cap, budget, chain.content
-            )
+            answer = await self._ask(chain, headers, want_body, cap, budget)
             chain.attempts += answer.attempts
             if (
                 chain.method == "HEAD"
@@ -649,15 +641,14 @@ class HttpEngine:
 
     async def _ask(
         self,
-        method: str,
-        url: str,
+        chain: _Chain,
         headers: dict[str, str],
         want_body: bool,
         cap: int,
         budget: _Budget,
-        content: bytes | None = None,
     ) -> _Answer:
         """One request with bounded retries, exponential backoff with jitter, Retry-After."""
+        method, url, content = chain.method, chain.current, chain.content
         attempt = 0
         while True:
             attempt += 1
@@ -672,7 +663,7 @@ class HttpEngine:
                 self._throttled(host, url, pause)
             if attempt > self.settings.retries or not answer.retryable:
                 return replace(answer, attempts=attempt)
-            if answer.failure is not None and _SECOND_OPINION.get():
+            if answer.failure is not None and not chain.retry_failures:
                 # The second opinion is itself the retry: the first check already waited out
                 # its backoffs, and a server refusing again is not worth them twice.
                 return replace(answer, attempts=attempt)
@@ -756,6 +747,7 @@ class _Chain:
     attempts: int = 0
     fell_back: bool = False
     content: bytes | None = None  # request body, dropped by a 303
+    retry_failures: bool = True  # False in a second opinion (see `HttpEngine.fetch`)
 
     def result(
         self,
