@@ -206,7 +206,8 @@ class _Log:
         sys.stderr.write(f"{line}  {extra}\n" if extra else line + "\n")
 
     def rechecking(self, count: int) -> None:
-        sys.stderr.write(f"second opinion: rechecking {count} failed links, slowly\n")
+        links = "link" if count == 1 else "links"
+        sys.stderr.write(f"second opinion: rechecking {count} failed {links}\n")
 
 
 @contextmanager
