@@ -16,6 +16,7 @@ from datetime import datetime
 
 from monitor.domain.models import CheckResult, HistorySnapshot, Resource, utcnow
 from monitor.domain.state import State, derive
+from monitor.domain.text import strip_invisible
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def down_resources(
 
 def md_escape(text: str) -> str:
     """Untrusted text inside a Markdown table cell: no pipes, brackets, HTML or line breaks."""
-    text = " ".join(text.split())
+    text = " ".join(strip_invisible(text).split())
     for char in "\\`*_[]<>|#!":
         text = text.replace(char, "\\" + char)
     return text

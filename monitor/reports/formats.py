@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from monitor.domain.models import CheckResult, Verdict
+from monitor.domain.text import strip_invisible
 
 # Problems first in every listing (the CLI summary, the Markdown table, log order).
 VERDICT_ORDER: tuple[Verdict, ...] = (
@@ -81,7 +82,7 @@ def summary_line(results: Sequence[CheckResult]) -> str:
 
 def _cell(text: str) -> str:
     """Markdown table cell: scraped or user text must not break the table or inject markup."""
-    escaped = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    escaped = strip_invisible(text).replace("\\", "\\\\").replace("|", "\\|")
     for char in "`*_[]<>":
         escaped = escaped.replace(char, "\\" + char)
     return escaped

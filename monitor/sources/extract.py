@@ -275,7 +275,11 @@ def is_checkable(url: str) -> bool:
     """
     if not url or url.startswith("#") or any(c.isspace() for c in url):
         return False
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on "https://[" or a bad port: not a link we can check)
+    except ValueError:
+        return False
     if parts.scheme:
         return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
     return not parts.netloc and not url.startswith("/") and bool(parts.path)
