@@ -148,7 +148,7 @@ def test_a_token_echoed_by_the_server_is_never_printed_or_stored(
     echo = json.dumps({"message": f"Bad credentials: Bearer {TOKEN}"}).encode()
     server.routes["/repos/o/r"] = Reply(401, echo, {"Content-Type": "application/json"})
     catalog = _catalog(tmp_path, "https://github.com/o/r")
-    code, output = _check(catalog, "-q", "--format", "json")
+    _, output = _check(catalog, "-q", "--format", "json")
     assert server.requests and server.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
     assert TOKEN not in output and "[redacted]" in output
     with Store.open(str(tmp_path / "m.sqlite")) as store:
