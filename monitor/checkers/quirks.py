@@ -190,8 +190,9 @@ BLOCKED_STATUSES: dict[int, str] = {
 # --------------------------------------------------------------------------------------------
 # Fetch policy
 # --------------------------------------------------------------------------------------------
-# Paths that clearly name a file that is not HTML: HEAD is enough (no body to scrape), which
-# spares the site a download. The engine falls back to GET when HEAD is refused.
+# Paths that clearly name a file that is not HTML: HEAD first (no body to scrape), which
+# spares the site a download when HEAD says 2xx. The engine falls back to GET when HEAD is
+# refused; any other failing HEAD is confirmed by a capped GET (no verdict from HEAD alone).
 NON_HTML_EXTENSIONS: tuple[str, ...] = (
     # documents
     ".pdf", ".epub", ".mobi", ".djvu", ".ps",
