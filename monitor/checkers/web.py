@@ -236,13 +236,19 @@ def judge_redirects(original: str, fetch: FetchResult) -> Judgement:
 # ------------------------------------------------------------------------------ fragments
 
 
-def fragment_note(url: str, page: Page, truncated: bool) -> str | None:
-    """A note when the URL's #fragment names no anchor of the page.
+def missing_fragment(
+    url: str, page: Page, truncated: bool, *, redirected: bool = False
+) -> tuple[bool, str] | None:
+    """(broken?, detail) when the URL's #fragment names no anchor of the page, else None.
 
-    A missing anchor leaves the page itself working, so it is a note, not a broken link.
+    Broken only where the page's anchors are in its HTML (`Page.server_anchors`) and we read
+    the whole page: a page that builds its content in JavaScript, or whose host resolves
+    anchors in JavaScript (`quirks.JS_ANCHOR_HOSTS`), may still show it, so that is a note.
+    So is a page we were `redirected` to elsewhere (a login wall lacks the anchors of the page
+    behind it).
     """
-    fragment = _split(url).fragment
-    fragment = unquote(fragment.split(":~:", 1)[0])
+    parts = _split(url)
+    fragment = unquote(parts.fragment.split(":~:", 1)[0])
     if not fragment or quirks.IGNORED_FRAGMENT.match(fragment):
         return None
     candidates = {fragment}
@@ -256,8 +262,17 @@ def fragment_note(url: str, page: Page, truncated: bool) -> str | None:
     if {c.casefold() for c in candidates} & lowered:
         return None  # GitHub resolves #Install to id="user-content-install" in JavaScript
     if truncated:
-        return f"fragment #{fragment} not found in the part of the page we read"
-    return f"fragment #{fragment} not found on the page"
+        return False, f"fragment #{fragment} not found in the part of the page we read"
+    host = (parts.hostname or "").lower()
+    if redirected:
+        return False, f"fragment #{fragment} not found on the page redirected to"
+    if page.server_anchors and host not in quirks.JS_ANCHOR_HOSTS:
+        return True, f"missing anchor #{fragment}"
+    if host in quirks.JS_ANCHOR_HOSTS:
+        return False, f"fragment #{fragment} not in the HTML (this site resolves it in JavaScript)"
+    return False, (
+        f"fragment #{fragment} not found on the page (its anchors are built by JavaScript)"
+    )
 
 
 # ------------------------------------------------------------------------------ verdict
@@ -321,9 +336,13 @@ def verdict_for(fetch: FetchResult, resource: Resource, page: Page | None = None
     if accepted and not 200 <= status < 300:
         notes.append(f"HTTP {status} accepted by the catalog")
     if page is not None:
-        missing = fragment_note(resource.url, page, fetch.truncated)
-        if missing:
-            notes.append(missing)
+        moved_on = trivial_differences(fetch.url, fetch.final_url) is None
+        elsewhere = bool(fetch.redirects) and moved_on
+        missing = missing_fragment(resource.url, page, fetch.truncated, redirected=elsewhere)
+        if missing is not None and missing[0]:
+            return Judgement(Verdict.BROKEN, error=missing[1], page=page)
+        if missing is not None:
+            notes.append(missing[1])
     return Judgement(base.verdict, moved_to=base.moved_to, notes=(*base.notes, *notes), page=page)
 
 

@@ -530,7 +530,6 @@ async def test_bom_wins_over_declarations(server: LoopbackServer, engine: HttpEn
         ("#:~:text=Python", None),  # text fragment
         ("#/route/42", None),  # SPA route
         ("#!/route", None),
-        ("#missing", "fragment #missing not found on the page"),
         ("#install:~:text=x", None),
     ],
 )
@@ -541,6 +540,81 @@ async def test_fragments(
     result = await check(engine, server.url("/doc" + fragment))
     assert result.verdict is Verdict.OK
     assert result.note == note
+
+
+# A server-rendered docs page (Sphinx-like: ids on sections, ¶ links inside headings).
+SPHINX = b"""<html><head><title>Install - Docs</title></head><body>
+<section id="installation"><h1>Installation<a class="headerlink" href="#installation">\xc2\xb6</a>
+</h1><section id="from-pypi"><h2>From PyPI</h2></section></section></body></html>"""
+# A Jekyll page whose heading ids come from anchor.js at load time: no id in the HTML.
+JEKYLL_JS = b"""<html><head><title>Guide</title><script src="/anchor.min.js"></script></head>
+<body><nav id="menu">Menu</nav><h2>Getting started</h2><p>Text.</p>
+<script>anchors.add('h2')</script></body></html>"""
+# A React app shell: an empty mount point, everything built by the bundle.
+APP_SHELL = b"""<!doctype html><html><head><title>Docs</title></head><body>
+<noscript>You need to enable JavaScript to run this app.</noscript><div id="root"></div>
+<script src="/static/js/main.js"></script></body></html>"""
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (PAGE, "#missing"),  # heading ids on the page
+        (SPHINX, "#from-conda"),  # a different server-rendered page: section ids
+    ],
+)
+async def test_missing_anchor_on_a_server_rendered_page_is_broken(
+    server: LoopbackServer, engine: HttpEngine, body: bytes, fragment: str
+) -> None:
+    server.routes["/doc"] = Reply(200, body)
+    result = await check(engine, server.url("/doc" + fragment))
+    assert result.verdict is Verdict.BROKEN
+    assert result.error == f"missing anchor {fragment}"
+    assert result.status == 200
+
+
+@pytest.mark.parametrize("body", [JEKYLL_JS, APP_SHELL])
+async def test_missing_anchor_on_a_javascript_page_is_ok_with_a_note(
+    server: LoopbackServer, engine: HttpEngine, body: bytes
+) -> None:
+    server.routes["/guide"] = Reply(200, body)
+    result = await check(engine, server.url("/guide#getting-started"))
+    assert result.verdict is Verdict.OK
+    assert result.note == (
+        "fragment #getting-started not found on the page (its anchors are built by JavaScript)"
+    )
+
+
+async def test_an_app_shell_with_a_stray_heading_id_is_still_javascript(
+    server: LoopbackServer, engine: HttpEngine
+) -> None:
+    body = APP_SHELL.replace(b'<div id="root"></div>', b'<div id="root"><h1 id="x">Hi</h1></div>')
+    server.routes["/app"] = Reply(200, body)
+    result = await check(engine, server.url("/app#pricing"))
+    assert result.verdict is Verdict.OK
+
+
+async def test_missing_anchor_after_a_redirect_elsewhere_is_a_note(
+    server: LoopbackServer, engine: HttpEngine
+) -> None:
+    server.routes["/old"] = redirect(server.url("/doc"), 302)
+    server.routes["/doc"] = Reply(200, PAGE)
+    result = await check(engine, server.url("/old#missing"))
+    assert result.verdict is Verdict.OK
+    assert "fragment #missing not found on the page redirected to" in (result.note or "")
+
+
+async def test_truncated_page_missing_anchor_is_a_note(
+    server: LoopbackServer, engine: HttpEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.checkers import web
+
+    body = PAGE.replace(b"</body>", b"<p>" + b"x" * 3000 + b"</p></body>")
+    server.routes["/long"] = Reply(200, body)
+    monkeypatch.setattr(web, "HTML_MAX_BYTES", 1024)
+    result = await check(engine, server.url("/long#nowhere"))
+    assert result.verdict is Verdict.OK
+    assert "fragment #nowhere not found in the part of the page we read" in (result.note or "")
 
 
 # ------------------------------------------------------------------------------ files
