@@ -604,3 +604,16 @@ def test_every_reason_the_installed_extractor_raises_is_in_the_table() -> None:
             literal = text.split("{", 1)[0]
             assert lookup(literal) is not None, f"{source.name}: {text!r} is not in REASONS"
     assert found >= 20  # the scan itself still finds yt-dlp's messages
+
+
+def test_javascript_runtime_and_challenge_solver_ship_with_the_package() -> None:
+    """YouTube's players need a JavaScript runtime and yt-dlp's EJS solver scripts; both come
+    from PyPI (`deno`, `yt-dlp-ejs`) so a fresh machine and the nightly extract completely."""
+    from yt_dlp.dependencies import yt_dlp_ejs
+
+    opts = ytdlp_options(FAST, playlist=False, cookies=None, proxy=None)
+    with YoutubeDL(opts) as ydl:
+        deno = ydl._js_runtimes["deno"]
+        info = deno.info
+    assert info is not None and info.supported, "yt-dlp found no usable deno"
+    assert yt_dlp_ejs is not None
