@@ -14,6 +14,7 @@ from typing import Protocol
 from monitor.config.catalog import EngineSettings, GithubSettings, YoutubeSettings
 from monitor.domain.models import CheckResult, Resource
 from monitor.net.engine import FetchResult
+from monitor.net.guard import AddressPolicy
 
 
 class Http(Protocol):
@@ -34,6 +35,15 @@ class Http(Protocol):
         follow_redirects: bool = True,
         content: bytes | None = None,
     ) -> FetchResult: ...
+
+    @property
+    def address_policy(self) -> AddressPolicy | None:
+        """The address guard's policy (None when private addresses are allowed)."""
+        ...
+
+    async def vet(self, url: str) -> str | None:
+        """Why a connection to `url`'s host would be refused, or None (for yt-dlp)."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from monitor.checkers.base import CheckContext
 from monitor.checkers.common import env_first, previous_meta
 from monitor.checkers.web import WebChecker
 from monitor.config.github_names import GITHUB_RESERVED
+from monitor.config.trust import env_api_url
 from monitor.domain.models import CheckResult, Hop, Kind, Metadata, Resource, Verdict
 from monitor.net.engine import FetchResult
 
@@ -342,7 +343,8 @@ class GithubChecker:
         return resource.kind is Kind.GITHUB and parse_repo(resource.url) is not None
 
     def _budget(self, ctx: CheckContext) -> _Budget:
-        return self._budgets.setdefault(ctx.github.api_url.rstrip("/"), _Budget())
+        api = (env_api_url() or ctx.github.api_url).rstrip("/")
+        return self._budgets.setdefault(api, _Budget())
 
     def _gate(self) -> asyncio.Semaphore:
         # One semaphore per event loop: the registry's checker outlives `asyncio.run`.
@@ -377,7 +379,7 @@ class GithubChecker:
     async def _graphql(
         self, batch: Sequence[tuple[Resource, RepoRef]], ctx: CheckContext, token: str
     ) -> None:
-        api = ctx.github.api_url.rstrip("/")
+        api = (env_api_url() or ctx.github.api_url).rstrip("/")
         url = f"{api}/graphql"
         body = json.dumps({"query": graphql_query([ref for _, ref in batch])}).encode()
         headers = self._headers(url, api, token) | {"Content-Type": "application/json"}
@@ -486,7 +488,7 @@ class GithubChecker:
         self, resource: Resource, ref: RepoRef, ctx: CheckContext, base: CheckResult
     ) -> CheckResult:
         token = env_first(*TOKEN_ENV)
-        api = ctx.github.api_url.rstrip("/")
+        api = (env_api_url() or ctx.github.api_url).rstrip("/")
         url = f"{api}/repos/{quote(ref.owner, safe='')}/{quote(ref.name, safe='')}"
         known = previous_meta(resource, ctx)
         hops: list[Hop] = []

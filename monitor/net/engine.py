@@ -422,8 +422,7 @@ class HttpEngine:
         """Why connecting to `url`'s host would be refused, or None (connections made by
         libraries outside this engine, e.g. yt-dlp, are vetted here first).
 
-        A refusal is noted in FETCH_TRACE like a refused fetch. A name that does not resolve
-        is not a refusal: the library will find that out itself.
+        A name that does not resolve is not a refusal: the library will find that out.
         """
         parts = urlsplit(url)
         try:
@@ -431,10 +430,6 @@ class HttpEngine:
         except ValueError:
             return None
         reason = await self.backend.refusal(parts.hostname or "", port)
-        if reason is not None:
-            trace = FETCH_TRACE.get()
-            if trace is not None:
-                trace.append(FetchNote(url, Failure.PRIVATE, f"refused to connect: {reason}"))
         return None if reason is None else f"refused to connect: {reason}"
 
     # -- politeness ---------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from monitor.config.catalog import EngineSettings
 from monitor.domain.models import CheckResult, Verdict
 from monitor.net.engine import Failure, FetchResult, HttpEngine
+from monitor.net.guard import AddressPolicy
 
 # The network counts as unusable when at least this share of distinct hosts failed below
 # HTTP (DNS, connect) and at least MIN_HOSTS hosts were tried, or when no host at all
@@ -84,6 +85,18 @@ class RecordingHttp:
         )
         self.notes.append(FetchNote(result.final_url, result.failure, result.error))
         return result
+
+    @property
+    def address_policy(self) -> AddressPolicy | None:
+        return self.engine.address_policy
+
+    async def vet(self, url: str) -> str | None:
+        """The engine's address check for a connection made outside it (yt-dlp); a refusal
+        is noted like a refused fetch."""
+        refused = await self.engine.vet(url)
+        if refused is not None:
+            self.notes.append(FetchNote(url, Failure.PRIVATE, refused))
+        return refused
 
 
 @dataclass(frozen=True)

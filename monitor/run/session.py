@@ -95,7 +95,7 @@ class Setup:
         return cls(
             engine=cat.engine,
             hosts=dict(cat.hosts),
-            base_dir=cat.base_dir,
+            base_dir=cat.links_dir,
             youtube=cat.youtube,
             github=cat.github,
         )
