@@ -138,7 +138,8 @@ class EngineSettings(_Strict):
     # First retry waits about backoff_s (doubling, with jitter), never more than backoff_max_s.
     backoff_s: float = Field(default=0.5, ge=0)
     backoff_max_s: float = Field(default=8.0, ge=0)
-    # The second opinion on failures: one request at a time per host, this far apart.
+    # Second opinions of failures that asked us to slow down (429, 502-504, timeouts) start
+    # this far apart on their host (and this long after the answer); they overlap.
     recheck_interval_ms: int = Field(default=1000, ge=0, le=600_000)
 
 
