@@ -32,6 +32,7 @@ from monitor.checkers.common import env_first, previous_meta
 from monitor.checkers.web import WebChecker
 from monitor.config.github_names import GITHUB_RESERVED
 from monitor.config.trust import env_api_url
+from monitor.config.urls import UnsafeUrl, check_repo_name, safe_url
 from monitor.domain.models import CheckResult, Hop, Kind, Metadata, Resource, Verdict
 from monitor.net.engine import FetchResult
 
@@ -446,7 +447,12 @@ class GithubChecker:
             notes.append("disabled by GitHub")
         result = replace(base, meta=meta, note="; ".join(notes) or None)
         if meta.full_name and meta.full_name.lower() != ref.full_name.lower():
-            target = moved_url(base.url, meta.full_name)
+            try:
+                target = safe_url(moved_url(base.url, check_repo_name(meta.full_name)))
+            except UnsafeUrl as exc:
+                # the API's answer is untrusted too: never a URL built from a bad name
+                why = f"GitHub names this repository differently, unusably: {exc}"
+                return replace(result, note="; ".join([*notes, why]))
             return replace(result, verdict=Verdict.MOVED, moved_to=target)
         return result
 

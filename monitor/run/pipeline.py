@@ -37,6 +37,7 @@ from monitor.run.evidence import (
     second_opinion,
     settle,
 )
+from monitor.run.inert import inert_result, known_secrets
 
 # Verdicts that get a second opinion before they are recorded.
 RECHECK_VERDICTS = frozenset({Verdict.BROKEN, Verdict.ERROR, Verdict.BLOCKED})
@@ -76,16 +77,18 @@ async def _check_one(resource: Resource, ctx: CheckContext) -> CheckResult:
             checker="none",
             note=f"no checker handles kind {resource.kind.value!r} yet",
         )
+    secrets = known_secrets(ctx.http.settings.headers)
     try:
-        return await checker.check(resource, ctx)
+        return inert_result(await checker.check(resource, ctx), secrets)
     except Exception as exc:  # a checker bug must not sink a 10,000-link run
-        return CheckResult(
+        crashed = CheckResult(
             resource_id=resource.id,
             url=resource.url,
             verdict=Verdict.ERROR,
             checker=checker.name,
             error=f"checker {checker.name} crashed: {type(exc).__name__}: {exc}",
         )
+        return inert_result(crashed, secrets)
 
 
 class _Schedule:
