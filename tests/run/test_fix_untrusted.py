@@ -1,4 +1,4 @@
-"""`monitor fix` writes only safe URLs: a 301 `Location` or a GitHub name is untrusted (issue 16)."""
+"""`monitor fix` writes only safe URLs: a 301 `Location` or a GitHub name is untrusted (#16)."""
 
 from __future__ import annotations
 
