@@ -36,10 +36,10 @@ from monitor.config.catalog import (
     HostLimits,
     infer_kind,
 )
+from monitor.config.urls import is_checkable
 from monitor.domain.models import CheckResult, Resource, Verdict
 from monitor.reports.formats import (
     VERDICT_ORDER,
-    detail,
     sorted_results,
     summary_line,
     to_json,
@@ -49,7 +49,7 @@ from monitor.reports.formats import (
 from monitor.run.session import NoProgress, Plan, Setup, run_session
 from monitor.run.session import Progress as SessionProgress
 from monitor.sources.changes import ChangesError, changed_resources
-from monitor.sources.extract import extract_links, is_checkable
+from monitor.sources.extract import extract_links
 
 if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
     from monitor.store.database import Store
@@ -198,7 +198,7 @@ class _Log:
     def checked(self, result: CheckResult) -> None:
         status = str(result.status) if result.status is not None else "-"
         line = f"{result.verdict.value:<8} {status:>3} {result.url}"
-        extra = detail(result) if result.verdict is not Verdict.OK else ""
+        extra = result.describe() if result.verdict is not Verdict.OK else ""
         sys.stderr.write(f"{line}  {extra}\n" if extra else line + "\n")
 
     def rechecking(self, count: int) -> None:
@@ -460,7 +460,7 @@ def _print_summary(results: Sequence[CheckResult]) -> None:
         table.add_column("link", overflow="fold")
         table.add_column("detail", overflow="fold")
         for result in problems:
-            table.add_row(result.verdict.value, result.url, detail(result))
+            table.add_row(result.verdict.value, result.url, result.describe())
         console.print(table)
     console.print(summary_line(results))
 
