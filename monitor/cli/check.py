@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -32,10 +33,13 @@ from monitor.cli.common import (
 )
 from monitor.config.catalog import (
     Catalog,
+    CatalogError,
     EngineSettings,
     HostLimits,
     infer_kind,
+    parse_catalog,
 )
+from monitor.config.trust import env_api_problem, ignored_settings, with_trusted_settings
 from monitor.config.urls import is_checkable
 from monitor.domain.models import CheckResult, Resource, Verdict
 from monitor.reports.formats import (
@@ -48,7 +52,7 @@ from monitor.reports.formats import (
 )
 from monitor.run.session import NoProgress, Plan, Setup, run_session
 from monitor.run.session import Progress as SessionProgress
-from monitor.sources.changes import ChangesError, changed_resources
+from monitor.sources.changes import ChangesError, changed_resources, text_at_ref
 from monitor.sources.extract import extract_links
 
 if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
@@ -202,7 +206,8 @@ class _Log:
         sys.stderr.write(f"{line}  {extra}\n" if extra else line + "\n")
 
     def rechecking(self, count: int) -> None:
-        sys.stderr.write(f"second opinion: rechecking {count} failed links, slowly\n")
+        links = "link" if count == 1 else "links"
+        sys.stderr.write(f"second opinion: rechecking {count} failed {links}\n")
 
 
 @contextmanager
@@ -348,6 +353,8 @@ def check(
         raise fail(f"--exclude: bad regular expression: {exc}") from None
     except ValueError as exc:
         raise fail(str(exc)) from None
+    if (problem := env_api_problem()) is not None:
+        raise fail(problem)
 
     if input_file is not None:
         if changed_since is not None:
@@ -365,6 +372,7 @@ def check(
         resources = list(cat.resources)
         if changed_since is not None:
             resources = _changed_or_exit(cat, changed_since)
+            cat = _trusted_settings(cat, changed_since)
         setup, trigger = Setup.of_catalog(cat), "cli"
     try:
         engine = _engine_settings(
@@ -398,6 +406,25 @@ def check(
         raise typer.Exit(EXIT_NETWORK)
     failing = any(r.verdict in fail_verdicts for r in done.results)
     raise typer.Exit(EXIT_PROBLEMS if failing else EXIT_OK)
+
+
+def _trusted_settings(cat: Catalog, ref: str) -> Catalog:
+    """The catalog under review with the privileged settings of the one at `ref` (the base
+    branch): a pull request cannot widen what its own check reaches or sends (issue 16)."""
+    try:
+        text = text_at_ref(ref, cat.path)
+        trusted = parse_catalog(text, cat.path) if text.strip() else None
+    except (ChangesError, CatalogError):
+        trusted = None  # no usable base catalog: the defaults, never the PR's
+    ignored = ignored_settings(cat, trusted)
+    if ignored:
+        err_console.print(
+            f"ignored from the catalog under review (taken from {escape(ref)} instead): "
+            + ", ".join(ignored),
+            soft_wrap=True,
+            markup=False,
+        )
+    return with_trusted_settings(cat, trusted)
 
 
 def _changed_or_exit(cat: Catalog, ref: str) -> list[Resource]:

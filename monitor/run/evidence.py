@@ -53,10 +53,13 @@ class RecordingHttp:
 
     Given to the checker as `CheckContext.http` for one resource; the notes then become that
     check's `Evidence`. Checkers need only `fetch` and `settings` (`monitor.checkers.base.Http`).
+    In a second opinion (`second=True`) its fetches retry no failure below HTTP: the recheck
+    is itself the retry.
     """
 
-    def __init__(self, engine: HttpEngine) -> None:
+    def __init__(self, engine: HttpEngine, *, second: bool = False) -> None:
         self.engine = engine
+        self.second = second
         self.notes: list[FetchNote] = []
 
     @property
@@ -82,6 +85,7 @@ class RecordingHttp:
             max_bytes=max_bytes,
             follow_redirects=follow_redirects,
             content=content,
+            retry_failures=not self.second,
         )
         self.notes.append(FetchNote(result.final_url, result.failure, result.error))
         return result
