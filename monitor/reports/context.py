@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitor.config.catalog import Catalog
-from monitor.config.urls import safe_url
+from monitor.config.urls import followable_url
 from monitor.domain.models import HistorySnapshot, Kind, Resource, Run, StoredCheck, Verdict
 from monitor.domain.state import UPTIME_WINDOWS_DAYS, Change, ResourceState, State, derive
 from monitor.reports.locale import EMOJI, GLYPH, KIND_LABELS, STATE_LABELS, text
@@ -264,7 +264,7 @@ def _row(
     return Row(
         resource=resource,
         st=st,
-        url=safe_url(resource.url),
+        url=followable_url(resource.url),
         state=state,
         state_label=STATE_LABELS[locale][state],
         emoji=EMOJI[state],
@@ -284,7 +284,7 @@ def _row(
         spark=sparkline(st.response_ms),
         detail=detail,
         moved_to=moved_to,
-        moved_to_href=safe_url(moved_to),
+        moved_to_href=followable_url(moved_to),
         todo=_todo(state, st, t),
         search=fold(" ".join([resource.label, title, resource.url, kind_label])),
         history=_history_rows(checks),

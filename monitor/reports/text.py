@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from monitor.config.urls import safe_url
+from monitor.config.urls import followable_url
 
 
 class Md(str):
@@ -51,7 +51,7 @@ def md_url(url: str) -> str:
 
 def md_link(label: Any, url: str | None) -> Md:
     """`[label](url)`, or the label as text when the URL is not http(s) or relative."""
-    target = safe_url(url)
+    target = followable_url(url)
     if target is None:
         return Md(md_escape(label))
     return Md(f"[{md_escape(label)}]({md_url(target)})")

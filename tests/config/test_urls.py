@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.config.urls import check_url, is_checkable, safe_url
+from monitor.config.urls import check_url, followable_url, is_checkable
 
 
 @pytest.mark.parametrize(
@@ -47,8 +47,8 @@ def test_is_checkable(url: str, ok: bool) -> None:
         ("a\nb", False),
     ],
 )
-def test_safe_url(url: str | None, safe: bool) -> None:
-    assert (safe_url(url) is not None) is safe
+def test_followable_url(url: str | None, safe: bool) -> None:
+    assert (followable_url(url) is not None) is safe
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ def test_check_url_names_the_problem(url: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         check_url(url)
     assert not is_checkable(url)
-    assert safe_url(url) is None
+    assert followable_url(url) is None
 
 
 def test_check_url_strips_and_keeps_the_rest() -> None:
