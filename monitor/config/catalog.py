@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.config.github_names import GITHUB_RESERVED
+from monitor.config.urls import check_url
 from monitor.domain.models import Kind, Resource, Section
 
 # A catalog message quotes values from the file; a 200 KB value is cut to this (issue 16).
@@ -101,38 +102,6 @@ def check_text(text: str) -> str:
     if m := _UNSAFE_TEXT.search(text):
         raise ValueError(f"contains the invisible control character U+{ord(m.group(0)):04X}")
     return text
-
-
-def check_url(url: str) -> str:
-    """Validate a catalog URL: absolute http(s) with a host, or a relative file path."""
-    url = url.strip()
-    if not url:
-        raise ValueError("URL is empty")
-    if any(c.isspace() for c in url):
-        raise ValueError(f"URL {url!r} contains whitespace")
-    if _UNSAFE_TEXT.search(url) or re.search("[\u061c\u200e\u200f]", url):
-        raise ValueError(f"URL {url!r} contains control or bidi characters")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises on a bad port)
-    except ValueError as exc:
-        raise ValueError(f"URL {url!r} is malformed ({exc})") from None
-    if parts.scheme:
-        if parts.scheme not in ("http", "https"):
-            raise ValueError(
-                f"URL {url!r} has scheme {parts.scheme!r}; only http, https "
-                "and relative file paths are allowed"
-            )
-        if not parts.hostname:
-            raise ValueError(f"URL {url!r} has no host")
-        return url
-    if parts.netloc:
-        raise ValueError(f"URL {url!r} is protocol-relative; write http:// or https://")
-    if url.startswith("/"):
-        raise ValueError(f"file path {url!r} is absolute; write it relative to the README")
-    if not parts.path:
-        raise ValueError(f"URL {url!r} names no file (a same-page anchor or query)")
-    return url
 
 
 class _Strict(BaseModel):
