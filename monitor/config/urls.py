@@ -115,7 +115,7 @@ def url_problem(url: str) -> str | None:
     if any(c.isspace() for c in url):
         return f"URL {url!r} contains whitespace"
     if _CONTROL.search(url):
-        return f"URL {url!r} contains control or bidi characters"
+        return f"URL {url!r} contains control characters (C0, C1 or bidi)"
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (raises on "https://[" or a bad port)
