@@ -349,7 +349,7 @@ def check(
 
     use_store = (input_file is None and changed_since is None) or db is not None
     report = _report(quiet)
-    with _maybe_store(db, use_store) as store:
+    with _maybe_store(db, use_store, None if input_file is not None else catalog) as store:
         try:
             done = run_session(plan, setup, store, progress=report)
         finally:
@@ -409,11 +409,11 @@ def _timeouts(base: EngineSettings, seconds: float) -> dict[str, float]:
 
 
 @contextmanager
-def _maybe_store(db: str | None, wanted: bool) -> Iterator[Store | None]:
+def _maybe_store(db: str | None, wanted: bool, catalog: Path | None) -> Iterator[Store | None]:
     if not wanted:
         yield None
         return
-    with open_store(db) as store:
+    with open_store(db, catalog=catalog) as store:
         yield store
 
 

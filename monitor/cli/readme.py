@@ -50,7 +50,7 @@ def readme(
 
     cat = load_or_exit(catalog)
     target = path or cat.readme_path
-    with open_store(db, reads_only="readme") as store:
+    with open_store(db, reads_only="readme", catalog=catalog) as store:
         # The README holds no clock, so `now` only matters for uptime, which it does not show.
         ctx = load_context(cat, store.snapshot(), utcnow())
     try:

@@ -191,6 +191,14 @@ def _row_from_result(run_id: int, result: CheckResult) -> CheckRow:
     )
 
 
+def beside_catalog(db: str | None, catalog: Path | None) -> str | None:
+    """The database to open: `--db`, else MONITOR_DATABASE_URL, else db/monitor.sqlite in the
+    catalog's folder, so that running from another folder cannot split the history."""
+    if db is not None or os.environ.get("MONITOR_DATABASE_URL") or catalog is None:
+        return db
+    return str(catalog.parent / DEFAULT_DB)
+
+
 def database_url(db: str | Path | None) -> str:
     """`--db` wins, then MONITOR_DATABASE_URL, then db/monitor.sqlite. A path means SQLite."""
     value = str(db) if db is not None else os.environ.get("MONITOR_DATABASE_URL")
