@@ -1,3 +1,3 @@
-from monitor.cli import main
+from monitor.cli.app import main
 
 main()

@@ -10,10 +10,10 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from monitor.catalog import Catalog, load_catalog
-from monitor.models import CheckResult, Metadata, Run, Verdict
+from monitor.config.catalog import Catalog, load_catalog
+from monitor.domain.models import CheckResult, Metadata, Run, Verdict
 from monitor.reports.context import ReportContext, load_context
-from monitor.store import Store
+from monitor.store.database import Store
 
 NOW = datetime(2026, 11, 6, 12, 0, tzinfo=UTC)
 EVIL_TITLE = "</td><script>alert(1)</script> | [x](javascript:alert(1))"

@@ -22,7 +22,7 @@ def _monitor_has_input_mode() -> bool:
     """`monitor check --input` arrives with the engine (issue 3); before that, nothing to run."""
     if os.environ.get("MONITOR_CMD"):
         return True
-    check = importlib.import_module("monitor.commands.check")
+    check = importlib.import_module("monitor.cli.check")
     return '"--input"' in inspect.getsource(check)
 
 

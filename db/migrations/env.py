@@ -1,8 +1,8 @@
-"""Alembic environment: the connection comes from `monitor.store.migrate`."""
+"""Alembic environment: the connection comes from `monitor.store.database.migrate`."""
 
 from alembic import context
 
-from monitor.store import SQLModel
+from monitor.store.database import SQLModel
 
 target_metadata = SQLModel.metadata
 connection = context.config.attributes.get("connection")

@@ -11,7 +11,7 @@ from monitor.checkers.file import FileChecker
 from monitor.checkers.github import GithubChecker
 from monitor.checkers.web import WebChecker
 from monitor.checkers.youtube import YoutubeChecker
-from monitor.models import Resource
+from monitor.domain.models import Resource
 
 CHECKERS: tuple[Checker, ...] = (
     YoutubeChecker(),

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from monitor.catalog import GithubSettings, YoutubeSettings
-from monitor.http import HttpEngine
-from monitor.models import CheckResult, Resource
+from monitor.config.catalog import GithubSettings, YoutubeSettings
+from monitor.domain.models import CheckResult, Resource
+from monitor.net.engine import HttpEngine
 
 
 @dataclass(frozen=True)
@@ -44,5 +44,5 @@ class Checker(Protocol):
 
 # Optional, not part of the protocol: a checker may define
 #     async def prepare(self, resources: Sequence[Resource], ctx: CheckContext) -> None
-# which `monitor.pipeline.run_checks` awaits once with all the resources it will check,
+# which `monitor.run.pipeline.run_checks` awaits once with all the resources it will check,
 # before any `check` (the GitHub checker batches them into one GraphQL query).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from monitor.checkers.base import CheckContext
-from monitor.models import Metadata, Resource
+from monitor.domain.models import Metadata, Resource
 
 
 def previous_meta(resource: Resource, ctx: CheckContext) -> Metadata:

@@ -24,7 +24,7 @@ from selectolax.lexbor import LexborHTMLParser
 from monitor.checkers.base import CheckContext
 from monitor.checkers.page import decode_html
 from monitor.checkers.web import metadata_for, result_for, verdict_for
-from monitor.models import CheckResult, Kind, Metadata, Resource, Verdict
+from monitor.domain.models import CheckResult, Kind, Metadata, Resource, Verdict
 
 # Providers by host, for pages that name none in their data (og:site_name is often absent).
 PROVIDERS: dict[str, str] = {

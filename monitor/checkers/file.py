@@ -13,7 +13,7 @@ import mimetypes
 from urllib.parse import unquote, urlsplit
 
 from monitor.checkers.base import CheckContext
-from monitor.models import CheckResult, Kind, Metadata, Resource, Verdict
+from monitor.domain.models import CheckResult, Kind, Metadata, Resource, Verdict
 
 # Magic numbers of the types a roadmap ships, checked when the extension claims one of them
 # (a PDF saved from an error page is HTML with a .pdf name).

@@ -29,8 +29,8 @@ import httpx
 
 from monitor.checkers.base import CheckContext
 from monitor.checkers.common import env_first, previous_meta
-from monitor.http import FetchResult
-from monitor.models import CheckResult, Hop, Kind, Metadata, Resource, Verdict
+from monitor.domain.models import CheckResult, Hop, Kind, Metadata, Resource, Verdict
+from monitor.net.engine import FetchResult
 
 TOKEN_ENV = ("GITHUB_TOKEN", "GH_TOKEN")
 API_VERSION = "2022-11-28"

@@ -17,8 +17,8 @@ from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 from monitor.checkers import quirks
 from monitor.checkers.base import CheckContext
 from monitor.checkers.page import Page, is_html, media_type, parse_page
-from monitor.http import REDIRECT_STATUSES, Failure, FetchResult
-from monitor.models import CheckResult, Kind, Metadata, Resource, Verdict
+from monitor.domain.models import CheckResult, Kind, Metadata, Resource, Verdict
+from monitor.net.engine import REDIRECT_STATUSES, Failure, FetchResult
 
 # Enough for the <head>, the main heading and the ids of any sane page.
 HTML_MAX_BYTES = 2_000_000

@@ -20,10 +20,10 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from monitor.catalog import YoutubeSettings
 from monitor.checkers.base import CheckContext
 from monitor.checkers.common import env_first, previous_meta, redact
-from monitor.models import CheckResult, Kind, Metadata, Resource, Verdict
+from monitor.config.catalog import YoutubeSettings
+from monitor.domain.models import CheckResult, Kind, Metadata, Resource, Verdict
 
 # Environment overrides for CI, where the catalog cannot hold secrets (README).
 ENV_COOKIES = "MONITOR_YOUTUBE_COOKIES"

@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from monitor.catalog import Catalog
-from monitor.models import Kind, Resource, Run, Verdict
+from monitor.config.catalog import Catalog
+from monitor.domain.models import Kind, Resource, Run, Verdict
+from monitor.domain.state import UPTIME_WINDOWS_DAYS, Change, ResourceState, State, derive
 from monitor.reports.locale import EMOJI, GLYPH, KIND_LABELS, STATE_LABELS, text
-from monitor.state import UPTIME_WINDOWS_DAYS, Change, ResourceState, State, derive
 
 if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
-    from monitor.store import Store, StoredCheck
+    from monitor.store.database import Store, StoredCheck
 
 DETAIL_CHECKS = 30  # checks listed in a resource's history on the page
 SPARK_W, SPARK_H = 96, 24

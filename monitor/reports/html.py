@@ -11,9 +11,9 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from monitor.files import write_if_changed
+from monitor.paths import data_dir
 from monitor.reports.badge import render_badge
 from monitor.reports.context import ReportContext
-from monitor.store import data_dir
 
 
 @cache

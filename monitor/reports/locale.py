@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from monitor.models import Kind
-from monitor.state import State
+from monitor.domain.models import Kind
+from monitor.domain.state import State
 
 # Emoji for Markdown (GitHub renders them); the HTML page uses text glyphs instead,
 # because a reader's machine (and headless Chromium on CI) may have no emoji font.

@@ -13,8 +13,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from monitor.paths import data_dir
 from monitor.reports.context import ReportContext, safe_url
-from monitor.store import data_dir
 
 
 class Md(str):

@@ -1,0 +1,527 @@
+"""`monitor check`: check the catalog (and store the run), or any file's links (`--input`)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from monitor.checkers import CheckContext
+from monitor.cli.common import (
+    DEFAULT_CATALOG,
+    EXIT_NETWORK,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    CatalogOption,
+    DbOption,
+    console,
+    err_console,
+    fail,
+    load_or_exit,
+    open_store,
+)
+from monitor.config.catalog import (
+    Catalog,
+    EngineSettings,
+    GithubSettings,
+    HostLimits,
+    YoutubeSettings,
+    infer_kind,
+)
+from monitor.domain.models import CheckResult, Resource, Verdict, utcnow
+from monitor.net.engine import HttpEngine
+from monitor.reports.formats import (
+    VERDICT_ORDER,
+    detail,
+    sorted_results,
+    summary_line,
+    to_json,
+    to_markdown,
+    to_text,
+)
+from monitor.run.pipeline import Outcome, run_checks
+from monitor.sources.changes import ChangesError, changed_resources
+from monitor.sources.extract import extract_links, is_checkable
+
+if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
+    from monitor.store.database import Store
+
+__all__ = ["VERDICT_ORDER", "check", "register"]
+
+
+OnResult = Callable[[CheckResult], None]
+OnRecheck = Callable[[int], None]
+
+
+class Format(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+# --max-age: "6h", "30m", "1d12h", "90s", "2w".
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_AGE = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+
+
+def parse_age(text: str) -> timedelta:
+    compact = text.strip().lower().replace(" ", "")
+    if not compact or _AGE.sub("", compact):
+        raise ValueError(f"--max-age {text!r}: write a duration such as 30m, 6h or 2d")
+    return timedelta(seconds=sum(float(n) * _AGE_UNITS[unit] for n, unit in _AGE.findall(compact)))
+
+
+def parse_remap(text: str) -> tuple[re.Pattern[str], str]:
+    parts = text.strip().split(None, 1)
+    if len(parts) != 2:
+        raise ValueError(f"--remap {text!r}: write 'REGEX REPLACEMENT'")
+    try:
+        return re.compile(parts[0]), parts[1]
+    except re.error as exc:
+        raise ValueError(f"--remap {text!r}: bad regular expression: {exc}") from None
+
+
+def parse_host_limit(text: str) -> tuple[str, HostLimits]:
+    m = re.fullmatch(r"\s*([^=\s]+)\s*=\s*(\d+)\s*(?:/\s*(\d+)\s*)?", text)
+    if not m:
+        raise ValueError(f"--host-limit {text!r}: write HOST=CONCURRENCY[/INTERVAL_MS]")
+    try:
+        interval = int(m.group(3)) if m.group(3) is not None else None
+        limits = HostLimits(concurrency=int(m.group(2)), min_interval_ms=interval)
+    except ValidationError as exc:
+        raise ValueError(f"--host-limit {text!r}: {exc.errors()[0]['msg']}") from None
+    return m.group(1).lower(), limits
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition(":")
+    if not sep or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name.strip()):
+        raise ValueError(f"--header {text!r}: write 'Name: value'")
+    return name.strip(), value.strip()
+
+
+def parse_fail_on(text: str) -> frozenset[Verdict]:
+    names = [part.strip().lower() for part in text.split(",") if part.strip()]
+    known = {v.value for v in Verdict}
+    bad = [name for name in names if name not in known]
+    if bad or not names:
+        raise ValueError(
+            f"--fail-on {text!r}: choose among {', '.join(v.value for v in VERDICT_ORDER)}"
+        )
+    return frozenset(Verdict(name) for name in names)
+
+
+def _engine_settings(base: EngineSettings, updates: dict[str, Any]) -> EngineSettings:
+    data = base.model_dump()
+    data.update({k: v for k, v in updates.items() if v is not None})
+    try:
+        return EngineSettings.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ValueError(f"engine setting {where}: {err['msg']}") from None
+
+
+# -- ad-hoc mode ---------------------------------------------------------------------------
+
+
+def adhoc_resources(path: Path) -> list[Resource]:
+    """The links of a Markdown, HTML or plain-text file as resources, deduplicated.
+
+    The resource id is the URL itself: stable across runs, so `--max-age` with `--db` works.
+    Relative links are files, resolved later against the input file's folder.
+    """
+    text = path.read_text(encoding="utf-8", errors="replace")
+    seen: set[str] = set()
+    resources: list[Resource] = []
+    for link in extract_links(text, str(path)):
+        url = link.url
+        if not is_checkable(url):
+            continue  # mailto:, in-page anchors, absolute paths: not links we check
+        if url in seen:
+            continue
+        seen.add(url)
+        resources.append(
+            Resource(
+                id=url,
+                url=url,
+                kind=infer_kind(url),
+                section=link.section or "",
+                label=link.label or url,
+                line=link.line,
+            )
+        )
+    return resources
+
+
+# -- progress ------------------------------------------------------------------------------
+
+
+@contextmanager
+def _progress(
+    total: int, quiet: bool
+) -> Iterator[tuple[Callable[[CheckResult], None], Callable[[int], None]]]:
+    """A Rich bar on a terminal, one plain line per finished link otherwise (CI logs).
+
+    Both go to stderr, so `--format json` on stdout stays parseable.
+    """
+    if quiet:
+        yield (lambda _r: None), (lambda _n: None)
+        return
+    if err_console.is_terminal:
+        bar = Progress(
+            TextColumn("checking"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[problems]} problems"),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        )
+        task = bar.add_task("check", total=total, problems=0)
+        problems = 0
+
+        def advance(result: CheckResult) -> None:
+            nonlocal problems
+            problems += result.verdict.is_failure
+            bar.update(task, advance=1, problems=problems)
+
+        def grow(n: int) -> None:
+            bar.update(task, total=(bar.tasks[0].total or 0) + n, description="rechecking")
+
+        with bar:
+            yield advance, grow
+        return
+
+    def log(result: CheckResult) -> None:
+        status = str(result.status) if result.status is not None else "-"
+        line = f"{result.verdict.value:<8} {status:>3} {result.url}"
+        extra = detail(result) if result.verdict is not Verdict.OK else ""
+        sys.stderr.write(f"{line}  {extra}\n" if extra else line + "\n")
+
+    def announce(n: int) -> None:
+        sys.stderr.write(f"second opinion: rechecking {n} failed links, slowly\n")
+
+    yield log, announce
+    sys.stderr.flush()
+
+
+# -- the command ---------------------------------------------------------------------------
+
+
+def check(
+    catalog: CatalogOption = DEFAULT_CATALOG,
+    db: DbOption = None,
+    input_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--input",
+            "-i",
+            help="Check the links of this Markdown, HTML or plain URL-list file instead of "
+            "the catalog (nothing is stored unless --db is given).",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        Format, typer.Option("--format", "-f", help="Output format.")
+    ] = Format.TEXT,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(help="Skip URLs matching this regular expression (repeatable)."),
+    ] = None,
+    remap: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="'REGEX REPLACEMENT': rewrite matching URLs before fetching, e.g. to a "
+            "mirror or a test server (repeatable; the first match wins)."
+        ),
+    ] = None,
+    max_age: Annotated[
+        str | None,
+        typer.Option(
+            help="Reuse a stored result younger than this (30m, 6h, 2d) instead of checking "
+            "again; errors are always rechecked. Needs the database."
+        ),
+    ] = None,
+    fail_on: Annotated[
+        str, typer.Option(help="Verdicts that make the exit code 1, comma-separated.")
+    ] = "broken",
+    allow_private: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private",
+            help="Allow loopback, private and link-local addresses (refused by default).",
+        ),
+    ] = False,
+    host_limit: Annotated[
+        list[str] | None,
+        typer.Option(help="HOST=CONCURRENCY\\[/INTERVAL_MS]: per-host politeness (repeatable)."),
+    ] = None,
+    user_agent: Annotated[str | None, typer.Option(help="User-Agent header to send.")] = None,
+    header: Annotated[
+        list[str] | None, typer.Option(help="'Name: value' extra request header (repeatable).")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Requests in flight at once, all hosts together.")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option(help="Seconds one link may take, retries included.")
+    ] = None,
+    recheck_interval: Annotated[
+        int | None,
+        typer.Option(
+            help="Milliseconds between requests to one host in the second opinion on "
+            "failures (default 1000)."
+        ),
+    ] = None,
+    trust_dns: Annotated[
+        bool,
+        typer.Option(
+            "--trust-dns",
+            help="Call a link whose host name does not resolve broken even when no other "
+            "name resolved in this run (by default that proves nothing: the resolver may be "
+            "down or lying).",
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar or per-link log lines.")
+    ] = False,
+    changed_since: Annotated[
+        str | None,
+        typer.Option(
+            "--changed-since",
+            metavar="REF",
+            help="Check only the links that the diff from git REF adds or changes in the "
+            "README or the catalog, for pull requests (stored only with --db).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Check every resource of the catalog and store the results as one run, or check the
+    links of any file with --input.
+
+    Examples:
+
+        monitor check
+
+        monitor check --catalog my-list.toml --db sqlite:///tmp/history.sqlite
+
+        monitor check --input README.md --format markdown --output report.md
+
+        monitor check -i links.txt --format json --exclude 'linkedin\\.com' --fail-on broken,moved
+
+        monitor check -i docs/index.html --remap 'https://example\\.org http://127.0.0.1:8000'
+
+        monitor check --changed-since origin/main
+
+    Exit codes: 0 healthy, 1 failing verdicts found (--fail-on), 2 usage or configuration
+    error, 3 the network itself was unusable (no link is called broken then).
+    """
+    try:
+        fail_verdicts = parse_fail_on(fail_on)
+        age = parse_age(max_age) if max_age is not None else None
+        remaps = [parse_remap(r) for r in remap or []]
+        excludes = [re.compile(x) for x in exclude or []]
+        host_limits = dict(parse_host_limit(h) for h in host_limit or [])
+        headers = dict(parse_header(h) for h in header or [])
+    except re.error as exc:
+        raise fail(f"--exclude: bad regular expression: {exc}") from None
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+    if input_file is not None:
+        if changed_since is not None:
+            raise fail("--changed-since reads the catalog and README; drop --input")
+        if age is not None and db is None:
+            raise fail("--max-age with --input needs --db (ad-hoc checks are stored only there)")
+        try:
+            resources = adhoc_resources(input_file)
+        except OSError as exc:
+            raise fail(f"cannot read {input_file}: {exc.strerror or exc}") from None
+        base_engine, hosts = EngineSettings(), {}
+        base_dir = input_file.resolve().parent
+        youtube, github = YoutubeSettings(), GithubSettings()
+        trigger, want_metadata = "adhoc", False
+    else:
+        cat = load_or_exit(catalog)
+        resources = list(cat.resources)
+        if changed_since is not None:
+            resources = _changed_or_exit(cat, changed_since)
+        base_engine, hosts = cat.engine, dict(cat.hosts)
+        base_dir, youtube, github = cat.base_dir, cat.youtube, cat.github
+        trigger, want_metadata = "cli", True
+    hosts.update(host_limits)
+    try:
+        settings = _engine_settings(
+            base_engine,
+            {
+                "allow_private": True if allow_private else None,
+                "user_agent": user_agent,
+                "headers": {**base_engine.headers, **headers} if headers else None,
+                "concurrency": concurrency,
+                "recheck_interval_ms": recheck_interval,
+                **(_timeouts(base_engine, timeout) if timeout is not None else {}),
+            },
+        )
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+    use_store = (input_file is None and changed_since is None) or db is not None
+    with _maybe_store(db, use_store) as store:
+        reused: dict[str, CheckResult] = {}
+        previous: dict[str, CheckResult] = {}
+        if store is not None:
+            for resource in resources:
+                latest = store.latest(resource.id, usable_only=True)
+                if latest is None:
+                    continue
+                previous[resource.id] = latest
+                if age is not None and _fresh(latest, age):
+                    note = f"reused result of {latest.checked_at:%Y-%m-%d %H:%M} UTC (--max-age)"
+                    reused[resource.id] = _with_note(latest, note)
+        excluded = [r for r in resources if any(x.search(r.url) for x in excludes)]
+        skipped_ids = {r.id for r in excluded}
+        to_check = [r for r in resources if r.id not in skipped_ids and r.id not in reused]
+
+        async def go(
+            progress: Callable[[CheckResult], None], grow: Callable[[int], None]
+        ) -> Outcome:
+            async with HttpEngine(settings, hosts, remap=remaps) as http:
+                ctx = CheckContext(
+                    http=http,
+                    base_dir=base_dir,
+                    youtube=youtube,
+                    github=github,
+                    previous=previous,
+                    want_metadata=want_metadata,
+                )
+                return await run_checks(
+                    to_check,
+                    ctx,
+                    progress=progress,
+                    trigger=trigger,
+                    on_recheck=grow,
+                    trust_dns=trust_dns,
+                )
+
+        with _progress(len(to_check), quiet) as (progress, grow):
+            outcome = asyncio.run(go(progress, grow))
+        fresh = {r.resource_id: r for r in outcome.results}
+        for resource in excluded:
+            fresh[resource.id] = CheckResult(
+                resource_id=resource.id,
+                url=resource.url,
+                verdict=Verdict.SKIPPED,
+                checker="none",
+                note="excluded by --exclude",
+            )
+        recorded = [fresh[r.id] for r in resources if r.id in fresh]
+        if store is not None and recorded:  # a run that only reused results adds nothing
+            store.record_run(outcome.run, recorded, resources)
+    results = [fresh.get(r.id) or reused[r.id] for r in resources]
+    network_ok = outcome.run.network_ok
+    _emit(results, network_ok, output_format, output)
+    if not network_ok:
+        err_console.print(
+            "[bold yellow]network unusable:[/] nearly every host failed at DNS or connect "
+            "level; their links are recorded as error, never broken"
+            + ("; the run is recorded." if store is not None else "."),
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_NETWORK)
+    failing = any(r.verdict in fail_verdicts for r in results)
+    raise typer.Exit(EXIT_PROBLEMS if failing else EXIT_OK)
+
+
+def _changed_or_exit(cat: Catalog, ref: str) -> list[Resource]:
+    try:
+        resources = changed_resources(cat, ref)
+    except ChangesError as exc:
+        raise fail(str(exc)) from None
+    if not resources:
+        console.print(f"no link added or changed since {ref}")
+        raise typer.Exit(EXIT_OK)
+    err_console.print(f"{len(resources)} link(s) added or changed since {ref}")
+    return resources
+
+
+def _timeouts(base: EngineSettings, seconds: float) -> dict[str, float]:
+    return {
+        "deadline_s": seconds,
+        "connect_timeout_s": min(base.connect_timeout_s, seconds),
+        "read_timeout_s": min(base.read_timeout_s, seconds),
+    }
+
+
+def _fresh(result: CheckResult, age: timedelta) -> bool:
+    return result.verdict is not Verdict.ERROR and utcnow() - result.checked_at <= age
+
+
+def _with_note(result: CheckResult, note: str) -> CheckResult:
+    from dataclasses import replace
+
+    return replace(result, note=f"{result.note}; {note}" if result.note else note)
+
+
+@contextmanager
+def _maybe_store(db: str | None, wanted: bool) -> Iterator[Store | None]:
+    if not wanted:
+        yield None
+        return
+    with open_store(db) as store:
+        yield store
+
+
+def _emit(
+    results: Sequence[CheckResult], network_ok: bool, fmt: Format, output: Path | None
+) -> None:
+    if fmt is Format.JSON:
+        text = to_json(results, network_ok=network_ok)
+    elif fmt is Format.MARKDOWN:
+        text = to_markdown(results, network_ok=network_ok)
+    elif output is not None:
+        text = to_text(results, network_ok=network_ok)
+    else:
+        _print_summary(results)
+        return
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+def _print_summary(results: Sequence[CheckResult]) -> None:
+    """The terminal summary: a table of every link that is not ok, problems first."""
+    problems = [r for r in sorted_results(results) if r.verdict is not Verdict.OK]
+    if problems:
+        table = Table(title="monitor check", show_lines=False)
+        table.add_column("verdict")
+        table.add_column("link", overflow="fold")
+        table.add_column("detail", overflow="fold")
+        for result in problems:
+            table.add_row(result.verdict.value, result.url, detail(result))
+        console.print(table)
+    console.print(summary_line(results))
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="check")(check)

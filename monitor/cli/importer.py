@@ -1,0 +1,100 @@
+"""`monitor import ROADMAP.md`: build or update the catalog from a roadmap."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from monitor.cli.common import DEFAULT_CATALOG, CatalogOption, console, fail
+from monitor.config.catalog import CatalogError
+from monitor.files import write_text_atomic
+from monitor.sources.importer import ImportResult, import_roadmap
+
+
+def import_(
+    roadmap: Annotated[
+        Path, typer.Argument(help="The roadmap or awesome list (Markdown, HTML or a URL list).")
+    ],
+    catalog: CatalogOption = DEFAULT_CATALOG,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the changes as a diff; write nothing.")
+    ] = False,
+) -> None:
+    """Build or update the catalog from the links of a roadmap.
+
+    Each link's nearest heading becomes its section. A link already in the catalog
+    (same URL) keeps every field you set; only its `line` is refreshed. New links
+    are appended; entries whose link left the roadmap are kept and listed. When the
+    roadmap has `<!-- monitor:begin -->` markers, only the links between them count.
+
+    Examples:
+
+        monitor import README.md
+
+        monitor import awesome-list.md --catalog awesome.toml
+
+        monitor import README.md --dry-run
+    """
+    try:
+        text = roadmap.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"{roadmap}: cannot read the roadmap: {exc}") from None
+    try:
+        old = catalog.read_text(encoding="utf-8") if catalog.exists() else None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"{catalog}: cannot read: {exc}") from None
+    try:
+        result = import_roadmap(text, str(roadmap), old, catalog)
+    except CatalogError as exc:
+        raise fail(str(exc)) from None
+    _print_report(result, roadmap, catalog)
+    if dry_run:
+        diff = difflib.unified_diff(
+            (old or "").splitlines(keepends=True),
+            result.text.splitlines(keepends=True),
+            fromfile=str(catalog),
+            tofile=f"{catalog} (after import)",
+        )
+        _say("".join(diff) or "no change\n", end="")
+        return
+    if result.changed:
+        write_text_atomic(catalog, result.text)
+        _say(f"wrote {catalog}")
+    else:
+        _say(f"{catalog} is up to date")
+
+
+def _say(text: str, style: str | None = None, end: str = "\n") -> None:
+    # Labels and URLs come from the roadmap: printed as plain text, never as Rich markup,
+    # and never wrapped (a URL cut in two cannot be copied).
+    console.print(text, markup=False, soft_wrap=True, style=style, end=end)
+
+
+def _print_report(result: ImportResult, roadmap: Path, catalog: Path) -> None:
+    _say(f"{result.links} links in {roadmap}")
+    for section in result.new_sections:
+        _say(f"  new section {section.id}: {section.title}")
+    for entry in result.added:
+        _say(f"  added {entry.id} ({entry.kind.value}, line {entry.line}): {entry.url}")
+    if result.relined:
+        _say(f"  line refreshed for {len(result.relined)} entries")
+    for skip in result.skipped:
+        _say(f"  skipped line {skip.link.line}: {skip.reason}")
+    if result.anchors or result.duplicates:
+        _say(f"  ignored {result.anchors} same-page anchors, {result.duplicates} repeated URLs")
+    if result.missing:
+        n = len(result.missing)
+        _say(
+            f"{n} {'entry' if n == 1 else 'entries'} of {catalog} no longer in the roadmap "
+            "(kept; remove by hand if they should go):",
+            style="yellow",
+        )
+        for kept in result.missing:
+            _say(f"  {kept.id}: {kept.url}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="import")(import_)

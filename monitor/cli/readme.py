@@ -1,0 +1,73 @@
+"""`monitor readme`: regenerate the README tables between `monitor` markers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from monitor.cli.common import (
+    DEFAULT_CATALOG,
+    EXIT_PROBLEMS,
+    CatalogOption,
+    DbOption,
+    console,
+    fail,
+    load_or_exit,
+    open_store,
+)
+from monitor.domain.models import utcnow
+
+
+def readme(
+    catalog: CatalogOption = DEFAULT_CATALOG,
+    db: DbOption = None,
+    path: Annotated[
+        Path | None,
+        typer.Option("--readme", help="The README to rewrite [default: settings.readme]."),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Write nothing; exit 1 and print a diff when stale."),
+    ] = False,
+) -> None:
+    """Rewrite the tables between <!-- monitor:begin section=ID --> and <!-- monitor:end -->.
+
+    Everything outside the markers stays byte for byte; with no new data nothing changes.
+    Unknown, nested or unbalanced markers are an error (exit 2) and the file is untouched.
+
+    Examples:
+
+        monitor readme
+
+        monitor readme --check
+
+        monitor readme --catalog list.toml --readme docs/LIST.md
+    """
+    from monitor.reports.context import load_context
+    from monitor.reports.readme import ReadmeError, diff, update_readme
+
+    cat = load_or_exit(catalog)
+    target = path or cat.readme_path
+    with open_store(db) as store:
+        # The README holds no clock, so `now` only matters for uptime, which it does not show.
+        ctx = load_context(cat, store, utcnow())
+    try:
+        old, new = update_readme(target, ctx, write=not check)
+    except ReadmeError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"cannot write {target}: {exc}") from None
+    if old == new:
+        console.print(f"{target} is up to date")
+        return
+    if check:
+        typer.echo(diff(old, new, str(target)), nl=False)
+        console.print(f"{target} is stale: run `monitor readme`", style="bold yellow")
+        raise typer.Exit(EXIT_PROBLEMS)
+    console.print(f"updated {target}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="readme")(readme)

@@ -1,0 +1,91 @@
+"""`monitor report`: the HTML status page, the badge and the Markdown report, from the store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from monitor.cli.common import (
+    DEFAULT_CATALOG,
+    CatalogOption,
+    DbOption,
+    console,
+    err_console,
+    fail,
+    load_or_exit,
+    open_store,
+)
+from monitor.domain.models import utcnow
+
+NowOption = Annotated[
+    datetime | None,
+    typer.Option(
+        "--now",
+        help="Render as of this UTC time (reproducible output) [default: the current time].",
+        formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
+        show_default=False,
+    ),
+]
+
+
+def as_of(now: datetime | None) -> datetime:
+    if now is None:
+        return utcnow()
+    return now if now.tzinfo else now.replace(tzinfo=UTC)
+
+
+def report(
+    catalog: CatalogOption = DEFAULT_CATALOG,
+    db: DbOption = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for index.html and badge.svg.")
+    ] = Path("site"),
+    markdown: Annotated[
+        Path | None,
+        typer.Option("--markdown", "-m", help="Also write the Markdown report here ('-': stdout)."),
+    ] = None,
+    now: NowOption = None,
+) -> None:
+    """Write the status page (index.html + badge.svg) and optionally status.md.
+
+    Reads only the stored history: no link is checked, so it is fast and repeatable.
+
+    Examples:
+
+        monitor report
+
+        monitor report --out site/ --markdown status.md
+
+        monitor report --markdown - >> "$GITHUB_STEP_SUMMARY"
+    """
+    from monitor.files import write_if_changed
+    from monitor.reports.context import load_context
+    from monitor.reports.html import write_site
+    from monitor.reports.markdown import render_status_md
+
+    cat = load_or_exit(catalog)
+    with open_store(db) as store:
+        ctx = load_context(cat, store, as_of(now))
+    to_stdout = markdown is not None and str(markdown) == "-"
+    try:
+        changed = write_site(ctx, out)
+        if to_stdout:
+            typer.echo(render_status_md(ctx), nl=False)
+        elif markdown is not None and write_if_changed(
+            markdown, render_status_md(ctx).encode("utf-8")
+        ):
+            changed.append(markdown)
+    except OSError as exc:
+        raise fail(f"cannot write the report: {exc}") from None
+    (err_console if to_stdout else console).print(
+        f"{ctx.healthy}/{ctx.total} healthy; wrote {out / 'index.html'}, {out / 'badge.svg'}"
+        + (f", {markdown}" if markdown and not to_stdout else "")
+        + ("" if changed else " (unchanged)")
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="report")(report)

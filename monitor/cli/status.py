@@ -1,0 +1,83 @@
+"""`monitor status`: the current state of every resource, problems first."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from monitor.cli.common import (
+    DEFAULT_CATALOG,
+    CatalogOption,
+    DbOption,
+    console,
+    load_or_exit,
+    open_store,
+)
+from monitor.cli.report import NowOption, as_of
+from monitor.reports.context import load_context
+
+
+def status(
+    catalog: CatalogOption = DEFAULT_CATALOG,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    now: NowOption = None,
+) -> None:
+    """Print the current state of every resource, problems first, from the stored history.
+
+    States: down (failed N consecutive usable runs, settings.down_after), failing (failed
+    once), flaky (alternates), blocked (the site refused us), moved, recovered, ok, skipped,
+    unknown (never checked). Runs whose network was unusable are ignored.
+
+    Examples:
+
+        monitor status
+
+        monitor status --json | jq '.[] | select(.state == "down")'
+    """
+    cat = load_or_exit(catalog)
+    with open_store(db) as store:
+        ctx = load_context(cat, store, as_of(now))
+    rows = sorted(ctx.rows, key=lambda r: r.state.severity)
+    if as_json:
+        out = [
+            {
+                "id": r.resource.id,
+                "url": r.resource.url,
+                "label": r.resource.label,
+                "section": r.resource.section,
+                "state": r.state.value,
+                "since": r.st.since.isoformat() if r.st.since else None,
+                "verdict": r.st.latest.verdict.value if r.st.latest else None,
+                "failures": r.st.failures,
+                "uptime": {str(d): u for d, u in r.st.uptime.items()},
+                "detail": r.detail or None,
+                "moved_to": r.moved_to,
+                "changes": list(r.changes),
+            }
+            for r in rows
+        ]
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"monitor status · {ctx.healthy}/{ctx.total} healthy")
+    for name in ("state", "resource", "since", "uptime 7/30/90 d", "detail"):
+        table.add_column(name)
+    for r in rows:
+        table.add_row(
+            r.state.value,
+            escape(r.resource.label),
+            r.since_date,
+            " · ".join(r.uptime),
+            escape(r.detail),
+        )
+    console.print(table)
+    if ctx.last_run and not ctx.last_run.network_ok:
+        console.print("the last run had no usable network: it changed no state")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="status")(status)

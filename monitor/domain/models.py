@@ -1,0 +1,181 @@
+"""Core types shared by every module: one vocabulary of verdicts, plain frozen records.
+
+The ORM tables live only in `monitor.store.database`; checkers and reports exchange these.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Verdict(StrEnum):
+    """What one check found (DESIGN.md). Used by the CLI, JSON output, the store and reports."""
+
+    OK = "ok"
+    MOVED = "moved"
+    BROKEN = "broken"
+    BLOCKED = "blocked"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+    @property
+    def is_failure(self) -> bool:
+        """A verdict that counts against a resource's health (moved still works)."""
+        return self in (Verdict.BROKEN, Verdict.BLOCKED, Verdict.ERROR)
+
+
+class Kind(StrEnum):
+    YOUTUBE = "youtube"
+    COURSE = "course"
+    GITHUB = "github"
+    WEB = "web"
+    FILE = "file"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading of the roadmap that groups resources; `id` is what README markers name."""
+
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One catalog entry. `id` is stable across URL changes (``monitor fix`` keeps it)."""
+
+    id: str
+    url: str
+    kind: Kind
+    section: str
+    label: str
+    line: int | None = None
+    accept: tuple[int, ...] = ()
+    skip: bool = False
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What a checker scraped. Every field is optional; absent means unknown, not empty."""
+
+    # any page
+    title: str | None = None
+    description: str | None = None
+    canonical_url: str | None = None
+    language: str | None = None
+    # videos and courses
+    duration_s: int | None = None
+    channel: str | None = None
+    channel_id: str | None = None
+    author: str | None = None
+    video_id: str | None = None
+    upload_date: str | None = None
+    view_count: int | None = None
+    availability: str | None = None
+    live_status: str | None = None
+    age_limit: int | None = None
+    video_count: int | None = None
+    provider: str | None = None
+    instructors: tuple[str, ...] | None = None
+    level: str | None = None
+    # repositories
+    full_name: str | None = None
+    stars: int | None = None
+    forks: int | None = None
+    open_issues: int | None = None
+    archived: bool | None = None
+    disabled: bool | None = None
+    pushed_at: str | None = None
+    license: str | None = None
+    default_branch: str | None = None
+    primary_language: str | None = None
+    topics: tuple[str, ...] | None = None
+    etag: str | None = None
+    # files
+    size_bytes: int | None = None
+    content_type: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict without unknown (None) fields."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Metadata:
+        """Inverse of `to_dict`; unknown keys (from newer versions) are ignored."""
+        if not data:
+            return cls()
+        names = {f.name for f in dataclasses.fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in names:
+                continue
+            kwargs[key] = tuple(value) if isinstance(value, list) else value
+        return cls(**kwargs)
+
+    def merged(self, older: Metadata) -> Metadata:
+        """Fill fields this one lacks from an older result (partial checks keep what we knew)."""
+        updates = {
+            f.name: getattr(older, f.name)
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) is None and getattr(older, f.name) is not None
+        }
+        return dataclasses.replace(self, **updates) if updates else self
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One step of a redirect chain: the URL requested and the status it answered."""
+
+    url: str
+    status: int
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What one check of one resource found. Expected failures are results, never exceptions."""
+
+    resource_id: str
+    url: str
+    verdict: Verdict
+    checker: str = "web"
+    status: int | None = None
+    final_url: str | None = None
+    redirects: tuple[Hop, ...] = ()
+    elapsed_ms: int | None = None
+    error: str | None = None
+    note: str | None = None
+    moved_to: str | None = None
+    partial: bool = False
+    # True when the failure happened below HTTP (DNS, connect): the evidence for
+    # network-down detection. Such a failure says nothing about the resource itself.
+    network_failure: bool = False
+    meta: Metadata = field(default_factory=Metadata)
+    checked_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One execution of ``monitor check``."""
+
+    id: int | None
+    started_at: datetime
+    finished_at: datetime | None = None
+    network_ok: bool = True
+    trigger: str = "cli"
+    note: str = ""

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.domain.state import State
+from monitor.reports.context import (
+    ReportContext,
+    fmt_ago,
+    fmt_count,
+    fmt_duration,
+    fmt_pct,
+    fold,
+    safe_url,
+    sparkline,
+)
+from tests.report_fixture import NOW, build_context
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory: pytest.TempPathFactory) -> ReportContext:
+    return build_context(tmp_path_factory.mktemp("ctx"))
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (None, ""),
+        (0, "0:00"),
+        (29, "0:00"),
+        (31, "0:01"),
+        (754, "0:13"),
+        (3600, "1:00"),
+        (5430, "1:30"),
+        (36_000 + 59 * 60 + 40, "11:00"),
+    ],
+)
+def test_fmt_duration(seconds: int | None, text: str) -> None:
+    assert fmt_duration(seconds) == text
+
+
+def test_fmt_count_pct_ago_fold() -> None:
+    assert [fmt_count(n, "en") for n in (None, 7, 999, 1000, 41234, 1_250_000)] == [
+        "",
+        "7",
+        "999",
+        "1k",
+        "41.2k",
+        "1.2M",
+    ]
+    assert fmt_count(41234, "pt-BR") == "41,2k"
+    assert [fmt_pct(x) for x in (None, 1.0, 0.0, 0.96, 0.054)] == ["—", "100%", "0%", "96%", "5.4%"]
+    assert fmt_ago(timedelta(minutes=5), "en") == "5 min"
+    assert fmt_ago(timedelta(hours=1), "en") == "1 hour"
+    assert fmt_ago(timedelta(hours=30), "pt-BR") == "30 horas"
+    assert fmt_ago(timedelta(days=3, hours=5), "pt-BR") == "3 dias"
+    assert fold("  Vídeo ÀÉ ") == "video ae"
+
+
+@pytest.mark.parametrize(
+    ("url", "safe"),
+    [
+        ("https://e.org/x?a=1#b", True),
+        ("http://e.org", True),
+        ("docs/a.pdf", True),
+        ("spacy_cheatsheet.pdf", True),
+        ("javascript:alert(1)", False),
+        ("JavaScript:alert(1)", False),
+        ("data:text/html,x", False),
+        ("//e.org/x", False),
+        ("/etc/passwd", False),
+        ("https://e.org/a b", False),
+        ("https://", False),
+        ("vbscript:x", False),
+        ("", False),
+        (None, False),
+        ("a\nb", False),
+    ],
+)
+def test_safe_url(url: str | None, safe: bool) -> None:
+    assert (safe_url(url) is not None) is safe
+
+
+def test_sparkline() -> None:
+    assert sparkline([]) is None and sparkline([100, None]) is None
+    spark = sparkline([100, None, 300, 200])
+    assert spark is not None
+    assert (spark.low, spark.high, spark.last) == (100, 300, 200)
+    xs = [float(p.split(",")[0]) for p in spark.points.split()]
+    ys = [float(p.split(",")[1]) for p in spark.points.split()]
+    assert xs[0] == 2 and xs[-1] == spark.width - 2 and len(xs) == 3  # the gap is skipped
+    assert ys[1] == 2 and ys[0] == spark.height - 2  # slowest at the top... of the y axis
+
+
+def test_context_groups_sorts_and_counts(ctx: ReportContext) -> None:
+    assert [s.id for s in ctx.sections] == ["videos", "cursos", "resources"]
+    assert [r.resource.id for r in ctx.sections[0].rows] == ["video-private", "video-ok"]
+    assert [r.resource.id for r in ctx.sections[0].catalog_rows] == ["video-ok", "video-private"]
+    assert [r.state for r in ctx.problems] == [
+        State.DOWN,
+        State.FLAKY,
+        State.BLOCKED,
+        State.FAILING,
+        State.MOVED,
+    ]
+    assert {c.state: c.count for c in ctx.counts}[State.OK] == 6
+    assert sum(c.count for c in ctx.counts) == len(ctx.rows) == 14
+    assert (ctx.healthy, ctx.total) == (8, 13)  # the skipped link is not counted
+    assert ctx.verdicts[0] == ("ok", 8)
+    assert [c.field for c in ctx.rows[5].st.changes] == ["stars", "archived"]
+    assert [r.resource.id for r in ctx.changed] == [
+        "course-failing",
+        "repo-stars",
+        "page-flaky",
+        "page-recovered",
+        "page-title",
+    ]
+    cursos = ctx.sections[1]
+    assert (cursos.total_duration, cursos.known_durations) == ("2:30", 2)
+    moved = next(r for r in ctx.rows if r.state is State.MOVED)
+    assert moved.moved_to == "https://github.com/new-owner/repo"
+    assert moved.detail == moved.moved_to
+
+
+def test_rows_do_not_repeat_a_title_equal_to_the_label(tmp_path: Path) -> None:
+    ctx = build_context(tmp_path)
+    course = next(r for r in ctx.rows if r.resource.id == "course-failing")
+    assert course.title == ""  # scraped "Course B" equals the label
+    assert ctx.now == NOW
