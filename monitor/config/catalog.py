@@ -166,9 +166,18 @@ class ScheduleSettings(_Strict):
     timezone: str = "UTC"
 
 
+SuffixPart = Literal["status", "duration", "stars"]
+
+
+def _default_suffix() -> list[SuffixPart]:
+    return ["status", "duration", "stars"]
+
+
 class Settings(_Strict):
     locale: Literal["pt-BR", "en"] = "pt-BR"
     readme: str = "README.md"
+    # What an annotated list item's generated suffix shows (README blocks in list mode).
+    list_suffix: list[SuffixPart] = Field(default_factory=_default_suffix)
     down_after: int = Field(default=2, ge=1, le=30)
     retention_days: int = Field(default=90, ge=1)
 
@@ -355,7 +364,7 @@ def _build(model: CatalogModel, path: Path, index: _LineIndex) -> Catalog:
         section_ids.add(sec.id)
         sections.append(Section(id=sec.id, title=sec.title))
 
-    seen_urls: dict[str, int] = {}
+    seen_urls: dict[tuple[str, str], int] = {}
     taken_ids = {e.id for e in model.resources if e.id}
     seen_ids: set[str] = set()
     resources: list[Resource] = []
@@ -367,14 +376,16 @@ def _build(model: CatalogModel, path: Path, index: _LineIndex) -> Catalog:
                 index.locate(["resources", i, "section"]),
                 f"resources[{i}].section: unknown section {entry.section!r} (known: {known})",
             )
-        if entry.url in seen_urls:
-            first = index.locate(["resources", seen_urls[entry.url], "url"])
+        # A URL may be listed in several sections (each place keeps its row), once in each.
+        if (entry.url, entry.section) in seen_urls:
+            first = index.locate(["resources", seen_urls[entry.url, entry.section], "url"])
             raise CatalogError(
                 path,
                 index.locate(["resources", i, "url"]),
-                f"resources[{i}].url: duplicate URL {entry.url!r} (first at line {first})",
+                f"resources[{i}].url: duplicate URL {entry.url!r} in section "
+                f"{entry.section!r} (first at line {first})",
             )
-        seen_urls[entry.url] = i
+        seen_urls[entry.url, entry.section] = i
         if entry.id is not None:
             if entry.id in seen_ids:
                 raise CatalogError(
