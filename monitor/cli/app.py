@@ -15,6 +15,7 @@ from monitor.cli import (
     fix,
     history,
     importer,
+    init,
     prune,
     readme,
     report,
@@ -66,7 +67,7 @@ def _root(
 
 
 for module in (
-    *(check, importer, resources, history, status, report, readme),
+    *(init, check, importer, resources, history, status, report, readme),
     *(schedule, fix, prune, down_report),
 ):
     module.register(app)

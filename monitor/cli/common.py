@@ -64,7 +64,8 @@ def open_store(db: str | None) -> Iterator[Store]:
     except ImportError as exc:  # the URL names a database driver that is not installed
         raise fail(
             f"cannot open the database: its driver {exc.name or exc} is not installed "
-            "(for PostgreSQL: pip install 'monitor[postgres]' and a postgresql+psycopg:// URL)"
+            "(for PostgreSQL: pip install 'curated-link-monitor[postgres]' and a "
+            "postgresql+psycopg:// URL)"
         ) from None
     try:
         yield store

@@ -250,23 +250,12 @@ def _drop_lines(aot: AoT) -> int:
     return dropped
 
 
-def import_links(
-    links: Sequence[Link],
-    catalog_text: str | None,
-    catalog_path: Path,
-    blocks: Sequence[Block] = (),
-    locale: str = "en",
-) -> ImportResult:
-    """Merge roadmap links into the catalog text (None or blank: a new catalog)."""
-    fresh = catalog_text is None or not catalog_text.strip()
-    old_text = "" if catalog_text is None else catalog_text
-    source = new_catalog(locale) if fresh else old_text
-    catalog: Catalog = parse_catalog(source, catalog_path)
-    doc = tomlkit.parse(source)
-
+def _resolver(
+    links: Sequence[Link], catalog: Catalog, blocks: Sequence[Block]
+) -> tuple[dict[int, tuple[str, ...]], list[str | None], _Sections]:
+    """Each link's heading path and marker section, and the section resolver for them."""
     paths = heading_paths(links)
     markers = [next((b.section for b in blocks if b.holds(ln.line)), None) for ln in links]
-    by_key = {(r.url, r.section): i for i, r in enumerate(catalog.resources)}
     by_url: dict[str, list[int]] = {}
     for i, r in enumerate(catalog.resources):
         by_url.setdefault(r.url, []).append(i)
@@ -274,7 +263,42 @@ def import_links(
     for i, link in enumerate(links):
         if markers[i] is None and len(by_url.get(link.url, ())) == 1:
             neighbours.setdefault(paths[i], catalog.resources[by_url[link.url][0]].section)
-    sections = _Sections(catalog.sections, neighbours, paths.values())
+    return paths, markers, _Sections(catalog.sections, neighbours, paths.values())
+
+
+def plan_sections(
+    links: Sequence[Link], catalog_text: str | None, catalog_path: Path, locale: str = "en"
+) -> tuple[list[str], list[Section]]:
+    """The section id each link would be imported into, and the sections that would be
+    created: `monitor init` writes these ids into the markers it inserts, and the import
+    that follows resolves them to the same sections."""
+    source = catalog_text if catalog_text and catalog_text.strip() else new_catalog(locale)
+    catalog = parse_catalog(source, catalog_path)
+    paths, markers, sections = _resolver(links, catalog, ())
+    ids = [sections.resolve(paths[i], markers[i]) for i in range(len(links))]
+    return ids, sections.created
+
+
+def import_links(
+    links: Sequence[Link],
+    catalog_text: str | None,
+    catalog_path: Path,
+    blocks: Sequence[Block] = (),
+    locale: str = "en",
+    readme: str = "README.md",
+) -> ImportResult:
+    """Merge roadmap links into the catalog text (None or blank: a new catalog)."""
+    fresh = catalog_text is None or not catalog_text.strip()
+    old_text = "" if catalog_text is None else catalog_text
+    source = new_catalog(locale, readme) if fresh else old_text
+    catalog: Catalog = parse_catalog(source, catalog_path)
+    doc = tomlkit.parse(source)
+
+    paths, markers, sections = _resolver(links, catalog, blocks)
+    by_key = {(r.url, r.section): i for i, r in enumerate(catalog.resources)}
+    by_url: dict[str, list[int]] = {}
+    for i, r in enumerate(catalog.resources):
+        by_url.setdefault(r.url, []).append(i)
     taken_ids = {r.id for r in catalog.resources}
 
     # Pass 1: every checkable link's URL and section, in document order.
