@@ -11,7 +11,7 @@ import typer
 from monitor.cli.common import DEFAULT_CATALOG, CatalogOption, console, fail
 from monitor.config.catalog import CatalogError
 from monitor.files import write_text_atomic
-from monitor.sources.importer import ImportResult, import_roadmap
+from monitor.sources.importer import ImportResult, import_roadmap, record_source
 
 
 def import_(
@@ -32,6 +32,8 @@ def import_(
     secondary link of a list item is labelled by the item's main link ("Nextcloud — Demo").
     When the roadmap has `<!-- monitor:begin -->` markers (outside code blocks), only the
     links between them count. A new catalog's locale is detected from the roadmap's text.
+    The roadmap's path, relative to the catalog, is kept in `[settings] readme`: its
+    relative links resolve against its folder wherever later commands run from.
 
     Examples:
 
@@ -51,6 +53,7 @@ def import_(
         raise fail(f"{catalog}: cannot read: {exc}") from None
     try:
         result = import_roadmap(text, str(roadmap), old, catalog)
+        result = record_source(result, old, roadmap, catalog)
     except CatalogError as exc:
         raise fail(str(exc)) from None
     _print_report(result, roadmap, catalog)

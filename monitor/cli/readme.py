@@ -58,16 +58,20 @@ def readme(
     # Markers first, before the database is opened (or created): a README without them
     # is a mistake to report, not a file that is "up to date".
     try:
-        blocks = find_blocks(read_text(target), target, {s.id for s in cat.sections})
+        blocks = (
+            find_blocks(read_text(target), target, {s.id for s in cat.sections})
+            if target.exists()
+            else None  # reported below, after the database
+        )
     except ReadmeError as exc:
         raise fail(str(exc)) from None
-    if not blocks:
+    if blocks == []:
         raise fail(
             f"{target}: no <!-- monitor:begin section=ID --> markers, so nothing to "
             "regenerate; `monitor init` adds them (tables or annotated lists)",
             EXIT_PROBLEMS,
         )
-    with open_store(db) as store:
+    with open_store(db, reads_only="readme") as store:
         # The README holds no clock, so `now` only matters for uptime, which it does not show.
         ctx = load_context(cat, store, utcnow())
     try:

@@ -245,6 +245,11 @@ class Catalog:
     def readme_path(self) -> Path:
         return self.base_dir / self.settings.readme
 
+    @property
+    def links_dir(self) -> Path:
+        """Where the roadmap's relative links (`spacy_cheatsheet.pdf`) resolve: its folder."""
+        return self.readme_path.parent
+
     def section(self, section_id: str) -> Section:
         for section in self.sections:
             if section.id == section_id:

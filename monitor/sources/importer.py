@@ -13,6 +13,8 @@ tomlkit, so comments and hand-set fields survive, and importing twice writes the
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
-from tomlkit.items import AoT
+from tomlkit.items import AoT, Table
 from tomlkit.toml_document import TOMLDocument
 
 from monitor.config.catalog import (
@@ -410,3 +412,32 @@ def import_roadmap(
     return import_links(
         links, catalog_text, catalog_path, blocks, locale=detect_locale(roadmap_text)
     )
+
+
+def source_setting(roadmap: Path, catalog_path: Path) -> str:
+    """`[settings] readme` for a roadmap: its path relative to the catalog's folder, with `/`.
+
+    Relative links of the roadmap resolve against its folder, and `readme`, `fix` and
+    `--changed-since` find it, whatever folder a later command runs from.
+    """
+    relative = os.path.relpath(roadmap.resolve(), catalog_path.resolve().parent)
+    return Path(relative).as_posix()
+
+
+def record_source(
+    result: ImportResult, catalog_text: str | None, roadmap: Path, catalog_path: Path
+) -> ImportResult:
+    """Write which roadmap was imported into `[settings] readme` when it differs."""
+    wanted = source_setting(roadmap, catalog_path)
+    doc = tomlkit.parse(result.text)
+    settings = doc.get("settings")
+    current = settings.get("readme", "README.md") if isinstance(settings, Table) else "README.md"
+    if current == wanted:
+        return result
+    if not isinstance(settings, Table):
+        settings = tomlkit.table()
+        doc.add("settings", settings)
+    settings["readme"] = wanted
+    text = tomlkit.dumps(doc)
+    parse_catalog(text, catalog_path)
+    return dataclasses.replace(result, text=text, changed=text != (catalog_text or ""))

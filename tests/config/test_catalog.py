@@ -106,8 +106,7 @@ ERRORS = [
         "duplicate URL",
         SECTION + entry() + entry(),
         11,
-        "resources[1].url: duplicate URL 'https://a.example.com/' in section 's' "
-        "(first at line 6)",
+        "resources[1].url: duplicate URL 'https://a.example.com/' in section 's' (first at line 6)",
     ),
     (
         "unknown section",
