@@ -33,7 +33,7 @@ DbOption = Annotated[
     typer.Option(
         "--db",
         help="Database: a file path or an SQLAlchemy URL "
-        "[default: $MONITOR_DATABASE_URL, else db/monitor.sqlite].",
+        "\\[default: $MONITOR_DATABASE_URL, else db/monitor.sqlite].",
         show_default=False,
     ),
 ]

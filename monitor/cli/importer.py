@@ -20,7 +20,8 @@ def import_(
     ],
     catalog: CatalogOption = DEFAULT_CATALOG,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show the changes as a diff; write nothing.")
+        bool,
+        typer.Option("--dry-run/--no-dry-run", help="Show the changes as a diff; write nothing."),
     ] = False,
 ) -> None:
     """Build or update the catalog from the links of a roadmap.

@@ -49,7 +49,7 @@ def init(
         ),
     ] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Say what would change; write nothing.")
+        bool, typer.Option("--dry-run/--no-dry-run", help="Say what would change; write nothing.")
     ] = False,
 ) -> None:
     """Set up monitor for a list: markers in the README, the catalog, a nightly workflow.

@@ -25,11 +25,13 @@ def readme(
     db: DbOption = None,
     path: Annotated[
         Path | None,
-        typer.Option("--readme", help="The README to rewrite [default: settings.readme]."),
+        typer.Option("--readme", help="The README to rewrite \\[default: settings.readme]."),
     ] = None,
     check: Annotated[
         bool,
-        typer.Option("--check", help="Write nothing; exit 1 and print a diff when stale."),
+        typer.Option(
+            "--check/--no-check", help="Write nothing; exit 1 and print a diff when stale."
+        ),
     ] = False,
 ) -> None:
     """Rewrite what lies between <!-- monitor:begin section=ID --> and <!-- monitor:end -->.

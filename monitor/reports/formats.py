@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from monitor.domain.models import CheckResult, Verdict
@@ -48,9 +48,17 @@ def detail(result: CheckResult) -> str:
     return "; ".join(parts)
 
 
-def result_dict(result: CheckResult) -> dict[str, Any]:
+# resource id -> (where it is written, "README.md:12"; its label): lychee prints the source
+# of every link, so each output format carries it.
+Sources = Mapping[str, tuple[str, str]]
+
+
+def result_dict(result: CheckResult, sources: Sources | None = None) -> dict[str, Any]:
+    source, label = (sources or {}).get(result.resource_id, (None, None))
     return {
         "url": result.url,
+        "source": source,
+        "label": label,
         "resource_id": result.resource_id,
         "verdict": result.verdict.value,
         "status": result.status,
@@ -65,11 +73,13 @@ def result_dict(result: CheckResult) -> dict[str, Any]:
     }
 
 
-def to_json(results: Sequence[CheckResult], *, network_ok: bool) -> str:
+def to_json(
+    results: Sequence[CheckResult], *, network_ok: bool, sources: Sources | None = None
+) -> str:
     payload = {
         "network_ok": network_ok,
         "summary": counts(results),
-        "results": [result_dict(r) for r in results],
+        "results": [result_dict(r, sources) for r in results],
     }
     return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
 
@@ -87,27 +97,58 @@ def _cell(text: str) -> str:
     return escaped
 
 
-def to_markdown(results: Sequence[CheckResult], *, network_ok: bool) -> str:
+def to_markdown(
+    results: Sequence[CheckResult], *, network_ok: bool, sources: Sources | None = None
+) -> str:
     lines = ["# Link check", ""]
     if not network_ok:
         lines += ["**The network was unusable during this run: no link is called broken.**", ""]
     lines += [summary_line(results), ""]
-    lines += ["| verdict | link | detail |", "| --- | --- | --- |"]
+    lines += ["| verdict | link | source | detail |", "| --- | --- | --- | --- |"]
     for result in sorted_results(results):
         plain = "://" in result.url and not any(c in result.url for c in "<> \n")
         link = f"<{result.url}>" if plain else _cell(result.url)
-        lines.append(f"| {result.verdict.value} | {link} | {_cell(detail(result))} |")
+        source = _cell(where(result, sources))
+        lines.append(f"| {result.verdict.value} | {link} | {source} | {_cell(detail(result))} |")
     return "\n".join(lines) + "\n"
 
 
-def to_text(results: Sequence[CheckResult], *, network_ok: bool) -> str:
-    """Plain text for files and pipes: one line per link that is not ok, then the counts."""
+def where(result: CheckResult, sources: Sources | None) -> str:
+    """ "README.md:12 (Nextcloud — Demo)": the source and the label, when known."""
+    source, label = (sources or {}).get(result.resource_id, ("", ""))
+    if label and label != result.url:
+        return f"{source} ({label})" if source else label
+    return source
+
+
+def to_text(
+    results: Sequence[CheckResult], *, network_ok: bool, sources: Sources | None = None
+) -> str:
+    """Plain text for files: one line per link that is not ok, then the counts."""
     lines = []
     for result in sorted_results(results):
         if result.verdict is Verdict.OK:
             continue
-        lines.append(f"{result.verdict.value:<8} {result.url}  {detail(result)}".rstrip())
+        place = where(result, sources)
+        line = f"{result.verdict.value:<8} {result.url}  {place}  {detail(result)}"
+        lines.append(line.rstrip())
     if not network_ok:
         lines.append("network unusable: no link is called broken in this run")
     lines.append(summary_line(results))
     return "\n".join(lines) + "\n"
+
+
+def _field(text: str) -> str:
+    """One tab-separated field: no tab or line break inside."""
+    return " ".join(text.split())
+
+
+def to_plain(results: Sequence[CheckResult], *, sources: Sources | None = None) -> str:
+    """For pipes: one line per link, `verdict<TAB>url<TAB>file:line<TAB>detail`, problems
+    first, nothing else on the line (so `grep`, `cut -f2` and `awk -F'\\t'` work)."""
+    lines = []
+    for result in sorted_results(results):
+        source = (sources or {}).get(result.resource_id, ("", ""))[0]
+        fields = (result.verdict.value, result.url, source, detail(result))
+        lines.append("\t".join(_field(f) for f in fields))
+    return "\n".join(lines) + "\n" if lines else ""

@@ -144,7 +144,7 @@ def workflow_text(catalog: str, readme: str, version: str, pages: bool) -> str:
     steps:
       - name: Deploy the status page to GitHub Pages
         id: deployment
-        uses: actions/deploy-pages@v5
+        uses: actions/deploy-pages@cd2ce8fcbc39b97be8ca5fce6e763baed58fa128 # v5.0.0
 """
         if pages
         else ""
@@ -176,7 +176,7 @@ jobs:
     permissions:
       contents: write # commit {readme} and status.md, push the monitor-data branch
     steps:
-      - uses: actions/checkout@v6
+      - uses: actions/checkout@d23441a48e516b6c34aea4fa41551a30e30af803 # v6.1.0
       - uses: {uses}
         with:
           catalog: {catalog}
@@ -192,7 +192,7 @@ jobs:
     permissions:
       contents: read
     steps:
-      - uses: actions/checkout@v6
+      - uses: actions/checkout@d23441a48e516b6c34aea4fa41551a30e30af803 # v6.1.0
         with:
           fetch-depth: 0
       - uses: {uses}

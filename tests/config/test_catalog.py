@@ -343,3 +343,38 @@ def test_one_url_in_two_sections_is_two_resources() -> None:
     )
     catalog = parse_catalog(text, PATH)
     assert [(r.id, r.section) for r in catalog.resources] == [("a", "s"), ("a-2", "t")]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (
+            '[settings]\nlocale = "en"\n\n[[resource]]\nurl = "https://a.com"\n',
+            4,
+            "resource: unknown key 'resource'; did you mean 'resources'?",
+        ),
+        (
+            '[settings]\nlocal = "en"\n',
+            2,
+            "settings.local: unknown key 'local'; did you mean 'locale'?",
+        ),
+        (
+            SECTION + entry(extra="acept = [403]\n"),
+            9,
+            "resources[0].acept: unknown key 'acept'; did you mean 'accept'?",
+        ),
+        (
+            '[hosts."a.com"]\nconcurency = 2\n',
+            2,
+            "unknown key 'concurency'; did you mean 'concurrency'?",
+        ),
+        ("[settings]\nzzz = 1\n", 2, "settings.zzz: unknown key 'zzz'"),
+    ],
+)
+def test_an_unknown_key_names_its_line_and_the_closest_known_one(
+    text: str, line: int, message: str
+) -> None:
+    err = error_of(text)
+    assert err.line == line
+    assert str(err).endswith(message)
+    assert str(err).startswith(f"{PATH}:{line}: ")
