@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from monitor.cli.common import (
@@ -31,12 +30,16 @@ from monitor.cli.common import (
     load_or_exit,
     open_store,
 )
+from monitor.cli.progress import LinkReport
 from monitor.config.catalog import (
     Catalog,
+    CatalogError,
     EngineSettings,
     HostLimits,
     infer_kind,
+    parse_catalog,
 )
+from monitor.config.trust import env_api_problem, ignored_settings, with_trusted_settings
 from monitor.domain.models import CheckResult, Resource, Verdict
 from monitor.reports.formats import (
     VERDICT_ORDER,
@@ -50,9 +53,8 @@ from monitor.reports.formats import (
     to_text,
     where,
 )
-from monitor.run.session import NoProgress, Plan, Setup, run_session
-from monitor.run.session import Progress as SessionProgress
-from monitor.sources.changes import ChangesError, changed_resources
+from monitor.run.session import Plan, Setup, run_session
+from monitor.sources.changes import ChangesError, changed_resources, text_at_ref
 
 if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
     from monitor.store.database import Store
@@ -166,65 +168,12 @@ def _adhoc_or_exit(
 # -- progress ------------------------------------------------------------------------------
 
 
-class _Bar:
-    """A Rich progress bar on stderr (a terminal)."""
-
-    def __init__(self) -> None:
-        self.bar = Progress(
-            TextColumn("checking"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[problems]} problems"),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        )
-        self.task = self.bar.add_task("check", total=None, problems=0)
-        self.problems = 0
-
-    def start(self, total: int) -> None:
-        self.bar.update(self.task, total=total)
-
-    def checked(self, result: CheckResult) -> None:
-        self.problems += result.verdict.is_failure
-        self.bar.update(self.task, advance=1, problems=self.problems)
-
-    def rechecking(self, count: int) -> None:
-        total = (self.bar.tasks[0].total or 0) + count
-        self.bar.update(self.task, total=total, description="rechecking")
-
-
-class _Log:
-    """One plain line per finished link on stderr (CI logs)."""
-
-    def start(self, total: int) -> None:
-        pass
-
-    def checked(self, result: CheckResult) -> None:
-        status = str(result.status) if result.status is not None else "-"
-        line = f"{result.verdict.value:<8} {status:>3} {result.url}"
-        extra = detail(result) if result.verdict is not Verdict.OK else ""
-        sys.stderr.write(f"{line}  {extra}\n" if extra else line + "\n")
-
-    def rechecking(self, count: int) -> None:
-        sys.stderr.write(f"second opinion: rechecking {count} failed links, slowly\n")
-
-
-@contextmanager
-def _progress(quiet: bool) -> Iterator[SessionProgress]:
-    """A Rich bar on a terminal, one plain line per finished link otherwise (CI logs).
-
-    Both go to stderr, so `--format json` on stdout stays parseable.
-    """
+def _report(quiet: bool) -> LinkReport:
+    """A Rich bar on a terminal, plain lines otherwise (CI logs); both on stderr, so
+    `--format json` on stdout stays parseable."""
     if quiet:
-        yield NoProgress()
-    elif err_console.is_terminal:
-        shown = _Bar()
-        with shown.bar:
-            yield shown
-    else:
-        yield _Log()
-        sys.stderr.flush()
+        return LinkReport("quiet")
+    return LinkReport("bar" if err_console.is_terminal else "log", console=err_console)
 
 
 # -- the command ---------------------------------------------------------------------------
@@ -377,6 +326,8 @@ def check(
         raise fail(f"--exclude: bad regular expression: {exc}") from None
     except ValueError as exc:
         raise fail(str(exc)) from None
+    if (problem := env_api_problem()) is not None:
+        raise fail(problem)
 
     names = [*(inputs or []), *(input_files or [])]
     sources: dict[str, tuple[str, str]]
@@ -395,6 +346,7 @@ def check(
         resources = list(cat.resources)
         if changed_since is not None:
             resources = _changed_or_exit(cat, changed_since)
+            cat = _trusted_settings(cat, changed_since)
         places = locate(cat)
         sources = {r.id: (places.get(r.id, ""), r.label) for r in resources}
         setup, trigger = Setup.of_catalog(cat), "cli"
@@ -419,8 +371,13 @@ def check(
     plan = Plan(resources, exclude=excludes, max_age=age, trigger=trigger, trust_dns=trust_dns)
 
     use_store = (not names and changed_since is None) or db is not None
-    with _maybe_store(db, use_store) as store, _progress(quiet) as progress:
-        done = run_session(plan, setup, store, progress=progress)
+    report = _report(quiet)
+    with _maybe_store(db, use_store) as store:
+        try:
+            done = run_session(plan, setup, store, progress=report)
+        finally:
+            report.close()
+    report.finish(done.results)
     network_ok = done.run.network_ok
     _emit(done.results, network_ok, output_format, output, sources)
     if not network_ok:
@@ -433,6 +390,25 @@ def check(
         raise typer.Exit(EXIT_NETWORK)
     failing = any(r.verdict in fail_verdicts for r in done.results)
     raise typer.Exit(EXIT_PROBLEMS if failing else EXIT_OK)
+
+
+def _trusted_settings(cat: Catalog, ref: str) -> Catalog:
+    """The catalog under review with the privileged settings of the one at `ref` (the base
+    branch): a pull request cannot widen what its own check reaches or sends (issue 16)."""
+    try:
+        text = text_at_ref(ref, cat.path)
+        trusted = parse_catalog(text, cat.path) if text.strip() else None
+    except (ChangesError, CatalogError):
+        trusted = None  # no usable base catalog: the defaults, never the PR's
+    ignored = ignored_settings(cat, trusted)
+    if ignored:
+        err_console.print(
+            f"ignored from the catalog under review (taken from {escape(ref)} instead): "
+            + ", ".join(ignored),
+            soft_wrap=True,
+            markup=False,
+        )
+    return with_trusted_settings(cat, trusted)
 
 
 def _changed_or_exit(cat: Catalog, ref: str) -> list[Resource]:

@@ -41,7 +41,7 @@ def down_report(
     """
     cat = load_or_exit(catalog)
     with open_store(db, reads_only="down-report") as store:
-        downs = down_resources(store, cat.resources, cat.settings.down_after)
+        downs = down_resources(store.snapshot(), cat.resources, cat.settings.down_after)
     text = (
         render_markdown(downs, cat.settings.down_after)
         if fmt is Format.MARKDOWN

@@ -75,7 +75,7 @@ def readme(
         )
     with open_store(db, reads_only="readme") as store:
         # The README holds no clock, so `now` only matters for uptime, which it does not show.
-        ctx = load_context(cat, store, utcnow())
+        ctx = load_context(cat, store.snapshot(), utcnow())
     try:
         old, new = update_readme(
             target, ctx, write=not check, parts=tuple(cat.settings.list_suffix)

@@ -43,7 +43,7 @@ def status(
     """
     cat = load_or_exit(catalog)
     with open_store(db, reads_only="status") as store:
-        ctx = load_context(cat, store, as_of(now))
+        ctx = load_context(cat, store.snapshot(), as_of(now))
     rows = sorted(ctx.rows, key=lambda r: r.state.severity)
     if as_json:
         out = [

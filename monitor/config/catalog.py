@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from monitor.config.github_names import GITHUB_RESERVED
 from monitor.domain.models import Kind, Resource, Section
 
 
@@ -46,14 +47,6 @@ YOUTUBE_HOSTS = frozenset(
     {"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com", "youtu.be"}
 )
 GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
-# github.com/<first segment> values that are site pages, not repository owners.
-GITHUB_RESERVED = frozenset(
-    {
-        "about", "collections", "enterprise", "events", "explore", "features", "login",
-        "marketplace", "notifications", "orgs", "pricing", "search", "settings", "sponsors",
-        "topics", "trending", "users", "apps", "site", "security", "customer-stories",
-    }
-)  # fmt: skip
 
 
 def infer_kind(url: str) -> Kind:
@@ -146,7 +139,8 @@ class EngineSettings(_Strict):
     # First retry waits about backoff_s (doubling, with jitter), never more than backoff_max_s.
     backoff_s: float = Field(default=0.5, ge=0)
     backoff_max_s: float = Field(default=8.0, ge=0)
-    # The second opinion on failures: one request at a time per host, this far apart.
+    # Second opinions of failures that asked us to slow down (429, 502-504, timeouts) start
+    # this far apart on their host (and this long after the answer); they overlap.
     recheck_interval_ms: int = Field(default=1000, ge=0, le=600_000)
 
 
@@ -399,6 +393,12 @@ def parse_catalog(text: str, path: Path) -> Catalog:
 
 
 def _build(model: CatalogModel, path: Path, index: _LineIndex) -> Catalog:
+    from monitor.config.trust import api_url_problem  # trust builds on this module
+
+    if "api_url" in model.github.model_fields_set:
+        problem = api_url_problem(model.github.api_url)
+        if problem is not None:
+            raise CatalogError(path, index.locate(["github", "api_url"]), f"github.{problem}")
     sections: list[Section] = []
     section_ids: set[str] = set()
     for i, sec in enumerate(model.sections):

@@ -22,7 +22,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import JSON, Column, Field, Session, SQLModel, col, create_engine, select
 
-from monitor.domain.models import CheckResult, Hop, Metadata, Resource, Run, Verdict
+from monitor.domain.models import (
+    CheckResult,
+    HistorySnapshot,
+    Hop,
+    Metadata,
+    Resource,
+    Run,
+    Verdict,
+)
 from monitor.domain.models import StoredCheck as StoredCheck  # re-exported: its old home
 from monitor.paths import data_dir
 from monitor.store.errors import open_sqlite_read_only, refuse_read_only, translate_errors
@@ -362,6 +370,11 @@ class Store:
                     StoredCheck(run=_run_from_row(r), result=_result_from_row(c))
                 )
             return out
+
+    def snapshot(self, since: datetime | None = None) -> HistorySnapshot:
+        """Every resource's checks (oldest first) and every run (newest first), read once:
+        what reports and state derivation take instead of a store."""
+        return HistorySnapshot(checks=self.all_history(since), runs=self.runs())
 
     def latest(self, resource_id: str, *, usable_only: bool = False) -> CheckResult | None:
         """The newest check of a resource (optionally only from runs whose network worked)."""
