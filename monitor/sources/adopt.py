@@ -8,7 +8,7 @@ running it again changes nothing; nothing the maintainer wrote is removed or reo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 
 from monitor.config.catalog import CatalogError, parse_catalog
 from monitor.files import write_text_atomic
-from monitor.sources.extract import extract_links, is_checkable
+from monitor.sources.extract import Link, extract_links, is_checkable
 from monitor.sources.importer import ImportResult, detect_locale, import_links, plan_sections
 from monitor.sources.markers import (
     END_MARKER,
@@ -36,7 +36,8 @@ GITIGNORE_LINES = ("db/", "site/")
 
 @cache
 def _md() -> MarkdownIt:
-    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    # Block structure only (lists, headings): no inline text is parsed.
+    return MarkdownIt("commonmark").enable(["table"]).disable("inline")
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,13 @@ def plan_markers(
     catalog_path: Path,
     mode: Mode,
     locale: str,
+    links: list[Link] | None = None,
 ) -> list[Wrap]:
     """Where markers go: around each list with a checkable link, outside existing blocks
     and code. In table mode a section's lists share one block when no heading parts them."""
     blocks: list[Block] = find_blocks(text, path)
-    links = [ln for ln in extract_links(text, path) if is_checkable(ln.url)]
+    if links is None:
+        links = [ln for ln in extract_links(text, path) if is_checkable(ln.url)]
     spans, headings = list_spans(text)
     ids, _ = plan_sections(links, catalog_text, catalog_path, locale)
     wraps: list[Wrap] = []
@@ -105,6 +108,17 @@ def plan_markers(
             continue
         wraps.append(Wrap(section, span.start, span.end))
     return wraps
+
+
+def shifted(links: list[Link], wraps: list[Wrap]) -> list[Link]:
+    """The links' lines once the markers of `wraps` are inserted (one line above and one
+    below each wrapped list): no second parse of the whole document."""
+    out = []
+    for link in links:
+        index = link.line - 1
+        shift = sum(2 if w.end <= index else 1 if w.start <= index else 0 for w in wraps)
+        out.append(replace(link, line=link.line + shift) if shift else link)
+    return out
 
 
 def insert_markers(text: str, wraps: list[Wrap], mode: Mode) -> str:
@@ -260,15 +274,14 @@ def init_repository(
             raise InitError(str(exc)) from None
     else:
         chosen = locale or detect_locale(text)
+    links = [ln for ln in extract_links(text, str(readme)) if is_checkable(ln.url)]
     try:
-        wraps = plan_markers(text, str(readme), old_catalog, catalog_path, mode, chosen)
+        wraps = plan_markers(text, str(readme), old_catalog, catalog_path, mode, chosen, links)
         marked = insert_markers(text, wraps, mode)
         blocks = find_blocks(marked, str(readme))
     except MarkerError as exc:
         raise InitError(str(exc)) from None
-    links = [
-        ln for ln in extract_links(marked, str(readme)) if any(b.holds(ln.line) for b in blocks)
-    ]
+    links = [ln for ln in shifted(links, wraps) if any(b.holds(ln.line) for b in blocks)]
     try:
         readme_setting = readme_path.resolve().relative_to(catalog_path.resolve().parent)
     except ValueError:

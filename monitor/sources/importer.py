@@ -397,10 +397,11 @@ def _place(aot: AoT, order: Sequence[int | dict[str, Any]], existing: int) -> No
             after = position[item]
             continue
         at = after + 1
+        if at < len(aot):  # in the middle: the entries after it move down one
+            for key, value in position.items():
+                if value >= at:
+                    position[key] = value + 1
         _insert(aot, at, item)
-        for key, value in position.items():
-            if value >= at:
-                position[key] = value + 1
         after = at
 
 

@@ -57,7 +57,8 @@ class Block:
 
 @cache
 def _md() -> MarkdownIt:
-    return MarkdownIt("commonmark")
+    # Block structure only: code blocks are known without parsing any inline text.
+    return MarkdownIt("commonmark").disable("inline")
 
 
 def code_lines(text: str) -> frozenset[int]:
