@@ -38,6 +38,7 @@ from monitor.net.guard import (
     Resolver,
     default_policy,
 )
+from monitor.net.streams import AsyncioBackend
 
 DEFAULT_USER_AGENT = f"monitor/{__version__} (link checker; +https://github.com/)"
 DEFAULT_HEADERS = {
@@ -382,7 +383,9 @@ class HttpEngine:
         headers.update(DEFAULT_HEADERS)
         headers.update(self.settings.headers)
         self.backend = GuardedBackend(
-            None if self.settings.allow_private else address_policy, resolver
+            None if self.settings.allow_private else address_policy,
+            resolver,
+            inner=AsyncioBackend(),  # not anyio's: see monitor.net.streams
         )
         # a host's pool needs its concurrency, plus one for a connection still closing
         per_host = max([self.settings.per_host_concurrency]
