@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from monitor.cli.common import (
@@ -32,6 +31,7 @@ from monitor.cli.common import (
     load_or_exit,
     open_store,
 )
+from monitor.cli.progress import LinkReport
 from monitor.config.catalog import (
     Catalog,
     CatalogError,
@@ -51,8 +51,7 @@ from monitor.reports.formats import (
     to_markdown,
     to_text,
 )
-from monitor.run.session import NoProgress, Plan, Setup, run_session
-from monitor.run.session import Progress as SessionProgress
+from monitor.run.session import Plan, Setup, run_session
 from monitor.sources.changes import ChangesError, changed_resources, text_at_ref
 from monitor.sources.extract import extract_links, is_checkable
 
@@ -166,66 +165,12 @@ def adhoc_resources(path: Path) -> list[Resource]:
 # -- progress ------------------------------------------------------------------------------
 
 
-class _Bar:
-    """A Rich progress bar on stderr (a terminal)."""
-
-    def __init__(self) -> None:
-        self.bar = Progress(
-            TextColumn("checking"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[problems]} problems"),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        )
-        self.task = self.bar.add_task("check", total=None, problems=0)
-        self.problems = 0
-
-    def start(self, total: int) -> None:
-        self.bar.update(self.task, total=total)
-
-    def checked(self, result: CheckResult) -> None:
-        self.problems += result.verdict.is_failure
-        self.bar.update(self.task, advance=1, problems=self.problems)
-
-    def rechecking(self, count: int) -> None:
-        total = (self.bar.tasks[0].total or 0) + count
-        self.bar.update(self.task, total=total, description="rechecking")
-
-
-class _Log:
-    """One plain line per finished link on stderr (CI logs)."""
-
-    def start(self, total: int) -> None:
-        pass
-
-    def checked(self, result: CheckResult) -> None:
-        status = str(result.status) if result.status is not None else "-"
-        line = f"{result.verdict.value:<8} {status:>3} {result.url}"
-        extra = detail(result) if result.verdict is not Verdict.OK else ""
-        sys.stderr.write(f"{line}  {extra}\n" if extra else line + "\n")
-
-    def rechecking(self, count: int) -> None:
-        links = "link" if count == 1 else "links"
-        sys.stderr.write(f"second opinion: rechecking {count} failed {links}\n")
-
-
-@contextmanager
-def _progress(quiet: bool) -> Iterator[SessionProgress]:
-    """A Rich bar on a terminal, one plain line per finished link otherwise (CI logs).
-
-    Both go to stderr, so `--format json` on stdout stays parseable.
-    """
+def _report(quiet: bool) -> LinkReport:
+    """A Rich bar on a terminal, plain lines otherwise (CI logs); both on stderr, so
+    `--format json` on stdout stays parseable."""
     if quiet:
-        yield NoProgress()
-    elif err_console.is_terminal:
-        shown = _Bar()
-        with shown.bar:
-            yield shown
-    else:
-        yield _Log()
-        sys.stderr.flush()
+        return LinkReport("quiet")
+    return LinkReport("bar" if err_console.is_terminal else "log", console=err_console)
 
 
 # -- the command ---------------------------------------------------------------------------
@@ -397,8 +342,13 @@ def check(
     # stops walking those ~10^5 objects on every full collection of the run (a one-shot
     # command; the scheduler's long-lived process does not freeze).
     gc.freeze()
-    with _maybe_store(db, use_store) as store, _progress(quiet) as progress:
-        done = run_session(plan, setup, store, progress=progress)
+    report = _report(quiet)
+    with _maybe_store(db, use_store) as store:
+        try:
+            done = run_session(plan, setup, store, progress=report)
+        finally:
+            report.close()
+    report.finish(done.results)
     network_ok = done.run.network_ok
     _emit(done.results, network_ok, output_format, output)
     if not network_ok:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from monitor.config.github_names import GITHUB_RESERVED
 from monitor.domain.models import Kind, Resource, Section
 
 
@@ -45,14 +46,6 @@ YOUTUBE_HOSTS = frozenset(
     {"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com", "youtu.be"}
 )
 GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
-# github.com/<first segment> values that are site pages, not repository owners.
-GITHUB_RESERVED = frozenset(
-    {
-        "about", "collections", "enterprise", "events", "explore", "features", "login",
-        "marketplace", "notifications", "orgs", "pricing", "search", "settings", "sponsors",
-        "topics", "trending", "users", "apps", "site", "security", "customer-stories",
-    }
-)  # fmt: skip
 
 
 def infer_kind(url: str) -> Kind:

@@ -167,6 +167,9 @@ class CheckResult:
     network_failure: bool = False
     meta: Metadata = field(default_factory=Metadata)
     checked_at: datetime = field(default_factory=utcnow)
+    # True when the check sent nothing (a rate-limit deferral): it says nothing about the
+    # resource, so it never replaces an answer (DESIGN.md: only an answer changes a verdict).
+    deferred: bool = False
 
 
 @dataclass(frozen=True)

@@ -208,7 +208,15 @@ def settle(checked: Checked) -> Checked:
 
 
 def second_opinion(first: CheckResult, second: CheckResult) -> CheckResult:
-    """The recheck is the verdict kept; its note says what the first check found."""
+    """The recheck is the verdict kept; its note says what the first check found.
+
+    Only an answer changes a verdict: a recheck that sent nothing (`deferred`, a rate-limit
+    wait) leaves the first verdict as it was.
+    """
+    if second.deferred and not first.deferred:
+        return dataclasses.replace(
+            first, note=_add_note(first, f"second check not made ({second.note or 'deferred'})")
+        )
 
     def why(result: CheckResult) -> str:
         detail = result.error or (f"HTTP {result.status}" if result.status else "")

@@ -37,11 +37,16 @@ from monitor.run.evidence import (
     second_opinion,
     settle,
 )
+from monitor.run.inert import inert_result, known_secrets
 
 # Verdicts that get a second opinion before they are recorded.
 RECHECK_VERDICTS = frozenset({Verdict.BROKEN, Verdict.ERROR, Verdict.BLOCKED})
 
-ProgressCallback = Callable[[CheckResult], None]
+# Told of every finished check: (result, provisional). A provisional result is a first
+# pass that failed and is (or, once the first pass shows the network works, will be) queued
+# for a second opinion; the rest are the link's last check (the network-evidence stage may
+# still turn a failure into `error` when the run ends).
+ProgressCallback = Callable[[CheckResult, bool], None]
 
 
 @dataclass(frozen=True)
@@ -72,16 +77,18 @@ async def _check_one(resource: Resource, ctx: CheckContext) -> CheckResult:
             checker="none",
             note=f"no checker handles kind {resource.kind.value!r} yet",
         )
+    secrets = known_secrets(ctx.http.settings.headers)
     try:
-        return await checker.check(resource, ctx)
+        return inert_result(await checker.check(resource, ctx), secrets)
     except Exception as exc:  # a checker bug must not sink a 10,000-link run
-        return CheckResult(
+        crashed = CheckResult(
             resource_id=resource.id,
             url=resource.url,
             verdict=Verdict.ERROR,
             checker=checker.name,
             error=f"checker {checker.name} crashed: {type(exc).__name__}: {exc}",
         )
+        return inert_result(crashed, secrets)
 
 
 class _Schedule:
@@ -210,7 +217,8 @@ class _Schedule:
         if self.progress is not None:
             shown = self.results[index]
             assert shown is not None
-            self.progress(shown)
+            provisional = not second and result.verdict in RECHECK_VERDICTS and self.recheck
+            self.progress(shown, provisional)
 
     async def worker(self) -> None:
         while (host := await self.ready.get()) is not None:

@@ -60,18 +60,19 @@ class Progress(Protocol):
     def start(self, total: int) -> None:
         """`total` resources are about to be checked (the reused and excluded are not)."""
 
-    def checked(self, result: CheckResult) -> None:
-        """One check (or second opinion) finished."""
+    def checked(self, result: CheckResult, provisional: bool) -> None:
+        """One check finished. `provisional`: a failed first pass queued for a second
+        opinion, whose result comes later; otherwise the link's last check of the run."""
 
     def rechecking(self, count: int) -> None:
-        """`count` more checks were queued as second opinions."""
+        """`count` failed links were queued for a second opinion."""
 
 
 class NoProgress:
     def start(self, total: int) -> None:
         pass
 
-    def checked(self, result: CheckResult) -> None:
+    def checked(self, result: CheckResult, provisional: bool) -> None:
         pass
 
     def rechecking(self, count: int) -> None:
