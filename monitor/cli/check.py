@@ -30,6 +30,7 @@ from monitor.cli.common import (
     fail,
     load_or_exit,
     open_store,
+    shown,
 )
 from monitor.cli.progress import LinkReport
 from monitor.config.catalog import (
@@ -41,10 +42,10 @@ from monitor.config.catalog import (
     parse_catalog,
 )
 from monitor.config.trust import env_api_problem, ignored_settings, with_trusted_settings
+from monitor.config.urls import is_checkable
 from monitor.domain.models import CheckResult, Resource, Verdict
 from monitor.reports.formats import (
     VERDICT_ORDER,
-    detail,
     sorted_results,
     summary_line,
     to_json,
@@ -53,7 +54,7 @@ from monitor.reports.formats import (
 )
 from monitor.run.session import Plan, Setup, run_session
 from monitor.sources.changes import ChangesError, changed_resources, text_at_ref
-from monitor.sources.extract import extract_links, is_checkable
+from monitor.sources.extract import extract_links
 
 if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
     from monitor.store.database import Store
@@ -313,12 +314,15 @@ def check(
             raise fail(f"cannot read {input_file}: {exc.strerror or exc}") from None
         setup = Setup(base_dir=input_file.resolve().parent, want_metadata=False)
         trigger = "adhoc"
+        unchanged: list[Resource] = []
     else:
         cat = load_or_exit(catalog)
         resources = list(cat.resources)
         if changed_since is not None:
             resources = _changed_or_exit(cat, changed_since)
             cat = _trusted_settings(cat, changed_since)
+        changed = {r.id for r in resources}
+        unchanged = [r for r in cat.resources if r.id not in changed]
         setup, trigger = Setup.of_catalog(cat), "cli"
     try:
         engine = _engine_settings(
@@ -335,7 +339,14 @@ def check(
     except ValueError as exc:
         raise fail(str(exc)) from None
     setup = replace(setup, engine=engine, hosts={**setup.hosts, **host_limits}, remap=remaps)
-    plan = Plan(resources, exclude=excludes, max_age=age, trigger=trigger, trust_dns=trust_dns)
+    plan = Plan(
+        resources,
+        exclude=excludes,
+        max_age=age,
+        trigger=trigger,
+        trust_dns=trust_dns,
+        known_good=[r for r in unchanged if not any(x.search(r.url) for x in excludes)],
+    )
 
     use_store = (input_file is None and changed_since is None) or db is not None
     # Start-up is over: what was imported and loaded lives until exit. Frozen, the collector
@@ -354,8 +365,8 @@ def check(
     if not network_ok:
         err_console.print(
             "[bold yellow]network unusable:[/] nearly every host failed at DNS or connect "
-            "level; their links are recorded as error, never broken"
-            + ("; the run is recorded." if store is not None else "."),
+            "level and no known-good host answered; their links are recorded as error, never "
+            "broken" + ("; the run is recorded." if store is not None else "."),
             soft_wrap=True,
         )
         raise typer.Exit(EXIT_NETWORK)
@@ -442,7 +453,7 @@ def _print_summary(results: Sequence[CheckResult]) -> None:
         table.add_column("link", overflow="fold")
         table.add_column("detail", overflow="fold")
         for result in problems:
-            table.add_row(result.verdict.value, result.url, detail(result))
+            table.add_row(result.verdict.value, shown(result.url), shown(result.describe()))
         console.print(table)
     console.print(summary_line(results))
 
