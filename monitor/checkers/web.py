@@ -67,7 +67,7 @@ def soft_404_reason(page: Page, url: str) -> str | None:
         return None
     if says_not_found(page.h1):
         return f"soft-404: the page heading says {page.h1!r}"
-    if says_not_found(page.title):
+    if says_not_found(page.full_title or page.title):
         if page.h1 and len(page.h1.split()) >= 5:
             return None
         return f"soft-404: the page title says {page.title!r}"
@@ -307,7 +307,8 @@ def verdict_for(fetch: FetchResult, resource: Resource, page: Page | None = None
         return _failure_judgement(fetch)
     status = fetch.status or 0
     if page is None and fetch.body and is_html(fetch.headers, fetch.body):
-        page = parse_page(fetch.body, fetch.headers, fetch.final_url)
+        fragment = bool(_split(resource.url).fragment)  # anchors matter only then
+        page = parse_page(fetch.body, fetch.headers, fetch.final_url, anchors=fragment)
     notes: list[str] = []
     if fetch.truncated or fetch.failure is Failure.TOO_LARGE:
         notes.append(f"body cut at {len(fetch.body)} bytes")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -29,6 +30,7 @@ from monitor.cli.common import (
     fail,
     load_or_exit,
     open_store,
+    shown,
 )
 from monitor.cli.progress import LinkReport
 from monitor.config.catalog import (
@@ -44,7 +46,6 @@ from monitor.domain.models import CheckResult, Resource, Verdict
 from monitor.reports.formats import (
     VERDICT_ORDER,
     Sources,
-    detail,
     sorted_results,
     summary_line,
     to_json,
@@ -339,6 +340,7 @@ def check(
         resources, sources, base_dir = _adhoc_or_exit(names, images, allow_private)
         setup = Setup(base_dir=base_dir, want_metadata=False)
         trigger = "adhoc"
+        unchanged: list[Resource] = []
     else:
         from monitor.sources.locate import locate
 
@@ -349,6 +351,8 @@ def check(
             cat = _trusted_settings(cat, changed_since)
         places = locate(cat)
         sources = {r.id: (places.get(r.id, ""), r.label) for r in resources}
+        changed = {r.id for r in resources}
+        unchanged = [r for r in cat.resources if r.id not in changed]
         setup, trigger = Setup.of_catalog(cat), "cli"
     if dump:
         _dump(resources, sources, excludes)
@@ -368,9 +372,20 @@ def check(
     except ValueError as exc:
         raise fail(str(exc)) from None
     setup = replace(setup, engine=engine, hosts={**setup.hosts, **host_limits}, remap=remaps)
-    plan = Plan(resources, exclude=excludes, max_age=age, trigger=trigger, trust_dns=trust_dns)
+    plan = Plan(
+        resources,
+        exclude=excludes,
+        max_age=age,
+        trigger=trigger,
+        trust_dns=trust_dns,
+        known_good=[r for r in unchanged if not any(x.search(r.url) for x in excludes)],
+    )
 
     use_store = (not names and changed_since is None) or db is not None
+    # Start-up is over: what was imported and loaded lives until exit. Frozen, the collector
+    # stops walking those ~10^5 objects on every full collection of the run (a one-shot
+    # command; the scheduler's long-lived process does not freeze).
+    gc.freeze()
     report = _report(quiet)
     with _maybe_store(db, use_store) as store:
         try:
@@ -383,8 +398,8 @@ def check(
     if not network_ok:
         err_console.print(
             "[bold yellow]network unusable:[/] nearly every host failed at DNS or connect "
-            "level; their links are recorded as error, never broken"
-            + ("; the run is recorded." if store is not None else "."),
+            "level and no known-good host answered; their links are recorded as error, never "
+            "broken" + ("; the run is recorded." if store is not None else "."),
             soft_wrap=True,
         )
         raise typer.Exit(EXIT_NETWORK)
@@ -482,9 +497,9 @@ def _print_summary(results: Sequence[CheckResult], sources: Sources) -> None:
         for result in problems:
             table.add_row(
                 result.verdict.value,
-                escape(result.url),
-                escape(where(result, sources)),
-                escape(detail(result)),
+                shown(result.url),
+                shown(where(result, sources)),
+                shown(result.describe()),
             )
         console.print(table)
     console.print(summary_line(results))

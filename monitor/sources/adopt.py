@@ -15,8 +15,9 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 
 from monitor.config.catalog import CatalogError, parse_catalog
+from monitor.config.urls import is_checkable
 from monitor.files import write_text_atomic
-from monitor.sources.extract import Link, extract_links, is_checkable
+from monitor.sources.extract import Link, extract_links
 from monitor.sources.importer import ImportResult, detect_locale, import_links, plan_sections
 from monitor.sources.markers import (
     END_MARKER,

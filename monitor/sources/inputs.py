@@ -15,7 +15,8 @@ from pathlib import Path, PurePosixPath
 from typing import TextIO
 from urllib.parse import urljoin, urlsplit
 
-from monitor.sources.extract import Link, extract_links, is_checkable
+from monitor.config.urls import is_checkable
+from monitor.sources.extract import Link, extract_links
 from monitor.sources.images import extract_images
 
 STDIN = "-"
