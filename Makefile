@@ -4,7 +4,7 @@
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
 
-.PHONY: setup check test lint system-deps browser postgres bench
+.PHONY: setup check test lint system-deps browser postgres redis bench
 
 setup:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -13,18 +13,19 @@ setup:
 check: setup
 	@$(UV) run --locked monitor check
 
-# Tests need two Debian packages: Chromium (the status page test) and PostgreSQL (the store
-# tests run on it too). Install the missing ones when we can (root + apt), in one apt-get call
-# after one index update; a no-op once both are there.
+# Tests need three Debian packages: Chromium (the status page test), PostgreSQL (the store
+# tests run on it too) and Redis (the fleet's Celery broker). Install the missing ones when we
+# can (root + apt), in one apt-get call after one index update; a no-op once all are there.
 SYSTEM_PKGS = $(if $(shell command -v chromium),,chromium) \
-	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql)
+	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) \
+	$(if $(shell command -v redis-server),,redis-server)
 
 system-deps:
 	@[ -z "$(strip $(SYSTEM_PKGS))" ] || [ ! -x /usr/bin/apt-get ] || [ "$$(id -u)" != 0 ] || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y -qq $(SYSTEM_PKGS) >/dev/null; }
 
-browser postgres: system-deps
+browser postgres redis: system-deps
 
 test: setup system-deps
 	@$(UV) run --locked pytest
