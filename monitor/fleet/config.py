@@ -21,6 +21,7 @@ Every problem is a `FleetError` naming the file, the line and what is wrong.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,9 +97,12 @@ def parse_fleet(text: str, path: Path) -> Fleet:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        problem = str(exc).split(" (at line")[0]
-        raise FleetError(path, line, f"not valid TOML: {problem}") from None
+        message = str(exc)
+        m = re.search(r"\(at line (\d+), column \d+\)", message)
+        problem = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
+        raise FleetError(
+            path, int(m.group(1)) if m else None, f"not valid TOML: {problem}"
+        ) from None
     except RecursionError:
         raise FleetError(path, None, "not valid TOML: values nested too deeply") from None
     index = _LineIndex(text)
