@@ -4,7 +4,7 @@
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
 
-.PHONY: setup check test lint system-deps browser postgres redis bench
+.PHONY: setup check test lint system-deps browser postgres redis bench fetch-history
 
 setup:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -37,3 +37,12 @@ lint: setup
 
 bench: setup
 	@$(UV) run --locked python bench/run.py
+
+# The nightly keeps the history on the branch monitor-data (see README): bring it to
+# db/monitor.sqlite to run `monitor fix`, `history` or `status` on a laptop. A local
+# database is never replaced unless FORCE=1.
+fetch-history:
+	@if [ -e db/monitor.sqlite ] && [ "$(FORCE)" != 1 ]; then \
+		echo "db/monitor.sqlite exists: not replacing it (make fetch-history FORCE=1 to do so)" >&2; \
+		exit 1; fi
+	@bash .github/scripts/data-branch.sh restore db/monitor.sqlite

@@ -250,7 +250,7 @@ def build_context(tmp_path: Path, locale: str = "pt-BR", now: datetime = NOW) ->
     catalog = make_catalog(tmp_path, locale)
     with Store.open(tmp_path / "history.sqlite") as store:
         fill_store(store, catalog)
-        return load_context(catalog, store, now)
+        return load_context(catalog, store.snapshot(), now)
 
 
 def assert_golden(name: str, actual: str) -> None:

@@ -29,6 +29,7 @@ import httpx
 
 from monitor.checkers.base import CheckContext
 from monitor.checkers.common import env_first, previous_meta
+from monitor.config.trust import env_api_url
 from monitor.domain.models import CheckResult, Hop, Kind, Metadata, Resource, Verdict
 from monitor.net.engine import FetchResult
 
@@ -254,7 +255,7 @@ class GithubChecker:
     async def _graphql(
         self, batch: Sequence[tuple[Resource, RepoRef]], ctx: CheckContext, token: str
     ) -> None:
-        api = ctx.github.api_url.rstrip("/")
+        api = (env_api_url() or ctx.github.api_url).rstrip("/")
         url = f"{api}/graphql"
         body = json.dumps({"query": graphql_query([ref for _, ref in batch])}).encode()
         headers = self._headers(url, api, token) | {"Content-Type": "application/json"}
@@ -333,7 +334,7 @@ class GithubChecker:
         self, resource: Resource, ref: RepoRef, ctx: CheckContext, base: CheckResult
     ) -> CheckResult:
         token = env_first(*TOKEN_ENV)
-        api = ctx.github.api_url.rstrip("/")
+        api = (env_api_url() or ctx.github.api_url).rstrip("/")
         url = f"{api}/repos/{quote(ref.owner, safe='')}/{quote(ref.name, safe='')}"
         known = previous_meta(resource, ctx)
         hops: list[Hop] = []

@@ -22,8 +22,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from monitor.checkers.base import CheckContext
 from monitor.checkers.common import env_first, previous_meta, redact
-from monitor.config.catalog import YoutubeSettings
+from monitor.config.catalog import YOUTUBE_HOSTS, YoutubeSettings
 from monitor.domain.models import CheckResult, Kind, Metadata, Resource, Verdict
+from monitor.net import sockets
+from monitor.net.guard import AddressPolicy
 
 # Environment overrides for CI, where the catalog cannot hold secrets (README).
 ENV_COOKIES = "MONITOR_YOUTUBE_COOKIES"
@@ -94,6 +96,8 @@ def ytdlp_extract(url: str, opts: dict[str, Any]) -> dict[str, Any]:
     from yt_dlp import YoutubeDL  # ~0.3 s to import: only when a video is checked
 
     with YoutubeDL(opts) as ydl:
+        # in a guarded thread, only handlers whose sockets pass the address guard
+        sockets.keep_guarded_handlers(ydl._request_director.handlers)
         info = ydl.extract_info(url, download=False)
         sanitized: dict[str, Any] = ydl.sanitize_info(info)
         return sanitized
@@ -202,6 +206,18 @@ def metadata_from_info(info: dict[str, Any]) -> tuple[Metadata, str | None]:
     return meta, None
 
 
+def _proxy_endpoint(proxy: str | None) -> frozenset[tuple[str, int]]:
+    """The configured proxy's (host, port): connected to as is, it is the operator's choice."""
+    if not proxy:
+        return frozenset()
+    try:
+        parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        port = parts.port or {"https": 443, "socks5": 1080, "socks5h": 1080}.get(parts.scheme, 80)
+    except ValueError:
+        return frozenset()
+    return frozenset({((parts.hostname or "").lower(), port)})
+
+
 def _str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -251,11 +267,28 @@ class YoutubeChecker:
                 self._pool_size = size
             return self._pool
 
-    def _paced(self, url: str, opts: dict[str, Any], interval_s: float) -> dict[str, Any]:
+    def _paced(
+        self,
+        url: str,
+        opts: dict[str, Any],
+        interval_s: float,
+        policy: AddressPolicy | None,
+        trusted: frozenset[tuple[str, int]],
+    ) -> dict[str, Any]:
         self._pacer.wait_turn(interval_s)
-        return self.extract(url, opts)
+        with sockets.guarded(policy, trusted):
+            return self.extract(url, opts)
 
     async def check(self, resource: Resource, ctx: CheckContext) -> CheckResult:
+        host = (urlsplit(resource.url).hostname or "").lower()
+        if host not in YOUTUBE_HOSTS:
+            # yt-dlp's generic extractor would fetch any URL, outside the engine's limits:
+            # it is only ever handed YouTube's own addresses (issue 16).
+            return CheckResult(
+                resource_id=resource.id, url=resource.url, verdict=Verdict.SKIPPED,
+                checker=self.name, note=f"not a YouTube address ({host or 'no host'}): "
+                "kind 'youtube' needs a youtube.com or youtu.be link",
+            )  # fmt: skip
         url = normalize_url(resource.url)
         playlist = is_playlist(url)
         # Environment wins: CI keeps secrets there, the catalog is public.
@@ -265,6 +298,15 @@ class YoutubeChecker:
         )
         proxy = env_first(ENV_PROXY) or ctx.youtube.proxy
         opts = ytdlp_options(ctx.youtube, playlist=playlist, cookies=cookies, proxy=proxy)
+        policy = ctx.http.address_policy
+        refused = await ctx.http.vet(url) if policy is not None else None
+        if refused is not None:
+            # The name resolves to an address the guard refuses: yt-dlp is not started at
+            # all (the pipeline turns the refusal into `skipped`, like any refused fetch).
+            return CheckResult(
+                resource_id=resource.id, url=resource.url, verdict=Verdict.ERROR,
+                checker=self.name, final_url=url, error=refused,
+            )  # fmt: skip
         started = time.monotonic()
         loop = asyncio.get_running_loop()
         pool = self._executor(ctx.youtube.concurrency)
@@ -274,7 +316,9 @@ class YoutubeChecker:
             checker=self.name, final_url=url,
         )  # fmt: skip
         try:
-            info = await loop.run_in_executor(pool, self._paced, url, opts, interval)
+            info = await loop.run_in_executor(
+                pool, self._paced, url, opts, interval, policy, _proxy_endpoint(proxy)
+            )
         except Exception as exc:  # yt-dlp's own failures are results, not crashes
             from yt_dlp.utils import DownloadError
 

@@ -71,7 +71,7 @@ def fix(
         monitor fix --no-wayback
     """
     cat = load_or_exit(catalog)
-    with open_store(db) as store:
+    with open_store(db, reads_only="fix") as store:
         moves = moves_from_store(store, cat.resources)
         broken = broken_resources(store, cat.resources) if wayback else []
     files = [(cat.path, apply_to_catalog), (cat.readme_path, apply_to_markdown)]

@@ -291,18 +291,19 @@ def publish(
     _fleet, lists = _load(fleet_file, cache)
     now = utcnow()
     with open_store(_shared_db(db)) as store:
-        for item in lists:
-            out = item.spec.publish
-            if out is None:
-                console.print(f"{escape(item.name)}: no publish folder, skipped")
-                continue
-            ctx = load_context(item.catalog, store, now)
-            try:
-                write_site(ctx, out)
-                write_if_changed(out / "status.md", render_status_md(ctx).encode("utf-8"))
-            except OSError as exc:
-                raise fail(f"list {item.name!r}: cannot write {out}: {exc}") from None
-            console.print(f"{escape(item.name)}: {ctx.healthy}/{ctx.total} healthy -> {out}")
+        history = store.snapshot()
+    for item in lists:
+        out = item.spec.publish
+        if out is None:
+            console.print(f"{escape(item.name)}: no publish folder, skipped")
+            continue
+        ctx = load_context(item.catalog, history, now)
+        try:
+            write_site(ctx, out)
+            write_if_changed(out / "status.md", render_status_md(ctx).encode("utf-8"))
+        except OSError as exc:
+            raise fail(f"list {item.name!r}: cannot write {out}: {exc}") from None
+        console.print(f"{escape(item.name)}: {ctx.healthy}/{ctx.total} healthy -> {out}")
 
 
 def register(app: typer.Typer) -> None:

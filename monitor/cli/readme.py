@@ -50,9 +50,9 @@ def readme(
 
     cat = load_or_exit(catalog)
     target = path or cat.readme_path
-    with open_store(db) as store:
+    with open_store(db, reads_only="readme") as store:
         # The README holds no clock, so `now` only matters for uptime, which it does not show.
-        ctx = load_context(cat, store, utcnow())
+        ctx = load_context(cat, store.snapshot(), utcnow())
     try:
         old, new = update_readme(target, ctx, write=not check)
     except ReadmeError as exc:

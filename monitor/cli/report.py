@@ -67,8 +67,8 @@ def report(
     from monitor.reports.markdown import render_status_md
 
     cat = load_or_exit(catalog)
-    with open_store(db) as store:
-        ctx = load_context(cat, store, as_of(now))
+    with open_store(db, reads_only="report") as store:
+        ctx = load_context(cat, store.snapshot(), as_of(now))
     to_stdout = markdown is not None and str(markdown) == "-"
     try:
         changed = write_site(ctx, out)

@@ -236,6 +236,11 @@ class Catalog:
     def readme_path(self) -> Path:
         return self.base_dir / self.settings.readme
 
+    @property
+    def links_dir(self) -> Path:
+        """Where the roadmap's relative links (`spacy_cheatsheet.pdf`) resolve: its folder."""
+        return self.readme_path.parent
+
     def section(self, section_id: str) -> Section:
         for section in self.sections:
             if section.id == section_id:
@@ -346,6 +351,12 @@ def parse_catalog(text: str, path: Path) -> Catalog:
 
 
 def _build(model: CatalogModel, path: Path, index: _LineIndex) -> Catalog:
+    from monitor.config.trust import api_url_problem  # trust builds on this module
+
+    if "api_url" in model.github.model_fields_set:
+        problem = api_url_problem(model.github.api_url)
+        if problem is not None:
+            raise CatalogError(path, index.locate(["github", "api_url"]), f"github.{problem}")
     sections: list[Section] = []
     section_ids: set[str] = set()
     for i, sec in enumerate(model.sections):

@@ -21,12 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from itertools import pairwise
-from typing import TYPE_CHECKING
 
-from monitor.domain.models import CheckResult, Metadata, Resource, Run, Verdict
-
-if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
-    from monitor.store.database import StoredCheck
+from monitor.domain.models import CheckResult, Metadata, Resource, Run, StoredCheck, Verdict
 
 # Flaky: at least FLAKY_TRANSITIONS good<->bad flips among the last FLAKY_WINDOW good/bad
 # checks. ok,bad,ok (one blip, recovered) is 2 flips and not flaky; ok,bad,ok,bad is.

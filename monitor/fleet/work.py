@@ -7,19 +7,16 @@ the lists themselves. Secrets are not in it: each worker reads its own GITHUB_TO
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from monitor.checkers import CheckContext
 from monitor.config.catalog import EngineSettings, GithubSettings, HostLimits, YoutubeSettings
-from monitor.domain.models import CheckResult, Kind, Resource, Verdict
-from monitor.net.engine import HttpEngine
-from monitor.run.pipeline import run_checks
+from monitor.domain.models import CheckResult, Kind, Resource, Run, Verdict
+from monitor.run.session import Plan, Setup, run_session
 from monitor.store.database import Store
 from monitor.store.fleet import FleetStore, ShardTally
 
@@ -115,7 +112,7 @@ class ShardOutcome:
     per_list: dict[str, int]
 
 
-def tally(results: tuple[CheckResult, ...], network_ok: bool) -> ShardTally:
+def tally(results: Sequence[CheckResult], network_ok: bool) -> ShardTally:
     """Hosts this shard checked, and how many failed only below HTTP (see run_usable)."""
     hosts: dict[str, bool] = {}
     for result in results:
@@ -126,60 +123,86 @@ def tally(results: tuple[CheckResult, ...], network_ok: bool) -> ShardTally:
     return ShardTally(len(hosts), sum(hosts.values()), network_ok)
 
 
-async def _check(
-    work: ShardWork, previous: Mapping[str, CheckResult], progress: Progress | None
-) -> tuple[tuple[CheckResult, ...], bool]:
-    lists = {item.resource.id: item.list for item in work.items}
-    done: dict[str, int] = {}
-    last = 0.0
+class _ShardHistory:
+    """The session's history for one shard: reads as any session does; what the session
+    records is kept, and written as the shard's part of the fleet run, once, by `commit`."""
 
-    def on_result(result: CheckResult) -> None:
-        nonlocal last
-        name = lists.get(result.resource_id)
-        if name is not None:
-            done[name] = done.get(name, 0) + 1
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.results: list[CheckResult] = []
+        self.resources: list[Resource] = []
+        self.network_ok = True
+
+    def latest_many(
+        self, resource_ids: Iterable[str], *, usable_only: bool = False
+    ) -> dict[str, CheckResult]:
+        return self.store.latest_many(resource_ids, usable_only=usable_only)
+
+    def record_run(
+        self, run: Run, results: Sequence[CheckResult], resources: Sequence[Resource]
+    ) -> int:
+        self.results.extend(results)
+        self.resources.extend(resources)
+        self.network_ok = self.network_ok and run.network_ok
+        return 0
+
+    def commit(self, work: ShardWork, worker: str) -> tuple[bool, ShardTally]:
+        counts = tally(self.results, self.network_ok)
+        recorded = FleetStore(self.store).record_shard(
+            work.run_id, work.shard, self.results, self.resources, counts, worker
+        )
+        return recorded, counts
+
+
+class _Counter:
+    """The session's progress, as links checked per list, passed on at most once a second."""
+
+    def __init__(self, work: ShardWork, report: Progress | None) -> None:
+        self.lists = {item.resource.id: item.list for item in work.items}
+        self.report = report
+        self.done: dict[str, set[str]] = {}
+        self.last = 0.0
+
+    def start(self, total: int) -> None:
+        pass
+
+    def rechecking(self, count: int) -> None:
+        pass
+
+    def checked(self, result: CheckResult) -> None:
+        name = self.lists.get(result.resource_id)
+        if name is not None:  # a second opinion is the same link again
+            self.done.setdefault(name, set()).add(result.resource_id)
         now = time.monotonic()
-        if progress is not None and now - last >= PROGRESS_EVERY_S:
-            last = now
-            progress(dict(done))
-
-    results: list[CheckResult] = []
-    usable = True
-    by_dir: dict[str, list[Resource]] = {}
-    for item in work.items:  # one group unless local files of several lists
-        by_dir.setdefault(item.base_dir, []).append(item.resource)
-    for base_dir, resources in by_dir.items():
-        async with HttpEngine(work.engine, dict(work.hosts)) as http:
-            ctx = CheckContext(
-                http=http,
-                base_dir=Path(base_dir) if base_dir else Path.cwd(),
-                youtube=work.youtube,
-                github=work.github,
-                previous=previous,
-                want_metadata=True,
-            )
-            outcome = await run_checks(resources, ctx, progress=on_result, trigger="fleet")
-        results.extend(outcome.results)
-        usable = usable and outcome.run.network_ok
-    return tuple(results), usable
+        if self.report is not None and now - self.last >= PROGRESS_EVERY_S:
+            self.last = now
+            self.report({list_name: len(ids) for list_name, ids in self.done.items()})
 
 
 def execute(
     work: ShardWork, store: Store, *, worker: str = "", progress: Progress | None = None
 ) -> ShardOutcome:
-    """Check a shard's links with the single-process engine and record them, once."""
-    fleet = FleetStore(store)
-    if fleet.recorded(work.run_id, work.shard):  # a redelivery after the work was written
+    """Check a shard's links with the single-process check session and record them, once.
+
+    Local files of several lists (the coordinator's shard) need each list's folder: one
+    session per folder, recorded together."""
+    if FleetStore(store).recorded(work.run_id, work.shard):  # redelivered after it was written
         return ShardOutcome(False, (), None, work.per_list())
-    previous = fleet.latest_usable([item.resource.id for item in work.items])
-    results, usable = asyncio.run(_check(work, previous, progress))
-    counts = tally(results, usable)
-    recorded = fleet.record_shard(
-        work.run_id,
-        work.shard,
-        results,
-        [item.resource for item in work.items],
-        counts,
-        worker=worker,
-    )
-    return ShardOutcome(recorded, results, counts, work.per_list())
+    by_dir: dict[str, list[Resource]] = {}
+    for item in work.items:
+        by_dir.setdefault(item.base_dir, []).append(item.resource)
+    counter = _Counter(work, progress)
+    history = _ShardHistory(store)
+    results: list[CheckResult] = []
+    for base_dir, resources in by_dir.items():
+        setup = Setup(
+            engine=work.engine,
+            hosts=work.hosts,
+            base_dir=Path(base_dir) if base_dir else Path.cwd(),
+            youtube=work.youtube,
+            github=work.github,
+        )
+        plan = Plan(resources=resources, trigger="fleet")
+        results.extend(run_session(plan, setup, history, progress=counter).results)
+    recorded, counts = history.commit(work, worker)
+    return ShardOutcome(recorded, tuple(results), counts, work.per_list())

@@ -17,7 +17,6 @@ import time
 import zlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -107,21 +106,6 @@ class FetchResult:
     @property
     def ok(self) -> bool:
         return self.failure is None and self.status is not None and 200 <= self.status < 300
-
-
-@dataclass(frozen=True)
-class FetchNote:
-    """What the pipeline learns about each fetch of a check, whatever the checker reports."""
-
-    url: str
-    failure: Failure | None
-    error: str | None
-
-
-# The pipeline puts a fresh list here for each resource; every fetch made while checking it
-# appends a note. That is how private-address refusals and network-level failures reach the
-# pipeline without each checker having to pass them on.
-FETCH_TRACE: ContextVar[list[FetchNote] | None] = ContextVar("monitor_fetch_trace", default=None)
 
 
 def _classify_exception(exc: BaseException) -> tuple[Failure, str]:
@@ -429,6 +413,25 @@ class HttpEngine:
     async def aclose(self) -> None:
         await self.client.aclose()
 
+    @property
+    def address_policy(self) -> AddressPolicy | None:
+        """The policy every connection passes (None with `allow_private`)."""
+        return self.backend.policy
+
+    async def vet(self, url: str) -> str | None:
+        """Why connecting to `url`'s host would be refused, or None (connections made by
+        libraries outside this engine, e.g. yt-dlp, are vetted here first).
+
+        A name that does not resolve is not a refusal: the library will find that out.
+        """
+        parts = urlsplit(url)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            return None
+        reason = await self.backend.refusal(parts.hostname or "", port)
+        return None if reason is None else f"refused to connect: {reason}"
+
     # -- politeness ---------------------------------------------------------------------------
 
     @property
@@ -596,11 +599,7 @@ class HttpEngine:
                 failure=Failure.DEADLINE,
                 error=f"no complete answer within the {self.settings.deadline_s:g} s deadline",
             )
-        result = replace(result, elapsed_ms=int((time.monotonic() - start) * 1000))
-        trace = FETCH_TRACE.get()
-        if trace is not None:
-            trace.append(FetchNote(result.final_url, result.failure, result.error))
-        return result
+        return replace(result, elapsed_ms=int((time.monotonic() - start) * 1000))
 
     async def _follow(
         self,

@@ -11,16 +11,12 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from monitor.config.catalog import Catalog
-from monitor.domain.models import Kind, Resource, Run, Verdict
+from monitor.domain.models import HistorySnapshot, Kind, Resource, Run, StoredCheck, Verdict
 from monitor.domain.state import UPTIME_WINDOWS_DAYS, Change, ResourceState, State, derive
 from monitor.reports.locale import EMOJI, GLYPH, KIND_LABELS, STATE_LABELS, text
-
-if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
-    from monitor.store.database import Store, StoredCheck
 
 DETAIL_CHECKS = 30  # checks listed in a resource's history on the page
 SPARK_W, SPARK_H = 96, 24
@@ -390,6 +386,7 @@ def build_context(
     )
 
 
-def load_context(catalog: Catalog, store: Store, now: datetime) -> ReportContext:
-    """Read the whole history once and build the context (reports never check links)."""
-    return build_context(catalog, store.all_history(), store.runs(), now)
+def load_context(catalog: Catalog, history: HistorySnapshot, now: datetime) -> ReportContext:
+    """The context of every report from the catalog and a history snapshot (`Store.snapshot`);
+    reports never check links nor open a database."""
+    return build_context(catalog, history.checks, history.runs, now)

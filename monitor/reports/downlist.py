@@ -13,13 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from monitor.domain.models import CheckResult, Resource, utcnow
+from monitor.domain.models import CheckResult, HistorySnapshot, Resource, utcnow
 from monitor.domain.state import State, derive
-
-if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
-    from monitor.store.database import Store
 
 
 @dataclass(frozen=True)
@@ -29,8 +25,10 @@ class Down:
     since: datetime  # when the resource entered the down state
 
 
-def down_resources(store: Store, resources: Sequence[Resource], down_after: int) -> list[Down]:
-    states = derive(resources, store.all_history(), utcnow(), down_after)
+def down_resources(
+    history: HistorySnapshot, resources: Sequence[Resource], down_after: int
+) -> list[Down]:
+    states = derive(resources, history.checks, utcnow(), down_after)
     out = []
     for resource in resources:
         st = states[resource.id]

@@ -62,9 +62,10 @@ class Snapshot:
 def moves_from_store(store: Store, resources: Sequence[Resource]) -> list[Move]:
     """The `moved` suggestions still pending for the catalog's current URLs."""
     taken = {r.url for r in resources}
+    newest = store.latest_many([r.id for r in resources], usable_only=True)
     moves = []
     for resource in resources:
-        latest = store.latest(resource.id, usable_only=True)
+        latest = newest.get(resource.id)
         if (
             latest is None
             or latest.verdict is not Verdict.MOVED
@@ -80,9 +81,10 @@ def moves_from_store(store: Store, resources: Sequence[Resource]) -> list[Move]:
 
 
 def broken_resources(store: Store, resources: Sequence[Resource]) -> list[Resource]:
+    newest = store.latest_many([r.id for r in resources], usable_only=True)
     out = []
     for resource in resources:
-        latest = store.latest(resource.id, usable_only=True)
+        latest = newest.get(resource.id)
         if latest is not None and latest.verdict is Verdict.BROKEN and latest.url == resource.url:
             out.append(resource)
     return out

@@ -1,6 +1,8 @@
-"""Run checkers over resources: polite scheduling, a second opinion, network-down detection.
+"""Run checkers over resources: polite scheduling and the second opinion's timing.
 
-Sync code (the CLI, the scheduler) calls `check_resources`; everything below it is async.
+The check session (`monitor.run.session`) calls `run_checks`. What network evidence does to
+a verdict (private-address skips, network-down and DNS demotions, how a second opinion is
+merged) is decided in `monitor.run.evidence`; this module decides only when checks happen.
 
 Scheduling: a fixed pool of workers (the global concurrency) takes resources round-robin
 across hosts, never more at once for one host than the engine's per-host limit. So a slow or
@@ -19,17 +21,22 @@ from urllib.parse import urlsplit
 
 from monitor.checkers import CHECKERS, CheckContext, checker_for
 from monitor.domain.models import CheckResult, Resource, Run, Verdict, utcnow
-from monitor.net.engine import FETCH_TRACE, Failure, FetchNote
+from monitor.net.engine import HttpEngine
+from monitor.run.evidence import (
+    NETWORK_DOWN_MIN_HOSTS,
+    NETWORK_DOWN_SHARE,
+    Checked,
+    Evidence,
+    RecordingHttp,
+    RunEvidence,
+    judge,
+    network_usable,
+    second_opinion,
+    settle,
+)
 
-# The network counts as unusable when at least this share of distinct hosts failed below
-# HTTP (DNS, connect) and at least MIN_HOSTS hosts were tried, or when no host at all
-# answered over HTTP and some failed below it.
-NETWORK_DOWN_SHARE = 0.8
-NETWORK_DOWN_MIN_HOSTS = 2
 # Verdicts that get a second opinion before they are recorded.
 RECHECK_VERDICTS = frozenset({Verdict.BROKEN, Verdict.ERROR, Verdict.BLOCKED})
-# Names that resolve without DNS (/etc/hosts): their success proves nothing about DNS.
-LOCAL_NAMES = ("localhost",)
 
 ProgressCallback = Callable[[CheckResult], None]
 
@@ -40,42 +47,8 @@ class Outcome:
     results: tuple[CheckResult, ...]
 
 
-@dataclass(frozen=True)
-class _Evidence:
-    """What the engine saw while one resource was checked (from FETCH_TRACE)."""
-
-    refused: FetchNote | None = None  # a connection refused by the private-address guard
-    network: bool = False  # some fetch failed at DNS or connect level
-    dns: bool = False  # some fetch failed at DNS level
-
-
-def _evidence(notes: Sequence[FetchNote]) -> _Evidence:
-    refused = next((n for n in notes if n.failure is Failure.PRIVATE), None)
-    network = any(n.failure is not None and n.failure.network_level for n in notes)
-    dns = any(n.failure is Failure.DNS for n in notes)
-    return _Evidence(refused, network, dns)
-
-
 def _host(resource: Resource) -> str:
     return (urlsplit(resource.url).hostname or "").lower()
-
-
-def network_usable(results: Sequence[CheckResult]) -> bool:
-    """False when nearly every distinct host failed at the network level."""
-    hosts: dict[str, bool] = {}
-    for result in results:
-        host = urlsplit(result.url).hostname
-        if not host or result.verdict is Verdict.SKIPPED:
-            continue
-        hosts[host] = hosts.get(host, True) and result.network_failure
-    if not hosts:
-        return True
-    failed = sum(hosts.values())
-    if failed == len(hosts):
-        return False  # nothing answered at all: we cannot tell a dead link from a dead network
-    if len(hosts) < NETWORK_DOWN_MIN_HOSTS:
-        return True
-    return failed / len(hosts) < NETWORK_DOWN_SHARE
 
 
 async def _check_one(resource: Resource, ctx: CheckContext) -> CheckResult:
@@ -108,22 +81,6 @@ async def _check_one(resource: Resource, ctx: CheckContext) -> CheckResult:
         )
 
 
-def _settle(result: CheckResult, evidence: _Evidence) -> CheckResult:
-    """Apply what the engine saw: refused private addresses are skipped, not failures."""
-    if evidence.refused is not None and result.verdict is not Verdict.OK:
-        return dataclasses.replace(
-            result,
-            verdict=Verdict.SKIPPED,
-            error=None,
-            network_failure=False,
-            note=f"{evidence.refused.error} (private addresses are not checked; "
-            "--allow-private lifts this)",
-        )
-    if evidence.network and result.verdict.is_failure and not result.network_failure:
-        return dataclasses.replace(result, network_failure=True)
-    return result
-
-
 class _Schedule:
     """Runs checks round-robin over hosts within per-host limits, then second opinions.
 
@@ -137,15 +94,16 @@ class _Schedule:
         self,
         resources: Sequence[Resource],
         ctx: CheckContext,
+        http: HttpEngine,
         progress: ProgressCallback | None,
         on_recheck: Callable[[int], None] | None,
         recheck: bool,
     ) -> None:
-        self.resources, self.ctx, self.http = resources, ctx, ctx.http
+        self.resources, self.ctx, self.http = resources, ctx, http
         self.progress, self.on_recheck, self.recheck = progress, on_recheck, recheck
         n = len(resources)
         self.results: list[CheckResult | None] = [None] * n
-        self.evidence: list[_Evidence] = [_Evidence()] * n
+        self.evidence: list[Evidence] = [Evidence()] * n
         self.queues: dict[str, deque[tuple[int, bool]]] = {}
         for index, resource in enumerate(resources):
             self.queues.setdefault(_host(resource), deque()).append((index, False))
@@ -241,7 +199,7 @@ class _Schedule:
         if second:
             first = self.results[index]
             assert first is not None
-            self.results[index] = _second_opinion(first, result)
+            self.results[index] = second_opinion(first, result)
             if self.quick_left[host]:
                 self.quick_left[host] -= 1
                 if not self.quick_left[host]:
@@ -277,69 +235,36 @@ class _Schedule:
             self.inflight[host] += 1
             self.first_inflight[host] += not second
             self.offer(host)
-            notes: list[FetchNote] = []
-            token = FETCH_TRACE.set(notes)
+            recorder = RecordingHttp(self.http)
             try:
-                result = await _check_one(self.resources[index], self.ctx)
+                result = await _check_one(
+                    self.resources[index], dataclasses.replace(self.ctx, http=recorder)
+                )
             finally:
-                FETCH_TRACE.reset(token)
                 self.inflight[host] -= 1
                 self.first_inflight[host] -= not second
-            evidence = _evidence(notes)
-            self.evidence[index] = evidence
-            self.finished(host, index, second, _settle(result, evidence))
+            checked = settle(Checked(result, Evidence.of(recorder.notes)))
+            self.evidence[index] = checked.evidence
+            self.finished(host, index, second, checked.result)
             self.done += 1
             self.offer(host)
             if self.done == self.jobs:
                 for _ in range(self.workers):
                     self.ready.put_nowait(None)
 
-    async def run(self) -> tuple[list[CheckResult], list[_Evidence]]:
+    async def run(self) -> list[Checked]:
         if not self.resources:
-            return [], []
+            return []
         for host in self.queues:
             self.offer(host)
         async with asyncio.TaskGroup() as group:
             for _ in range(self.workers):
                 group.create_task(self.worker())
-        return [r for r in self.results if r is not None], self.evidence
-
-
-def _second_opinion(first: CheckResult, second: CheckResult) -> CheckResult:
-    def why(result: CheckResult) -> str:
-        detail = result.error or (f"HTTP {result.status}" if result.status else "")
-        return f"{result.verdict.value}, {detail}" if detail else result.verdict.value
-
-    if not second.verdict.is_failure:
-        note = f"recovered on second check (first: {why(first)})"
-    elif second.verdict is first.verdict:
-        note = "confirmed on second check"
-    else:
-        note = f"second check (first: {why(first)})"
-    return dataclasses.replace(second, note=f"{second.note}; {note}" if second.note else note)
-
-
-def _demote(
-    result: CheckResult, evidence: _Evidence, usable: bool, dns_proven: bool
-) -> CheckResult:
-    """No link is broken because of our network; a DNS failure is NXDOMAIN only if DNS works."""
-    if result.verdict is not Verdict.BROKEN or not (result.network_failure or evidence.network):
-        return result
-    if not usable:
-        note = "not counted as broken: the network was unusable during this run"
-    elif evidence.dns and not dns_proven:
-        note = (
-            "not counted as broken: no other name resolved in this run, so a missing "
-            "domain cannot be told from a DNS outage"
-        )
-    else:
-        return result
-    return dataclasses.replace(
-        result,
-        verdict=Verdict.ERROR,
-        network_failure=True,
-        note=f"{result.note}; {note}" if result.note else note,
-    )
+        return [
+            Checked(result, evidence)
+            for result, evidence in zip(self.results, self.evidence, strict=True)
+            if result is not None
+        ]
 
 
 async def _prepare(resources: Sequence[Resource], ctx: CheckContext) -> None:
@@ -368,22 +293,22 @@ async def run_checks(
 ) -> Outcome:
     """Check `resources`; failures get a slower second opinion, which is the one kept.
 
+    `ctx.http` must be the engine itself: the schedule paces hosts through it, and each check
+    sees it through the evidence stage's `RecordingHttp`.
+
     `trust_dns`: take "name not known" as proof the domain is gone even when no other name
     resolved in this run (for resolvers known to be authoritative, e.g. the benchmark's).
     """
-    started = utcnow()
     http = ctx.http
+    if not isinstance(http, HttpEngine):
+        raise TypeError("run_checks needs the HttpEngine itself as ctx.http")
+    started = utcnow()
     await _prepare(resources, ctx)
-    schedule = _Schedule(resources, ctx, progress, on_recheck, recheck)
-    checked, evidence = await schedule.run()
-    usable = network_usable(checked)
-    dns_proven = trust_dns or any(
-        not (name in LOCAL_NAMES or name.endswith(".localhost")) for name in http.resolved_names
-    )
-    final = tuple(
-        _demote(result, ev, usable, dns_proven)
-        for result, ev in zip(checked, evidence, strict=True)
-    )
+    schedule = _Schedule(resources, ctx, http, progress, on_recheck, recheck)
+    checked = await schedule.run()
+    run_evidence = RunEvidence.of([c.result for c in checked], http.resolved_names, trust_dns)
+    final = tuple(judge(c, run_evidence) for c in checked)
+    usable = run_evidence.usable
     run = Run(
         id=None,
         started_at=started,

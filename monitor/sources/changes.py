@@ -42,6 +42,11 @@ def _at_ref(ref: str, path: Path) -> str:
     raise ChangesError(f"git show {ref}:{path.name} failed: {done.stderr.strip()}")
 
 
+def text_at_ref(ref: str, path: Path) -> str:
+    """A file's text at git `ref` (empty when it did not exist there)."""
+    return _at_ref(ref, path)
+
+
 def _changed_files(ref: str, paths: Sequence[Path]) -> set[Path]:
     cwd = paths[0].parent
     rels = [str(p.resolve().relative_to(cwd.resolve())) for p in paths]

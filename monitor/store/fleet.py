@@ -35,7 +35,6 @@ from monitor.store.database import (
 # belongs to exactly one shard, so the shards' tallies add up to the run's).
 NETWORK_DOWN_SHARE = 0.8
 NETWORK_DOWN_MIN_HOSTS = 2
-_CHUNK = 500
 
 
 class FleetRunRow(SQLModel, table=True):
@@ -241,30 +240,3 @@ class FleetStore:
                 select(CheckRow).where(CheckRow.run_id == run_id).order_by(col(CheckRow.id))
             )
             return [_result_from_row(row) for row in rows]
-
-    def latest_usable(self, resource_ids: Sequence[str]) -> dict[str, CheckResult]:
-        """Each resource's newest check from a run whose network worked (what a checker
-        gets as `previous`), in a few queries instead of one per resource."""
-        out: dict[str, CheckResult] = {}
-        for start in range(0, len(resource_ids), _CHUNK):
-            chunk = list(resource_ids[start : start + _CHUNK])
-            ranked = (
-                sa_select(
-                    col(CheckRow.id),
-                    func.row_number()
-                    .over(
-                        partition_by=col(CheckRow.resource_id),
-                        order_by=(col(CheckRow.checked_at).desc(), col(CheckRow.id).desc()),
-                    )
-                    .label("rank"),
-                )
-                .join(RunRow, col(CheckRow.run_id) == col(RunRow.id))
-                .where(col(CheckRow.resource_id).in_(chunk), col(RunRow.network_ok).is_(True))
-                .subquery()
-            )
-            with Session(self.engine) as session:
-                newest = sa_select(ranked.c.id).where(ranked.c.rank == 1)
-                rows = session.exec(select(CheckRow).where(col(CheckRow.id).in_(newest)))
-                for row in rows:
-                    out[row.resource_id] = _result_from_row(row)
-        return out

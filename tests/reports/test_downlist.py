@@ -51,11 +51,11 @@ def _store(path: Path) -> Store:
 
 def test_down_needs_n_consecutive_usable_failures(tmp_path: Path) -> None:
     with _store(tmp_path / "d.sqlite") as store:
-        downs = down_resources(store, list(RES.values()), down_after=2)
+        downs = down_resources(store.snapshot(), list(RES.values()), down_after=2)
         assert [d.resource.id for d in downs] == ["twice"]
         assert downs[0].since == T0 + timedelta(days=2)  # down from the 2nd failure
         assert downs[0].latest.verdict is Verdict.ERROR
-        assert [d.resource.id for d in down_resources(store, list(RES.values()), 1)] == [
+        assert [d.resource.id for d in down_resources(store.snapshot(), list(RES.values()), 1)] == [
             "twice",
             "once",
         ]
@@ -63,7 +63,7 @@ def test_down_needs_n_consecutive_usable_failures(tmp_path: Path) -> None:
 
 def test_markdown_is_stable_escaped_and_empty_when_nothing_is_down(tmp_path: Path) -> None:
     with _store(tmp_path / "d.sqlite") as store:
-        downs = down_resources(store, list(RES.values()), down_after=2)
+        downs = down_resources(store.snapshot(), list(RES.values()), down_after=2)
     text = render_markdown(downs, 2)
     assert text == render_markdown(downs, 2)
     assert "| Broken \\| twice | <https://twice.example/> | error | 2026-11-03 |" in text

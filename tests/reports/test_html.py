@@ -163,7 +163,7 @@ def test_network_down_last_run_is_announced(tmp_path: Path) -> None:
         store.record_run(
             Run(id=None, started_at=NOW - timedelta(hours=1), network_ok=False), [], []
         )
-        page = render_html(load_context(catalog, store, NOW))
+        page = render_html(load_context(catalog, store.snapshot(), NOW))
     assert "rede inutilizável: esta execução não mudou nenhum estado" in page
 
 

@@ -116,16 +116,3 @@ def test_run_usable_follows_the_single_process_rule() -> None:
     assert run_usable([ShardTally(1, 0, True)])
     assert run_usable([ShardTally(10, 7, True)])  # 70 % < 80 %
     assert not run_usable([ShardTally(6, 4, True), ShardTally(4, 4, False)])  # 80 %
-
-
-def test_latest_usable_skips_runs_whose_network_was_down(db_url: str) -> None:
-    a = _resources("a", 2)
-    with Store.open(db_url) as store:
-        fleet = FleetStore(store)
-        first = fleet.start_run(["0"], {})
-        fleet.record_shard(first, "0", _results(a), a, ShardTally(1, 0, True))
-        second = fleet.start_run(["0"], {})
-        fleet.record_shard(second, "0", _results(a, Verdict.ERROR), a, ShardTally(1, 1, False))
-        previous = fleet.latest_usable([r.id for r in a] + ["unknown"])
-    assert set(previous) == {"a0", "a1"}
-    assert {r.verdict for r in previous.values()} == {Verdict.OK}
