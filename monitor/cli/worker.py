@@ -29,11 +29,20 @@ def worker(
             show_default=False,
         ),
     ] = None,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "--concurrency",
+            "-c",
+            min=1,
+            help="Pool processes; each runs one shard at a time (README: N and workers).",
+        ),
+    ] = 1,
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
 ) -> None:
-    """Start a Celery worker for `monitor fleet check`: one pool process, one shard at a
-    time, listening to every shard queue. Run one per CPU core, on as many machines as you
-    like; arguments after `--` go to `celery worker` as they are.
+    """Start a Celery worker for `monitor fleet check`, listening to every shard queue: each
+    pool process runs one shard at a time (a shard's hosts are then checked by one process,
+    with the single-process limits). Arguments after `--` go to `celery worker` as they are.
 
     Examples:
 
@@ -57,9 +66,11 @@ def worker(
         n = shard_count(shards)
     except FleetSetupError as exc:
         raise fail(str(exc)) from None
-    argv = ["worker", "--pool", "prefork", "--concurrency", "1", "--prefetch-multiplier", "1",
-            "--queues", ",".join(queues(n)), "--loglevel", loglevel, "--without-gossip",
-            "--without-mingle", *ctx.args]  # fmt: skip
+    argv = [
+        *("worker", "--pool", "prefork", "--concurrency", str(concurrency)),
+        *("--prefetch-multiplier", "1", "--queues", ",".join(queues(n))),
+        *("--loglevel", loglevel, "--without-gossip", "--without-mingle", *ctx.args),
+    ]
     app.worker_main(argv)
 
 
