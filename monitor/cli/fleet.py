@@ -249,6 +249,12 @@ def status(
 ) -> None:
     """Say whether a fleet run is complete, and which shards have not reported.
 
+    Examples:
+
+        monitor fleet status
+
+        monitor fleet status --run 42 --db postgresql+psycopg://monitor@localhost/monitor
+
     Exit 0 when complete, 4 when some shard has not reported yet.
     """
     from monitor.store.fleet import FleetStore
@@ -281,7 +287,14 @@ def publish(
     cache: Annotated[Path | None, typer.Option(help="Folder for clones of git lists.")] = None,
 ) -> None:
     """Write each list's status page (index.html, badge.svg, status.md) to its `publish`
-    folder, from the shared history: what `monitor report` writes for one list."""
+    folder, from the shared history: what `monitor report` writes for one list.
+
+    Examples:
+
+        monitor fleet publish fleet.toml
+
+        monitor fleet publish fleet.toml --db postgresql+psycopg://monitor@localhost/monitor
+    """
     from monitor.domain.models import utcnow
     from monitor.files import write_if_changed
     from monitor.reports.context import load_context
