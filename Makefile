@@ -13,11 +13,13 @@ setup:
 check: setup
 	@$(UV) run --locked monitor check
 
-# Tests need three Debian packages: Chromium (the status page test), PostgreSQL (the store
-# tests run on it too) and Redis (the fleet's Celery broker). Install the missing ones when we
-# can (root + apt), in one apt-get call after one index update; a no-op once all are there.
+# Tests need Debian packages: Chromium (the status page test), PostgreSQL (the store tests
+# run on it too), tmux (screens of the CLI in a real terminal) and Redis (the fleet's Celery
+# broker). Install the missing ones when we can (root + apt), in one apt-get call after one
+# index update; a no-op once there.
 SYSTEM_PKGS = $(if $(shell command -v chromium),,chromium) \
 	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) \
+	$(if $(shell command -v tmux),,tmux) \
 	$(if $(shell command -v redis-server),,redis-server)
 
 system-deps:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from monitor.cli.common import (
@@ -30,7 +29,9 @@ from monitor.cli.common import (
     fail,
     load_or_exit,
     open_store,
+    shown,
 )
+from monitor.cli.progress import LinkReport
 from monitor.config.catalog import (
     Catalog,
     CatalogError,
@@ -40,20 +41,19 @@ from monitor.config.catalog import (
     parse_catalog,
 )
 from monitor.config.trust import env_api_problem, ignored_settings, with_trusted_settings
+from monitor.config.urls import is_checkable
 from monitor.domain.models import CheckResult, Resource, Verdict
 from monitor.reports.formats import (
     VERDICT_ORDER,
-    detail,
     sorted_results,
     summary_line,
     to_json,
     to_markdown,
     to_text,
 )
-from monitor.run.session import NoProgress, Plan, Setup, run_session
-from monitor.run.session import Progress as SessionProgress
+from monitor.run.session import Plan, Setup, run_session
 from monitor.sources.changes import ChangesError, changed_resources, text_at_ref
-from monitor.sources.extract import extract_links, is_checkable
+from monitor.sources.extract import extract_links
 
 if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
     from monitor.store.database import Store
@@ -165,65 +165,12 @@ def adhoc_resources(path: Path) -> list[Resource]:
 # -- progress ------------------------------------------------------------------------------
 
 
-class _Bar:
-    """A Rich progress bar on stderr (a terminal)."""
-
-    def __init__(self) -> None:
-        self.bar = Progress(
-            TextColumn("checking"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[problems]} problems"),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        )
-        self.task = self.bar.add_task("check", total=None, problems=0)
-        self.problems = 0
-
-    def start(self, total: int) -> None:
-        self.bar.update(self.task, total=total)
-
-    def checked(self, result: CheckResult) -> None:
-        self.problems += result.verdict.is_failure
-        self.bar.update(self.task, advance=1, problems=self.problems)
-
-    def rechecking(self, count: int) -> None:
-        total = (self.bar.tasks[0].total or 0) + count
-        self.bar.update(self.task, total=total, description="rechecking")
-
-
-class _Log:
-    """One plain line per finished link on stderr (CI logs)."""
-
-    def start(self, total: int) -> None:
-        pass
-
-    def checked(self, result: CheckResult) -> None:
-        status = str(result.status) if result.status is not None else "-"
-        line = f"{result.verdict.value:<8} {status:>3} {result.url}"
-        extra = detail(result) if result.verdict is not Verdict.OK else ""
-        sys.stderr.write(f"{line}  {extra}\n" if extra else line + "\n")
-
-    def rechecking(self, count: int) -> None:
-        sys.stderr.write(f"second opinion: rechecking {count} failed links, slowly\n")
-
-
-@contextmanager
-def _progress(quiet: bool) -> Iterator[SessionProgress]:
-    """A Rich bar on a terminal, one plain line per finished link otherwise (CI logs).
-
-    Both go to stderr, so `--format json` on stdout stays parseable.
-    """
+def _report(quiet: bool) -> LinkReport:
+    """A Rich bar on a terminal, plain lines otherwise (CI logs); both on stderr, so
+    `--format json` on stdout stays parseable."""
     if quiet:
-        yield NoProgress()
-    elif err_console.is_terminal:
-        shown = _Bar()
-        with shown.bar:
-            yield shown
-    else:
-        yield _Log()
-        sys.stderr.flush()
+        return LinkReport("quiet")
+    return LinkReport("bar" if err_console.is_terminal else "log", console=err_console)
 
 
 # -- the command ---------------------------------------------------------------------------
@@ -366,12 +313,15 @@ def check(
             raise fail(f"cannot read {input_file}: {exc.strerror or exc}") from None
         setup = Setup(base_dir=input_file.resolve().parent, want_metadata=False)
         trigger = "adhoc"
+        unchanged: list[Resource] = []
     else:
         cat = load_or_exit(catalog)
         resources = list(cat.resources)
         if changed_since is not None:
             resources = _changed_or_exit(cat, changed_since)
             cat = _trusted_settings(cat, changed_since)
+        changed = {r.id for r in resources}
+        unchanged = [r for r in cat.resources if r.id not in changed]
         setup, trigger = Setup.of_catalog(cat), "cli"
     try:
         engine = _engine_settings(
@@ -388,18 +338,30 @@ def check(
     except ValueError as exc:
         raise fail(str(exc)) from None
     setup = replace(setup, engine=engine, hosts={**setup.hosts, **host_limits}, remap=remaps)
-    plan = Plan(resources, exclude=excludes, max_age=age, trigger=trigger, trust_dns=trust_dns)
+    plan = Plan(
+        resources,
+        exclude=excludes,
+        max_age=age,
+        trigger=trigger,
+        trust_dns=trust_dns,
+        known_good=[r for r in unchanged if not any(x.search(r.url) for x in excludes)],
+    )
 
     use_store = (input_file is None and changed_since is None) or db is not None
-    with _maybe_store(db, use_store) as store, _progress(quiet) as progress:
-        done = run_session(plan, setup, store, progress=progress)
+    report = _report(quiet)
+    with _maybe_store(db, use_store) as store:
+        try:
+            done = run_session(plan, setup, store, progress=report)
+        finally:
+            report.close()
+    report.finish(done.results)
     network_ok = done.run.network_ok
     _emit(done.results, network_ok, output_format, output)
     if not network_ok:
         err_console.print(
             "[bold yellow]network unusable:[/] nearly every host failed at DNS or connect "
-            "level; their links are recorded as error, never broken"
-            + ("; the run is recorded." if store is not None else "."),
+            "level and no known-good host answered; their links are recorded as error, never "
+            "broken" + ("; the run is recorded." if store is not None else "."),
             soft_wrap=True,
         )
         raise typer.Exit(EXIT_NETWORK)
@@ -486,7 +448,7 @@ def _print_summary(results: Sequence[CheckResult]) -> None:
         table.add_column("link", overflow="fold")
         table.add_column("detail", overflow="fold")
         for result in problems:
-            table.add_row(result.verdict.value, result.url, detail(result))
+            table.add_row(result.verdict.value, shown(result.url), shown(result.describe()))
         console.print(table)
     console.print(summary_line(results))
 

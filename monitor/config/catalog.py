@@ -17,7 +17,15 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from monitor.config.github_names import GITHUB_RESERVED
+from monitor.config.urls import check_url
 from monitor.domain.models import Kind, Resource, Section
+
+# A catalog message quotes values from the file; a 200 KB value is cut to this (issue 16).
+PROBLEM_LIMIT = 500
+# Characters no catalog text may hold: C0/C1 controls (tab aside) and the direction overrides,
+# embeddings and isolates that make a label or a link read as something else.
+_UNSAFE_TEXT = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class CatalogError(Exception):
@@ -26,6 +34,8 @@ class CatalogError(Exception):
     def __init__(self, path: Path | str, line: int | None, problem: str) -> None:
         self.path = Path(path)
         self.line = line
+        if len(problem) > PROBLEM_LIMIT:
+            problem = f"{problem[:PROBLEM_LIMIT]}… ({len(problem):,} characters)"
         self.problem = problem
         where = f"{self.path}:{line}" if line else str(self.path)
         super().__init__(f"{where}: {problem}")
@@ -45,22 +55,17 @@ YOUTUBE_HOSTS = frozenset(
     {"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com", "youtu.be"}
 )
 GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
-# github.com/<first segment> values that are site pages, not repository owners.
-GITHUB_RESERVED = frozenset(
-    {
-        "about", "collections", "enterprise", "events", "explore", "features", "login",
-        "marketplace", "notifications", "orgs", "pricing", "search", "settings", "sponsors",
-        "topics", "trending", "users", "apps", "site", "security", "customer-stories",
-    }
-)  # fmt: skip
 
 
 def infer_kind(url: str) -> Kind:
     """Kind of a link from its URL alone; the catalog's explicit `kind` wins over this."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:  # "https://[": never checkable; the web checker reports it
+        return Kind.WEB
     if not parts.scheme:
         return Kind.FILE
-    host = (parts.hostname or "").lower()
     if host in YOUTUBE_HOSTS:
         return Kind.YOUTUBE
     if host in GITHUB_HOSTS:
@@ -92,34 +97,16 @@ def unique_slug(base: str, taken: set[str]) -> str:
     return slug
 
 
-def check_url(url: str) -> str:
-    """Validate a catalog URL: absolute http(s) with a host, or a relative file path."""
-    url = url.strip()
-    if not url:
-        raise ValueError("URL is empty")
-    if any(c.isspace() for c in url):
-        raise ValueError(f"URL {url!r} contains whitespace")
-    parts = urlsplit(url)
-    if parts.scheme:
-        if parts.scheme not in ("http", "https"):
-            raise ValueError(
-                f"URL {url!r} has scheme {parts.scheme!r}; only http, https "
-                "and relative file paths are allowed"
-            )
-        if not parts.hostname:
-            raise ValueError(f"URL {url!r} has no host")
-        return url
-    if parts.netloc:
-        raise ValueError(f"URL {url!r} is protocol-relative; write http:// or https://")
-    if url.startswith("/"):
-        raise ValueError(f"file path {url!r} is absolute; write it relative to the README")
-    if not parts.path:
-        raise ValueError(f"URL {url!r} names no file (a same-page anchor or query)")
-    return url
+def check_text(text: str) -> str:
+    """Catalog text (labels, titles, notes) holds no control or direction-override characters."""
+    if m := _UNSAFE_TEXT.search(text):
+        raise ValueError(f"contains the invisible control character U+{ord(m.group(0)):04X}")
+    return text
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan: `deadline_s = inf` would be a check that never ends (issue 16).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class HostLimits(_Strict):
@@ -145,8 +132,21 @@ class EngineSettings(_Strict):
     # First retry waits about backoff_s (doubling, with jitter), never more than backoff_max_s.
     backoff_s: float = Field(default=0.5, ge=0)
     backoff_max_s: float = Field(default=8.0, ge=0)
-    # The second opinion on failures: one request at a time per host, this far apart.
+    # Second opinions of failures that asked us to slow down (429, 502-504, timeouts) start
+    # this far apart on their host (and this long after the answer); they overlap.
     recheck_interval_ms: int = Field(default=1000, ge=0, le=600_000)
+    # Known-good URLs asked when a run's own results cannot show that the network works
+    # (monitor/run/evidence.py); history and unchecked catalog links are asked after them.
+    network_probes: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator("network_probes")
+    @classmethod
+    def _web_probes(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{url!r} is not an http(s) URL")
+        return urls
 
 
 class YoutubeSettings(_Strict):
@@ -177,6 +177,11 @@ class SectionEntry(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str = Field(min_length=1)
 
+    @field_validator("title")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return check_text(value)
+
 
 class ResourceEntry(_Strict):
     url: str
@@ -193,6 +198,11 @@ class ResourceEntry(_Strict):
     @classmethod
     def _url(cls, value: str) -> str:
         return check_url(value)
+
+    @field_validator("label", "notes")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return check_text(value)
 
     @field_validator("accept")
     @classmethod
@@ -332,7 +342,9 @@ def parse_catalog(text: str, path: Path) -> Catalog:
         message = str(exc)
         m = re.search(r"\(at line (\d+), column \d+\)", message)
         line = int(m.group(1)) if m else None
-        problem = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
+        if line is None and "end of document" in message:  # the last line that has text
+            line = max(1, len(text.rstrip().splitlines()))
+        problem = re.sub(r"\s*\(at (?:line \d+, column \d+|end of document)\)", "", message)
         raise CatalogError(path, line, f"not valid TOML: {problem}") from None
     index = _LineIndex(text)
     try:

@@ -53,10 +53,13 @@ class RecordingHttp:
 
     Given to the checker as `CheckContext.http` for one resource; the notes then become that
     check's `Evidence`. Checkers need only `fetch` and `settings` (`monitor.checkers.base.Http`).
+    In a second opinion (`second=True`) its fetches retry no failure below HTTP: the recheck
+    is itself the retry.
     """
 
-    def __init__(self, engine: HttpEngine) -> None:
+    def __init__(self, engine: HttpEngine, *, second: bool = False) -> None:
         self.engine = engine
+        self.second = second
         self.notes: list[FetchNote] = []
 
     @property
@@ -82,6 +85,7 @@ class RecordingHttp:
             max_bytes=max_bytes,
             follow_redirects=follow_redirects,
             content=content,
+            retry_failures=not self.second,
         )
         self.notes.append(FetchNote(result.final_url, result.failure, result.error))
         return result
@@ -204,11 +208,19 @@ def settle(checked: Checked) -> Checked:
 
 
 def second_opinion(first: CheckResult, second: CheckResult) -> CheckResult:
-    """The recheck is the verdict kept; its note says what the first check found."""
+    """The recheck is the verdict kept; its note says what the first check found.
+
+    Only an answer changes a verdict: a recheck that sent nothing (`deferred`, a rate-limit
+    wait) leaves the first verdict as it was.
+    """
+    if second.deferred and not first.deferred:
+        return dataclasses.replace(
+            first, note=_add_note(first, f"second check not made ({second.note or 'deferred'})")
+        )
 
     def why(result: CheckResult) -> str:
-        detail = result.error or (f"HTTP {result.status}" if result.status else "")
-        return f"{result.verdict.value}, {detail}" if detail else result.verdict.value
+        reason = result.reason()
+        return f"{result.verdict.value}, {reason}" if reason else result.verdict.value
 
     if not second.verdict.is_failure:
         note = f"recovered on second check (first: {why(first)})"

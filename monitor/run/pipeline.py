@@ -14,31 +14,39 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import heapq
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from urllib.parse import urlsplit
 
 from monitor.checkers import CHECKERS, CheckContext, checker_for
 from monitor.domain.models import CheckResult, Resource, Run, Verdict, utcnow
-from monitor.net.engine import HttpEngine
+from monitor.net.engine import Failure, HttpEngine
 from monitor.run.evidence import (
     NETWORK_DOWN_MIN_HOSTS,
     NETWORK_DOWN_SHARE,
     Checked,
     Evidence,
+    FetchNote,
     RecordingHttp,
-    RunEvidence,
     judge,
     network_usable,
     second_opinion,
     settle,
 )
+from monitor.run.inert import inert_result, known_secrets
+from monitor.run.probe import with_known_good
 
 # Verdicts that get a second opinion before they are recorded.
 RECHECK_VERDICTS = frozenset({Verdict.BROKEN, Verdict.ERROR, Verdict.BLOCKED})
 
-ProgressCallback = Callable[[CheckResult], None]
+# Told of every finished check: (result, provisional). A provisional result is a first
+# pass that failed and is (or, once the first pass shows the network works, will be) queued
+# for a second opinion; the rest are the link's last check (the network-evidence stage may
+# still turn a failure into `error` when the run ends).
+ProgressCallback = Callable[[CheckResult, bool], None]
 
 
 @dataclass(frozen=True)
@@ -69,25 +77,32 @@ async def _check_one(resource: Resource, ctx: CheckContext) -> CheckResult:
             checker="none",
             note=f"no checker handles kind {resource.kind.value!r} yet",
         )
+    secrets = known_secrets(ctx.http.settings.headers)
     try:
-        return await checker.check(resource, ctx)
+        return inert_result(await checker.check(resource, ctx), secrets)
     except Exception as exc:  # a checker bug must not sink a 10,000-link run
-        return CheckResult(
+        crashed = CheckResult(
             resource_id=resource.id,
             url=resource.url,
             verdict=Verdict.ERROR,
             checker=checker.name,
             error=f"checker {checker.name} crashed: {type(exc).__name__}: {exc}",
         )
+        return inert_result(crashed, secrets)
 
 
 class _Schedule:
-    """Runs checks round-robin over hosts within per-host limits, then second opinions.
+    """Runs checks round-robin over hosts within per-host limits, and each failure's second
+    opinion as soon as the failure is known.
 
-    A host's failures are rechecked as soon as that host's first pass is over (one at a time,
-    `recheck_interval_ms` apart), while other hosts are still being checked, so the second
-    opinion costs little wall time. Only when the run so far looks network-usable: otherwise
-    the rechecks wait for the end of the first pass, and are dropped if the network is down.
+    Pacing is about how often requests *start* on a host (the engine's per-host interval); a
+    request that hangs costs the server nothing. So second opinions overlap, beside the
+    host's first pass still running, within the same per-host limits. Those whose answer
+    asked us to slow down (429, 502-504, a timeout) start `recheck_interval_ms` apart on
+    their host, one interval after the answer, timeouts first; every other failure is
+    rechecked at the host's own pace. Only while the run so far looks network-usable:
+    otherwise the rechecks wait for the end of the first pass, and are dropped if the network
+    is down.
     """
 
     def __init__(
@@ -104,34 +119,48 @@ class _Schedule:
         n = len(resources)
         self.results: list[CheckResult | None] = [None] * n
         self.evidence: list[Evidence] = [Evidence()] * n
-        self.queues: dict[str, deque[tuple[int, bool]]] = {}
+        self.first: dict[str, deque[int]] = {}
         for index, resource in enumerate(resources):
-            self.queues.setdefault(_host(resource), deque()).append((index, False))
-        self.first_left = {host: len(queue) for host, queue in self.queues.items()}
-        self.inflight = dict.fromkeys(self.queues, 0)
-        self.first_inflight = dict.fromkeys(self.queues, 0)
-        self.failed: dict[str, list[int]] = {host: [] for host in self.queues}
-        self.deferred: set[str] = set()
-        self.slow: set[str] = set()
-        self.quick_left = dict.fromkeys(self.queues, 0)  # 404/410 rechecks not yet done
-        self.slow_later: dict[str, list[int]] = {host: [] for host in self.queues}
+            self.first.setdefault(_host(resource), deque()).append(index)
+        # per host, a heap of second opinions: (not before, pace, order, index)
+        self.again: dict[str, list[tuple[float, _Pace, int, int]]] = {h: [] for h in self.first}
+        self.slow_next = dict.fromkeys(self.first, 0.0)  # the next slow recheck's earliest start
+        self.slow_interval = http.settings.recheck_interval_ms / 1000
+        self.wake: dict[str, asyncio.TimerHandle] = {}
+        self.inflight = dict.fromkeys(self.first, 0)
+        self.deferred: list[tuple[_Pace, int]] = []
         self.ready: asyncio.Queue[str | None] = asyncio.Queue()
         self.queued: set[str] = set()
-        self.jobs, self.done, self.first_done = n, 0, 0
-        self.workers = min(self.http.settings.concurrency, n)
+        self.jobs, self.done, self.first_done, self.order = n, 0, 0, 0
+        self.workers = min(http.settings.concurrency, n)
         # incremental network_usable(): host -> every result so far failed below HTTP
         self.host_down: dict[str, bool] = {}
         self.hosts_down = 0
-
-    def cap(self, host: str) -> int:
-        if host in self.slow:  # one recheck at a time, beside first checks still running
-            return 1 + self.first_inflight[host]
-        return self.http.host_limits(host)[0]
+        # failures whose second opinion was dropped because the network looked down
+        self.dropped: list[int] = []
 
     def offer(self, host: str) -> None:
-        if self.queues[host] and host not in self.queued and self.inflight[host] < self.cap(host):
+        """Hand the host to a worker if it has a job that may start now, else wake it later."""
+        if host in self.queued or self.inflight[host] >= self.http.host_limits(host)[0]:
+            return
+        again = self.again[host]
+        loop = asyncio.get_running_loop()
+        if self.first[host] or (again and again[0][0] <= loop.time()):
             self.queued.add(host)
             self.ready.put_nowait(host)
+        elif again and host not in self.wake:
+            self.wake[host] = loop.call_at(again[0][0], self._woken, host)
+
+    def _woken(self, host: str) -> None:
+        del self.wake[host]
+        self.offer(host)
+
+    def take(self, host: str) -> tuple[int, bool]:
+        """The host's next job: a second opinion that may start, else the next first check."""
+        again = self.again[host]
+        if again and again[0][0] <= asyncio.get_running_loop().time():
+            return heapq.heappop(again)[3], True
+        return self.first[host].popleft(), False
 
     def looks_usable(self) -> bool:
         answered = len(self.host_down) - self.hosts_down
@@ -153,99 +182,65 @@ class _Schedule:
             self.host_down[host] = False
             self.hosts_down -= 1
 
-    def start_recheck(self, host: str) -> None:
-        """Queue the host's second opinions: definitive 404/410 answers first, at the host's
-        own pace (a 404 is the server's considered answer, not a symptom of our pace), then
-        every other failure at the slow `recheck_interval_ms` pace, one at a time."""
-        again, self.failed[host] = self.failed[host], []
-        if not again:
-            return
-        self.jobs += len(again)
+    def recheck_later(self, index: int, pace: _Pace) -> None:
+        """Queue one second opinion: now, or at the host's slow pace when the answer asked."""
+        host = _host(self.resources[index])
+        not_before = asyncio.get_running_loop().time()
+        if pace is not _Pace.HOST:  # one interval after the answer, and interval apart
+            not_before = max(not_before + self.slow_interval, self.slow_next[host])
+            self.slow_next[host] = not_before + self.slow_interval
+        self.order += 1
+        heapq.heappush(self.again[host], (not_before, pace, self.order, index))
+        self.jobs += 1
         if self.on_recheck is not None:
-            self.on_recheck(len(again))
-        quick = [i for i in again if host not in self.slow and self._definitive(i)]
-        rest = [i for i in again if i not in quick]
-        self.slow_later[host].extend(rest)
-        if quick:
-            self.quick_left[host] += len(quick)
-            self.queues[host].extend((index, True) for index in quick)
-            self.offer(host)
-        elif not self.quick_left[host]:  # else the last quick recheck starts the slow ones
-            self.start_slow(host)
-
-    def _definitive(self, index: int) -> bool:
-        result = self.results[index]
-        return (
-            result is not None
-            and result.verdict is Verdict.BROKEN
-            and result.status
-            in (
-                404,
-                410,
-            )
-        )
-
-    def start_slow(self, host: str) -> None:
-        later, self.slow_later[host] = self.slow_later[host], []
-        if not later:
-            return
-        if host not in self.slow:
-            self.http.slow_down(host, min_interval_ms=self.http.settings.recheck_interval_ms)
-            self.slow.add(host)
-        self.queues[host].extend((index, True) for index in later)
+            self.on_recheck(1)
         self.offer(host)
 
-    def finished(self, host: str, index: int, second: bool, result: CheckResult) -> None:
+    def finished(self, index: int, second: bool, result: CheckResult, pace: _Pace) -> None:
         if second:
             first = self.results[index]
             assert first is not None
             self.results[index] = second_opinion(first, result)
-            if self.quick_left[host]:
-                self.quick_left[host] -= 1
-                if not self.quick_left[host]:
-                    self.start_slow(host)
         else:
             self.results[index] = result
             self.note_network(result)
-            self.first_left[host] -= 1
             self.first_done += 1
             if result.verdict in RECHECK_VERDICTS and self.recheck:
-                self.failed[host].append(index)
-            # nothing of this host's first pass is queued any more (some may be in flight)
-            if self.first_left[host] == self.first_inflight[host] and self.failed[host]:
                 if self.looks_usable():
-                    self.start_recheck(host)
+                    self.recheck_later(index, pace)
                 else:
-                    self.deferred.add(host)
+                    self.deferred.append((pace, index))
             if self.first_done == len(self.resources):
                 done = [r for r in self.results if r is not None]
                 if network_usable(done):
-                    for waiting in sorted(self.deferred):
-                        self.start_recheck(waiting)
-                self.deferred = set()
+                    for waiting_pace, waiting in sorted(self.deferred):  # timeouts first
+                        self.recheck_later(waiting, waiting_pace)
+                else:
+                    self.dropped = [waiting for _, waiting in sorted(self.deferred)]
+                self.deferred = []
         if self.progress is not None:
             shown = self.results[index]
             assert shown is not None
-            self.progress(shown)
+            provisional = not second and result.verdict in RECHECK_VERDICTS and self.recheck
+            self.progress(shown, provisional)
 
     async def worker(self) -> None:
         while (host := await self.ready.get()) is not None:
             self.queued.discard(host)
-            index, second = self.queues[host].popleft()
+            index, second = self.take(host)
             self.inflight[host] += 1
-            self.first_inflight[host] += not second
             self.offer(host)
-            recorder = RecordingHttp(self.http)
+            # a second opinion is itself the retry: no transport-level retries inside it
+            recorder = RecordingHttp(self.http, second=second)
             try:
                 result = await _check_one(
                     self.resources[index], dataclasses.replace(self.ctx, http=recorder)
                 )
             finally:
                 self.inflight[host] -= 1
-                self.first_inflight[host] -= not second
             checked = settle(Checked(result, Evidence.of(recorder.notes)))
             self.evidence[index] = checked.evidence
-            self.finished(host, index, second, checked.result)
+            self.finished(index, second, checked.result, _pace(result, recorder.notes))
             self.done += 1
             self.offer(host)
             if self.done == self.jobs:
@@ -255,16 +250,40 @@ class _Schedule:
     async def run(self) -> list[Checked]:
         if not self.resources:
             return []
-        for host in self.queues:
+        for host in self.first:
             self.offer(host)
-        async with asyncio.TaskGroup() as group:
-            for _ in range(self.workers):
-                group.create_task(self.worker())
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(self.workers):
+                    group.create_task(self.worker())
+        finally:
+            for handle in self.wake.values():
+                handle.cancel()
         return [
             Checked(result, evidence)
             for result, evidence in zip(self.results, self.evidence, strict=True)
             if result is not None
         ]
+
+
+class _Pace(IntEnum):
+    """How soon a failure's second opinion may start on its host (lower: sooner)."""
+
+    TIMEOUT = 0  # the host was silent: slow pace, and first in line (the longest to answer)
+    SLOW = 1  # the host asked us to slow down or was overloaded (429, 502-504)
+    HOST = 2  # any other failure: the host's own pace
+
+
+# Answers that ask for a slower second opinion; every other failure gets the host's own pace.
+SLOW_STATUSES = frozenset({429, 502, 503, 504})
+
+
+def _pace(result: CheckResult, notes: Sequence[FetchNote]) -> _Pace:
+    if any(n.failure in (Failure.TIMEOUT, Failure.DEADLINE) for n in notes):
+        return _Pace.TIMEOUT
+    if result.status in SLOW_STATUSES:
+        return _Pace.SLOW
+    return _Pace.HOST
 
 
 async def _prepare(resources: Sequence[Resource], ctx: CheckContext) -> None:
@@ -290,14 +309,17 @@ async def run_checks(
     recheck: bool = True,
     on_recheck: Callable[[int], None] | None = None,
     trust_dns: bool = False,
+    probes: Sequence[str] = (),
 ) -> Outcome:
-    """Check `resources`; failures get a slower second opinion, which is the one kept.
+    """Check `resources`; failures get a second opinion, which is the one kept.
 
     `ctx.http` must be the engine itself: the schedule paces hosts through it, and each check
     sees it through the evidence stage's `RecordingHttp`.
 
     `trust_dns`: take "name not known" as proof the domain is gone even when no other name
     resolved in this run (for resolvers known to be authoritative, e.g. the benchmark's).
+    `probes`: known-good URLs asked when the results alone cannot show that the network and
+    DNS work (`monitor.run.probe`).
     """
     http = ctx.http
     if not isinstance(http, HttpEngine):
@@ -306,7 +328,11 @@ async def run_checks(
     await _prepare(resources, ctx)
     schedule = _Schedule(resources, ctx, http, progress, on_recheck, recheck)
     checked = await schedule.run()
-    run_evidence = RunEvidence.of([c.result for c in checked], http.resolved_names, trust_dns)
+    run_evidence, note = await with_known_good(checked, http, probes, trust_dns)
+    if run_evidence.usable and schedule.dropped:
+        checked = await _late_second_opinions(
+            resources, ctx, http, schedule.dropped, checked, progress, on_recheck
+        )
     final = tuple(judge(c, run_evidence) for c in checked)
     usable = run_evidence.usable
     run = Run(
@@ -315,6 +341,27 @@ async def run_checks(
         finished_at=utcnow(),
         network_ok=usable,
         trigger=trigger,
-        note="" if usable else "network unusable: nearly every host failed at DNS or connect",
+        note=note,
     )
     return Outcome(run=run, results=final)
+
+
+async def _late_second_opinions(
+    resources: Sequence[Resource],
+    ctx: CheckContext,
+    http: HttpEngine,
+    dropped: Sequence[int],
+    checked: Sequence[Checked],
+    progress: ProgressCallback | None,
+    on_recheck: Callable[[int], None] | None,
+) -> list[Checked]:
+    """The second opinions the schedule dropped while the network looked down, once a
+    known-good host showed it up (they failed below HTTP: the host's own pace will do)."""
+    if on_recheck is not None:
+        on_recheck(len(dropped))
+    again = _Schedule([resources[i] for i in dropped], ctx, http, progress, None, recheck=False)
+    out = list(checked)
+    for index, second in zip(dropped, await again.run(), strict=True):
+        merged = second_opinion(out[index].result, second.result)
+        out[index] = Checked(merged, second.evidence)
+    return out
