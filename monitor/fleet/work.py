@@ -169,7 +169,7 @@ class _Counter:
     def rechecking(self, count: int) -> None:
         pass
 
-    def checked(self, result: CheckResult) -> None:
+    def checked(self, result: CheckResult, provisional: bool = False) -> None:
         name = self.lists.get(result.resource_id)
         if name is not None:  # a second opinion is the same link again
             self.done.setdefault(name, set()).add(result.resource_id)
