@@ -13,6 +13,7 @@ from monitor.cli import (
     check,
     down_report,
     fix,
+    fleet,
     history,
     importer,
     init,
@@ -22,6 +23,7 @@ from monitor.cli import (
     resources,
     schedule,
     status,
+    worker,
 )
 
 app = typer.Typer(
@@ -69,6 +71,7 @@ def _root(
 for module in (
     *(init, check, importer, resources, history, status, report, readme),
     *(schedule, fix, prune, down_report),
+    *(fleet, worker),
 ):
     module.register(app)
 
