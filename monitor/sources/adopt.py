@@ -18,7 +18,13 @@ from monitor.config.catalog import CatalogError, parse_catalog
 from monitor.config.urls import is_checkable
 from monitor.files import write_text_atomic
 from monitor.sources.extract import Link, extract_links
-from monitor.sources.importer import ImportResult, detect_locale, import_links, plan_sections
+from monitor.sources.importer import (
+    ImportResult,
+    detect_locale,
+    import_links,
+    plain_link,
+    plan_sections,
+)
 from monitor.sources.markers import (
     END_MARKER,
     Block,
@@ -275,7 +281,7 @@ def init_repository(
             raise InitError(str(exc)) from None
     else:
         chosen = locale or detect_locale(text)
-    links = [ln for ln in extract_links(text, str(readme)) if is_checkable(ln.url)]
+    links = [plain_link(ln) for ln in extract_links(text, str(readme)) if is_checkable(ln.url)]
     try:
         wraps = plan_markers(text, str(readme), old_catalog, catalog_path, mode, chosen, links)
         marked = insert_markers(text, wraps, mode)

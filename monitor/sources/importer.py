@@ -36,6 +36,7 @@ from monitor.config.catalog import (
 )
 from monitor.config.urls import check_url
 from monitor.domain.models import Kind, Section
+from monitor.domain.text import strip_invisible, truncate
 from monitor.sources.extract import Link, extract_links
 from monitor.sources.markers import Block, MarkerError, find_blocks
 
@@ -126,7 +127,7 @@ def roadmap_links(text: str, path: str | None = None) -> tuple[list[Link], list[
     docs; the roadmap proper is what the marked blocks hold. Markers inside code blocks
     are examples, not markers.
     """
-    links = extract_links(text, path)
+    links = [plain_link(ln) for ln in extract_links(text, path)]
     try:
         blocks = find_blocks(text, path or "roadmap")
     except MarkerError as exc:
@@ -143,6 +144,24 @@ def heading_paths(links: Sequence[Link]) -> dict[int, tuple[str, ...]]:
     firsts = {p[0] for p in paths if p}
     strip = len(firsts) == 1 and all(p for p in paths) and any(len(p) > 1 for p in paths)
     return {i: (p[1:] if strip and len(p) > 1 else p) for i, p in enumerate(paths)}
+
+
+# Labels and section titles go into TOML strings: bounded (tomlkit escapes a string in time
+# quadratic in its escapes: an 800 KB heading of quotes took 8 s, issue 16) and free of the
+# control and bidi characters the catalog refuses.
+MAX_LABEL = 300
+
+
+def _plain(text: str) -> str:
+    return truncate(strip_invisible(text), MAX_LABEL)
+
+
+def plain_link(link: Link) -> Link:
+    section = _plain(link.section) if link.section is not None else None
+    headings = tuple(_plain(h) for h in link.headings)
+    return dataclasses.replace(
+        link, label=_plain(link.label) or link.url, section=section, headings=headings
+    )
 
 
 class _Sections:
