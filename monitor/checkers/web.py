@@ -300,16 +300,13 @@ def _failure_judgement(fetch: FetchResult) -> Judgement:
 
 def verdict_for(fetch: FetchResult, resource: Resource, page: Page | None = None) -> Judgement:
     """Judge one fetch by the rules of DESIGN.md. Pure: no I/O, never raises on odd input."""
-    judged_by_status = fetch.failure is None or (
-        fetch.failure is Failure.TOO_LARGE and fetch.status is not None
-    )
-    if not judged_by_status:
+    if fetch.failure is not None:
         return _failure_judgement(fetch)
     status = fetch.status or 0
     if page is None and fetch.body and is_html(fetch.headers, fetch.body):
         page = parse_page(fetch.body, fetch.headers, fetch.final_url)
     notes: list[str] = []
-    if fetch.truncated or fetch.failure is Failure.TOO_LARGE:
+    if fetch.truncated:
         notes.append(f"body cut at {len(fetch.body)} bytes")
     accepted = status in resource.accept
     if not accepted:

@@ -275,7 +275,3 @@ def derive(
 ) -> dict[str, ResourceState]:
     """States of the catalog's resources (in catalog order) from `Store.all_history()`."""
     return {r.id: resource_state(r.id, history.get(r.id, ()), now, down_after) for r in resources}
-
-
-def sort_problems_first(states: Iterable[ResourceState]) -> list[ResourceState]:
-    return sorted(states, key=lambda s: s.state.severity)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import pytest
 
 from monitor.config.catalog import EngineSettings, HostLimits
-from monitor.net import engine as http_module
+from monitor.net import politeness
 from monitor.net.engine import Failure, HttpEngine, retry_after_s
 from monitor.net.guard import IPAddress, default_policy
 from tests.conftest import LoopbackServer, Reply, Seen
@@ -103,7 +103,7 @@ async def test_429_pauses_the_whole_host(server: LoopbackServer) -> None:
     later = [s.at for s in server.requests if s.path == "/other"]
     assert later[0] - first >= 0.9  # /other waited for the host's Retry-After too
     assert http.host_limits("127.0.0.1")[1] == 0  # configured interval unchanged...
-    assert http._gates["127.0.0.1"].interval >= 0.1  # ...but this run asks more slowly
+    assert http.politeness.gates["127.0.0.1"].interval >= 0.1  # ...but this run asks more slowly
 
 
 async def test_429s_lower_the_hosts_concurrency_then_it_recovers_when_quiet(
@@ -129,7 +129,7 @@ async def test_429s_lower_the_hosts_concurrency_then_it_recovers_when_quiet(
         first = await asyncio.gather(*(http.fetch(server.url(f"/strict?{i}")) for i in range(24)))
         assert [r.status for r in first] == [200] * 24
         strict_requests = len(server.requests)
-        monkeypatch.setattr(http_module, "EASE_AFTER_QUIET_S", 0.1)  # not 3 s: a fast test
+        monkeypatch.setattr(politeness, "EASE_AFTER_QUIET_S", 0.1)  # not 3 s: a fast test
         await asyncio.sleep(1.5)  # many quiet periods: the host is eased back fully
         server.max_active = 0
         second = await asyncio.gather(*(http.fetch(server.url(f"/free?{i}")) for i in range(6)))
