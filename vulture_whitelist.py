@@ -20,6 +20,7 @@ _.tb  # __aexit__'s signature (net/engine.py)
 _.model_config
 _._url  # field validator
 _._accept  # field validator
+_._text  # field validators of labels and titles
 
 # Scraped metadata: stored as JSON and shown by templates, read through dataclasses.fields.
 _.channel_id
