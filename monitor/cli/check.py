@@ -51,7 +51,7 @@ from monitor.reports.formats import (
     to_markdown,
     to_text,
 )
-from monitor.run.session import Plan, Setup, run_session
+from monitor.run.session import Plan, Session, Setup, run_session
 from monitor.sources.changes import ChangesError, changed_resources, text_at_ref
 from monitor.sources.extract import extract_links
 
@@ -302,24 +302,7 @@ def check(
     if (problem := env_api_problem()) is not None:
         raise fail(problem)
 
-    if input_file is not None:
-        if changed_since is not None:
-            raise fail("--changed-since reads the catalog and README; drop --input")
-        if age is not None and db is None:
-            raise fail("--max-age with --input needs --db (ad-hoc checks are stored only there)")
-        try:
-            resources = adhoc_resources(input_file)
-        except OSError as exc:
-            raise fail(f"cannot read {input_file}: {exc.strerror or exc}") from None
-        setup = Setup(base_dir=input_file.resolve().parent, want_metadata=False)
-        trigger = "adhoc"
-    else:
-        cat = load_or_exit(catalog)
-        resources = list(cat.resources)
-        if changed_since is not None:
-            resources = _changed_or_exit(cat, changed_since)
-            cat = _trusted_settings(cat, changed_since)
-        setup, trigger = Setup.of_catalog(cat), "cli"
+    resources, setup, trigger = _what_to_check(catalog, db, input_file, changed_since, age)
     try:
         engine = _engine_settings(
             setup.engine,
@@ -345,18 +328,48 @@ def check(
         finally:
             report.close()
     report.finish(done.results)
-    network_ok = done.run.network_ok
-    _emit(done.results, network_ok, output_format, output)
-    if not network_ok:
+    _emit(done.results, done.run.network_ok, output_format, output)
+    raise typer.Exit(_exit_code(done, fail_verdicts, recorded=store is not None))
+
+
+def _what_to_check(
+    catalog: Path,
+    db: str | None,
+    input_file: Path | None,
+    changed_since: str | None,
+    age: timedelta | None,
+) -> tuple[list[Resource], Setup, str]:
+    """(resources, setup, trigger): an --input file's links, or the catalog's (all of them,
+    or those a diff changed, with the base ref's trusted settings)."""
+    if input_file is not None:
+        if changed_since is not None:
+            raise fail("--changed-since reads the catalog and README; drop --input")
+        if age is not None and db is None:
+            raise fail("--max-age with --input needs --db (ad-hoc checks are stored only there)")
+        try:
+            resources = adhoc_resources(input_file)
+        except OSError as exc:
+            raise fail(f"cannot read {input_file}: {exc.strerror or exc}") from None
+        return resources, Setup(base_dir=input_file.resolve().parent, want_metadata=False), "adhoc"
+    cat = load_or_exit(catalog)
+    resources = list(cat.resources)
+    if changed_since is not None:
+        resources = _changed_or_exit(cat, changed_since)
+        cat = _trusted_settings(cat, changed_since)
+    return resources, Setup.of_catalog(cat), "cli"
+
+
+def _exit_code(done: Session, fail_verdicts: frozenset[Verdict], *, recorded: bool) -> int:
+    if not done.run.network_ok:
         err_console.print(
             "[bold yellow]network unusable:[/] nearly every host failed at DNS or connect "
             "level; their links are recorded as error, never broken"
-            + ("; the run is recorded." if store is not None else "."),
+            + ("; the run is recorded." if recorded else "."),
             soft_wrap=True,
         )
-        raise typer.Exit(EXIT_NETWORK)
+        return EXIT_NETWORK
     failing = any(r.verdict in fail_verdicts for r in done.results)
-    raise typer.Exit(EXIT_PROBLEMS if failing else EXIT_OK)
+    return EXIT_PROBLEMS if failing else EXIT_OK
 
 
 def _trusted_settings(cat: Catalog, ref: str) -> Catalog:

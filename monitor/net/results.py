@@ -80,8 +80,8 @@ class Answer:
     @property
     def retryable(self) -> bool:
         # Not a timeout: a server silent for a whole read timeout is asked again by the
-        # second opinion, which overlaps with everything else (DESIGN.md); retrying it here
-        # made one hanging link cost the whole 60 s deadline and four requests.
+        # second opinion, which overlaps with everything else (docs/architecture.md);
+        # retrying here made one hanging link cost the whole 60 s deadline and four requests.
         if self.failure is not None:
             return self.failure in (Failure.CONNECT, Failure.RESET)
         return self.status in RETRY_STATUSES

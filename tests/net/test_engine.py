@@ -217,7 +217,7 @@ async def test_global_limit_spans_hosts(server: LoopbackServer, server2: Loopbac
 
 
 async def test_a_timeout_is_not_retried_inside_the_fetch(server: LoopbackServer) -> None:
-    """The second opinion is a timeout's retry (DESIGN.md): one request, one read timeout."""
+    """The second opinion is a timeout's retry (docs/architecture.md): one request, one read."""
     server.routes["/silent"] = Reply(200, b"late", delay_s=2)
     async with HttpEngine(settings(retries=3, read_timeout_s=0.3, deadline_s=10)) as http:
         result = await http.fetch(server.url("/silent"))
