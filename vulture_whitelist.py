@@ -21,6 +21,8 @@ _.model_config
 _._url  # field validator
 _._accept  # field validator
 _._text  # field validators of labels and titles
+_._web_probes  # field validator of [engine] network_probes
+_._one_source  # model validator of a fleet list (monitor/fleet/config.py)
 
 # Scraped metadata: stored as JSON and shown by templates, read through dataclasses.fields.
 _.channel_id
@@ -39,6 +41,9 @@ _.license
 _.default_branch
 _.primary_language
 _.size_bytes
+
+# A column SQLModel writes and reads by name (monitor/store/fleet.py).
+_.reported_at
 
 # Part of a fetch's result that tests observe (the HEAD -> GET fallback).
 _.fell_back_to_get

@@ -38,6 +38,7 @@ from monitor.net.results import (
     classify_exception,
     retry_after_s,
 )
+from monitor.net.streams import AsyncioBackend
 from monitor.net.transport import PoolPerHost
 
 # Failure, FetchResult and retry_after_s are imported from here by checkers and tests.
@@ -88,7 +89,9 @@ class HttpEngine:
         headers.update(DEFAULT_HEADERS)
         headers.update(self.settings.headers)
         self.backend = GuardedBackend(
-            None if self.settings.allow_private else address_policy, resolver
+            None if self.settings.allow_private else address_policy,
+            resolver,
+            inner=AsyncioBackend(),  # not anyio's: see monitor.net.streams
         )
         # a host's pool needs its concurrency, plus one for a connection still closing
         per_host = max([self.settings.per_host_concurrency]
