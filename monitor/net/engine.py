@@ -56,7 +56,8 @@ DEFAULT_HEADERS = {
     # Only encodings we can decode under the size cap ourselves (see monitor.net.body).
     "Accept-Encoding": "gzip, deflate",
 }
-# Headers that carry credentials: dropped when a redirect leaves the host they were meant for.
+# Headers that carry credentials: dropped when a redirect leaves the origin (scheme, host and
+# port) they were meant for, and not given back if a later hop returns there.
 SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 MAX_REDIRECTS = 10
 # Servers that refuse HEAD (or answer it wrongly) while GET works.
@@ -213,7 +214,7 @@ class HttpEngine:
         follow_redirects: bool,
         budget: Budget,
     ) -> FetchResult:
-        origin_host = urlsplit(chain.url).hostname
+        origin = _origin(chain.url)
         seen = {chain.current}
         while True:
             answer = await self._ask(chain, headers, want_body, cap, budget)
@@ -243,7 +244,7 @@ class HttpEngine:
                     answer, failure=failure, error=f"{failure.value.replace('_', ' ')} at {target}"
                 )
             seen.add(target)
-            if urlsplit(target).hostname != origin_host:
+            if _origin(target) != origin:
                 headers = {k: v for k, v in headers.items() if k.lower() not in SENSITIVE_HEADERS}
             if status == 303:
                 chain.method = "GET" if chain.method != "HEAD" else "HEAD"
@@ -362,3 +363,13 @@ class _Chain:
             fell_back_to_get=self.fell_back,
             http_version=answer.http_version,
         )
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return parts.scheme.lower(), parts.hostname, port or default

@@ -318,6 +318,26 @@ async def test_credentials_dropped_on_cross_host_redirect(
     assert landed.get("X-Keep") == "yes"
 
 
+async def test_credentials_dropped_when_the_port_changes_and_not_given_back(
+    server: LoopbackServer,
+) -> None:
+    """Same host name, another port: another origin (another server may listen there). A hop
+    back to the first origin does not get the credentials back."""
+    other = LoopbackServer("127.0.0.1").start()
+    try:
+        server.routes["/go"] = Reply(302, headers={"Location": other.url("/away")})
+        other.routes["/away"] = Reply(302, headers={"Location": server.url("/back")})
+        server.routes["/back"] = Reply(200, b"ok")
+        async with HttpEngine(settings()) as http:
+            result = await http.fetch(server.url("/go"), headers={"Cookie": "session=s3cret"})
+    finally:
+        other.stop()
+    assert result.status == 200 and len(result.redirects) == 2
+    assert server.requests[0].headers.get("Cookie") == "session=s3cret"
+    assert "Cookie" not in other.requests[0].headers
+    assert "Cookie" not in server.requests[1].headers
+
+
 async def test_head_refused_falls_back_to_get(server: LoopbackServer) -> None:
     server.routes["/nohead"] = lambda seen: (
         Reply(405) if seen.method == "HEAD" else Reply(200, b"body")
