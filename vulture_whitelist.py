@@ -15,6 +15,9 @@ _.normalizeLink  # markdown-it-py's hook, set on the parser (sources/extract.py)
 _.indent  # tomlkit's trivia, written to lay out the catalog (sources/importer.py)
 _.exc_type  # __aexit__'s signature (net/engine.py)
 _.tb  # __aexit__'s signature (net/engine.py)
+_._root  # Typer's app callback (--version), registered by decorator (cli/app.py)
+_.EN  # enum members chosen by value on the command line (cli/init.py)
+_.PT_BR
 
 # Pydantic reads these by name (config/catalog.py).
 _.model_config
