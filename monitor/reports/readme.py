@@ -31,6 +31,7 @@ from monitor.domain.state import State
 from monitor.files import write_atomic
 from monitor.reports.context import ReportContext, Row, SectionView
 from monitor.reports.markdown import md_environment
+from monitor.reports.text import md_escape
 from monitor.sources.markers import Block, MarkerError, Mode, find_blocks, split_lines
 
 # Kept under its old name: callers catch it around `update_readme`.
@@ -108,16 +109,9 @@ def _suffix(main: Row, others: Sequence[tuple[str, Row]], parts: Sequence[str]) 
         shown.append(f"⭐ {main.stars}")
     if "status" in parts:
         # The item's other links (Demo, Source Code) show up only when they have a problem.
-        shown.extend(f"{_escape(text)} {row.emoji}" for text, row in others if row.state.is_problem)
+        problems = [(text, row) for text, row in others if row.state.is_problem]
+        shown.extend(f"{md_escape(text)} {row.emoji}" for text, row in problems)
     return " · ".join(shown)
-
-
-def _escape(text: str) -> str:
-    """The author's link text, inert inside the suffix: no markup, no delimiter, no HTML."""
-    text = text.replace("\\", "\\\\")
-    for char in "`*_[]<>|#!":
-        text = text.replace(char, "\\" + char)
-    return text
 
 
 def annotate_list(lines: Sequence[str], section: SectionView, parts: Sequence[str]) -> list[str]:
