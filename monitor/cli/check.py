@@ -255,15 +255,28 @@ def check(
         list[str] | None,
         typer.Option(help="HOST=CONCURRENCY\\[/INTERVAL_MS]: per-host politeness (repeatable)."),
     ] = None,
-    user_agent: Annotated[str | None, typer.Option(help="User-Agent header to send.")] = None,
+    user_agent: Annotated[
+        str | None,
+        typer.Option(
+            help="User-Agent header to send \\[default: \\[engine] user_agent, monitor's]."
+        ),
+    ] = None,
     header: Annotated[
         list[str] | None, typer.Option(help="'Name: value' extra request header (repeatable).")
     ] = None,
     concurrency: Annotated[
-        int | None, typer.Option(help="Requests in flight at once, all hosts together.")
+        int | None,
+        typer.Option(
+            help="Requests in flight at once, all hosts together "
+            "\\[default: \\[engine] concurrency, 128]."
+        ),
     ] = None,
     timeout: Annotated[
-        float | None, typer.Option(help="Seconds one link may take, retries included.")
+        float | None,
+        typer.Option(
+            help="Seconds one link may take, retries included "
+            "\\[default: \\[engine] deadline_s, 60]."
+        ),
     ] = None,
     recheck_interval: Annotated[
         int | None,

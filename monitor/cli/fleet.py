@@ -45,7 +45,7 @@ BrokerOption = Annotated[
     str | None,
     typer.Option(
         "--broker",
-        help="Celery broker URL [default: $MONITOR_BROKER_URL].",
+        help="Celery broker URL \\[default: $MONITOR_BROKER_URL].",
         show_default=False,
     ),
 ]
@@ -55,7 +55,7 @@ ShardsOption = Annotated[
         "--shards",
         min=1,
         help="N, the number of shard queues; the workers must use the same "
-        "[default: $MONITOR_SHARDS, else 8].",
+        "\\[default: $MONITOR_SHARDS, else 8].",
         show_default=False,
     ),
 ]
@@ -92,7 +92,8 @@ def check(
     cache: Annotated[
         Path | None,
         typer.Option(
-            help="Folder for clones of git lists [default: .monitor-fleet beside the fleet file].",
+            help="Folder for clones of git lists "
+            "\\[default: .monitor-fleet beside the fleet file].",
             show_default=False,
         ),
     ] = None,
@@ -256,7 +257,7 @@ def _summary(store: Store, run_id: int, lists: list[LoadedList]) -> Counter[obje
 def status(
     db: DbOption = None,
     run: Annotated[
-        int | None, typer.Option(help="A run id [default: the newest fleet run].")
+        int | None, typer.Option(help="A run id \\[default: the newest fleet run].")
     ] = None,
 ) -> None:
     """Say whether a fleet run is complete, and which shards have not reported.
