@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 import re
 import ssl
@@ -314,6 +315,12 @@ class _HostPool:
     active: int = 0
 
 
+@functools.cache
+def _shared_ssl_context() -> ssl.SSLContext:
+    """One per process: loading the CA bundle took 0.27 s, once per engine (per command)."""
+    return httpx.create_ssl_context()
+
+
 class _PoolPerHost(httpx.AsyncBaseTransport):
     """One small connection pool per origin instead of one big pool.
 
@@ -333,7 +340,7 @@ class _PoolPerHost(httpx.AsyncBaseTransport):
             max_keepalive_connections=connections_per_host,
             keepalive_expiry=30,
         )
-        self.ssl_context = httpx.create_ssl_context()
+        self.ssl_context = _shared_ssl_context()
         self.pools: OrderedDict[tuple[bytes, bytes, int | None], _HostPool] = OrderedDict()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
