@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ssl
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -54,6 +55,12 @@ class HostPool:
     active: int = 0
 
 
+@functools.cache
+def _shared_ssl_context() -> ssl.SSLContext:
+    """One per process: loading the CA bundle took 0.27 s, once per engine (per command)."""
+    return httpx.create_ssl_context()
+
+
 class PoolPerHost(httpx.AsyncBaseTransport):
     """One small connection pool per origin instead of one big pool.
 
@@ -73,7 +80,7 @@ class PoolPerHost(httpx.AsyncBaseTransport):
             max_keepalive_connections=connections_per_host,
             keepalive_expiry=30,
         )
-        self.ssl_context = httpx.create_ssl_context()
+        self.ssl_context = _shared_ssl_context()
         self.pools: OrderedDict[tuple[bytes, bytes, int | None], HostPool] = OrderedDict()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
