@@ -383,11 +383,6 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with Session(self.engine) as session:
-            yield session
-
     # -- writing ---------------------------------------------------------------------------
 
     def record_run(
