@@ -41,13 +41,13 @@ def prune(
         int | None,
         typer.Option(
             "--older-than",
-            help="Thin checks older than DAYS [default: settings.retention_days, 90].",
+            help="Thin checks older than DAYS \\[default: settings.retention_days, 90].",
             metavar="DAYS",
             show_default=False,
         ),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Count what would go; change nothing.")
+        bool, typer.Option("--dry-run/--no-dry-run", help="Count what would go; change nothing.")
     ] = False,
     do_vacuum: Annotated[
         bool,
