@@ -20,6 +20,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from monitor.sources.autolink import use_gfm_autolinks
+
 
 @dataclass(frozen=True)
 class Link:
@@ -43,11 +45,10 @@ _NO_FUZZY = {"fuzzy_link": False, "fuzzy_email": False, "fuzzy_ip": False}
 
 
 def _new_markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"linkify": True}).enable(["table", "strikethrough", "linkify"])
-    # Fuzzy linkify turns "README.md" or "config.py" into http:// links (.md and .py are
-    # country TLDs); only bare URLs with a scheme are links here.
-    if md.linkify is not None:
-        md.linkify.set(_NO_FUZZY)
+    """CommonMark with GitHub's tables, strikethrough and autolinks (cmark-gfm's rules,
+    `monitor.sources.autolink`): what GitHub renders as a link is what we extract."""
+    md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    use_gfm_autolinks(md)
     # Keep destinations as written: markdown-it would percent-encode non-ASCII paths and
     # punycode hosts, and a relative file "docs/ação.pdf" must stay the file's real name.
     md.normalizeLink = lambda url: url  # type: ignore[method-assign]
@@ -97,29 +98,67 @@ def _newlines(tok: Token) -> int:
     return 0
 
 
+def _destination(url: str) -> str:
+    """A link destination as GitHub renders it: `[x](<a b.pdf>)` points at `a%20b.pdf`."""
+    return _WHITESPACE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), url)
+
+
+_WHITESPACE = re.compile(r"\s+")
+# An inline HTML start tag <a ...> with an href, and the end tag </a>.
+_A_END = re.compile(r"</a\s*>", re.IGNORECASE)
+
+
+def _html_href(tok: Token) -> str | None:
+    """The href of an inline HTML `<a href>` start tag (GitHub renders it as a link)."""
+    if tok.type != "html_inline" or not _A_TAG.fullmatch(tok.content.strip()):
+        return None
+    h = _HREF.search(tok.content)
+    if h is None:
+        return None
+    return html.unescape(next(g for g in h.groups() if g is not None)).strip()
+
+
 def _inline_links(inline: Token, section: str | None) -> Iterator[Link]:
     children = inline.children or []
     start, end = inline.map if inline.map else (0, 1)
-    first_link = next((i for i, t in enumerate(children) if t.type == "link_open"), None)
+    first_link = next(
+        (i for i, t in enumerate(children) if t.type == "link_open" or _html_href(t) is not None),
+        None,
+    )
     lead = _plain(children[:first_link]).strip(_LEAD_TRIM) if first_link else ""
     offset = 0
     i = 0
     while i < len(children):
         tok = children[i]
-        if tok.type != "link_open":
+        href = _html_href(tok)
+        if tok.type != "link_open" and href is None:
             offset += _newlines(tok)
             i += 1
             continue
         line = min(start + offset, max(end - 1, start)) + 1
         offset += _newlines(tok)
-        depth, j = 1, i + 1
-        while j < len(children) and depth:
-            depth += {"link_open": 1, "link_close": -1}.get(children[j].type, 0)
-            j += 1
-        inner = children[i + 1 : j - 1]
-        for t in inner:
-            offset += _newlines(t)
-        url = str(tok.attrGet("href") or "")
+        j = i + 1
+        if href is None:
+            depth = 1
+            while j < len(children) and depth:
+                depth += {"link_open": 1, "link_close": -1}.get(children[j].type, 0)
+                j += 1
+            inner = children[i + 1 : j - 1]
+            url = str(tok.attrGet("href") or "")
+        else:
+            # <a href="...">label</a>: the label runs to the end tag. What lies inside is read
+            # on (GitHub renders a link inside it as a link of its own), so j stays at i + 1.
+            while j < len(children) and not (
+                children[j].type == "html_inline" and _A_END.fullmatch(children[j].content.strip())
+            ):
+                j += 1
+            inner = children[i + 1 : j]
+            j = i + 1
+            url = href
+        if href is None:
+            for t in inner:
+                offset += _newlines(t)
+        url = _destination(url)
         label = _plain(inner) or url
         if lead and _ASIDE.match(label):
             label = f"{lead} {label}"

@@ -184,8 +184,10 @@ def test_destinations_are_kept_as_written() -> None:
     assert [link.url for link in links] == ["docs/ação.pdf", "https://exemplo.com.br/ç?q=1&r=%20"]
 
 
-def test_file_names_are_not_fuzzy_links() -> None:
-    assert extract_markdown("Edit README.md or config.py, see www.example.com.\n") == []
+def test_file_names_are_not_fuzzy_links_but_www_is_a_link() -> None:
+    # GitHub links "www." (cmark-gfm's autolink extension), never a bare file name
+    links = extract_markdown("Edit README.md or config.py, see www.example.com.\n")
+    assert [link.url for link in links] == ["http://www.example.com"]
 
 
 def test_link_after_a_multiline_title_keeps_its_line() -> None:
