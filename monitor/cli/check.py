@@ -40,10 +40,10 @@ from monitor.config.catalog import (
     parse_catalog,
 )
 from monitor.config.trust import env_api_problem, ignored_settings, with_trusted_settings
+from monitor.config.urls import is_checkable
 from monitor.domain.models import CheckResult, Resource, Verdict
 from monitor.reports.formats import (
     VERDICT_ORDER,
-    detail,
     sorted_results,
     summary_line,
     to_json,
@@ -52,7 +52,7 @@ from monitor.reports.formats import (
 )
 from monitor.run.session import Plan, Setup, run_session
 from monitor.sources.changes import ChangesError, changed_resources, text_at_ref
-from monitor.sources.extract import extract_links, is_checkable
+from monitor.sources.extract import extract_links
 
 if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
     from monitor.store.database import Store
@@ -437,7 +437,7 @@ def _print_summary(results: Sequence[CheckResult]) -> None:
         table.add_column("link", overflow="fold")
         table.add_column("detail", overflow="fold")
         for result in problems:
-            table.add_row(result.verdict.value, result.url, detail(result))
+            table.add_row(result.verdict.value, result.url, result.describe())
         console.print(table)
     console.print(summary_line(results))
 

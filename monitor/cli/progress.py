@@ -25,7 +25,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from monitor.domain.models import CheckResult, Verdict
-from monitor.reports.formats import detail
 
 # Verdicts no later stage changes: printed as soon as they are known.
 SETTLED = frozenset({Verdict.OK, Verdict.MOVED, Verdict.SKIPPED})
@@ -35,7 +34,7 @@ def log_line(result: CheckResult) -> str:
     """`verdict status url  detail`: one line per link, the form CI logs get."""
     status = str(result.status) if result.status is not None else "-"
     line = f"{result.verdict.value:<8} {status:>3} {result.url}"
-    extra = detail(result) if result.verdict is not Verdict.OK else ""
+    extra = result.describe() if result.verdict is not Verdict.OK else ""
     return f"{line}  {extra}" if extra else line
 
 

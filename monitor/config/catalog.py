@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.config.github_names import GITHUB_RESERVED
+from monitor.config.urls import check_url
 from monitor.domain.models import Kind, Resource, Section
 
 
@@ -83,32 +84,6 @@ def unique_slug(base: str, taken: set[str]) -> str:
         n += 1
     taken.add(slug)
     return slug
-
-
-def check_url(url: str) -> str:
-    """Validate a catalog URL: absolute http(s) with a host, or a relative file path."""
-    url = url.strip()
-    if not url:
-        raise ValueError("URL is empty")
-    if any(c.isspace() for c in url):
-        raise ValueError(f"URL {url!r} contains whitespace")
-    parts = urlsplit(url)
-    if parts.scheme:
-        if parts.scheme not in ("http", "https"):
-            raise ValueError(
-                f"URL {url!r} has scheme {parts.scheme!r}; only http, https "
-                "and relative file paths are allowed"
-            )
-        if not parts.hostname:
-            raise ValueError(f"URL {url!r} has no host")
-        return url
-    if parts.netloc:
-        raise ValueError(f"URL {url!r} is protocol-relative; write http:// or https://")
-    if url.startswith("/"):
-        raise ValueError(f"file path {url!r} is absolute; write it relative to the README")
-    if not parts.path:
-        raise ValueError(f"URL {url!r} names no file (a same-page anchor or query)")
-    return url
 
 
 class _Strict(BaseModel):

@@ -11,9 +11,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from monitor.config.catalog import Catalog
+from monitor.config.urls import followable_url
 from monitor.domain.models import HistorySnapshot, Kind, Resource, Run, StoredCheck, Verdict
 from monitor.domain.state import UPTIME_WINDOWS_DAYS, Change, ResourceState, State, derive
 from monitor.reports.locale import EMOJI, GLYPH, KIND_LABELS, STATE_LABELS, text
@@ -79,18 +79,6 @@ def uptime_level(share: float | None) -> str:
     if share is None or share >= 0.95:
         return ""
     return "warn" if share >= 0.8 else "bad"
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL if a reader may follow it (http, https or a relative path), else None."""
-    if not url or any(c.isspace() or ord(c) < 32 for c in url):
-        return None
-    parts = urlsplit(url)
-    if parts.scheme:
-        return url if parts.scheme in ("http", "https") and parts.hostname else None
-    if parts.netloc or url.startswith(("/", "\\")) or ":" in url.split("/")[0]:
-        return None
-    return url
 
 
 @dataclass(frozen=True)
@@ -211,7 +199,7 @@ def _todo(row_state: State, st: ResourceState, t: Mapping[str, str]) -> str:
     if row_state is State.MOVED:
         return t["todo_moved"]
     if row_state is State.DOWN and latest is not None:
-        error = latest.error or (f"HTTP {latest.status}" if latest.status else latest.verdict)
+        error = latest.reason() or latest.verdict
         return t["todo_broken"].format(error=error)
     key = {State.BLOCKED: "todo_blocked", State.FLAKY: "todo_flaky"}.get(row_state)
     return t[key] if key else (t["todo_failing"] if row_state is State.FAILING else "")
@@ -276,7 +264,7 @@ def _row(
     return Row(
         resource=resource,
         st=st,
-        url=safe_url(resource.url),
+        url=followable_url(resource.url),
         state=state,
         state_label=STATE_LABELS[locale][state],
         emoji=EMOJI[state],
@@ -296,7 +284,7 @@ def _row(
         spark=sparkline(st.response_ms),
         detail=detail,
         moved_to=moved_to,
-        moved_to_href=safe_url(moved_to),
+        moved_to_href=followable_url(moved_to),
         todo=_todo(state, st, t),
         search=fold(" ".join([resource.label, title, resource.url, kind_label])),
         history=_history_rows(checks),

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from monitor.domain.models import CheckResult, HistorySnapshot, Resource, utcnow
 from monitor.domain.state import State, derive
+from monitor.reports.text import md_escape
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,6 @@ def down_resources(
     return out
 
 
-def md_escape(text: str) -> str:
-    """Untrusted text inside a Markdown table cell: no pipes, brackets, HTML or line breaks."""
-    text = " ".join(text.split())
-    for char in "\\`*_[]<>|#!":
-        text = text.replace(char, "\\" + char)
-    return text
-
-
 def render_markdown(downs: Sequence[Down], down_after: int) -> str:
     """The issue body; empty when nothing is down (the workflow then closes the issue)."""
     if not downs:
@@ -59,7 +52,7 @@ def render_markdown(downs: Sequence[Down], down_after: int) -> str:
     ]
     for d in sorted(downs, key=lambda d: (d.since, d.resource.id)):
         r = d.latest
-        detail = r.error or (f"HTTP {r.status}" if r.status else r.note or "")
+        detail = r.reason() or r.note or ""
         lines.append(
             f"| {md_escape(d.resource.label)} | <{d.resource.url.replace('>', '%3E')}> | "
             f"{r.verdict.value} | {d.since:%Y-%m-%d} | {md_escape(detail)} |"

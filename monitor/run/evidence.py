@@ -219,8 +219,8 @@ def second_opinion(first: CheckResult, second: CheckResult) -> CheckResult:
         )
 
     def why(result: CheckResult) -> str:
-        detail = result.error or (f"HTTP {result.status}" if result.status else "")
-        return f"{result.verdict.value}, {detail}" if detail else result.verdict.value
+        reason = result.reason()
+        return f"{result.verdict.value}, {reason}" if reason else result.verdict.value
 
     if not second.verdict.is_failure:
         note = f"recovered on second check (first: {why(first)})"

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from monitor.config.catalog import Catalog, infer_kind, slugify
+from monitor.config.urls import is_checkable
 from monitor.domain.models import Resource
-from monitor.sources.extract import extract_links, is_checkable
+from monitor.sources.extract import extract_links
 
 
 class ChangesError(Exception):

@@ -24,12 +24,12 @@ from tomlkit.toml_document import TOMLDocument
 from monitor.config.catalog import (
     Catalog,
     CatalogError,
-    check_url,
     infer_kind,
     parse_catalog,
     slugify,
     unique_slug,
 )
+from monitor.config.urls import check_url
 from monitor.domain.models import Kind, Section
 from monitor.sources.extract import Link, extract_links
 

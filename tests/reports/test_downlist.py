@@ -7,7 +7,8 @@ from typer.testing import CliRunner
 
 from monitor.cli.app import app
 from monitor.domain.models import CheckResult, Kind, Resource, Run, Verdict
-from monitor.reports.downlist import down_resources, md_escape, render_markdown
+from monitor.reports.downlist import down_resources, render_markdown
+from monitor.reports.text import md_escape
 from monitor.store.database import Store
 
 T0 = datetime(2026, 11, 1, 3, tzinfo=UTC)
@@ -68,7 +69,7 @@ def test_markdown_is_stable_escaped_and_empty_when_nothing_is_down(tmp_path: Pat
     assert text == render_markdown(downs, 2)
     assert "| Broken \\| twice | <https://twice.example/> | error | 2026-11-03 |" in text
     assert render_markdown([], 2) == ""
-    assert md_escape("a|b<script>[x](y)\nz") == "a\\|b\\<script\\>\\[x\\](y) z"
+    assert md_escape("a|b<script>[x](y)\nz") == "a\\|b&lt;script&gt;\\[x\\](y) z"
 
 
 def test_down_report_command(tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from monitor.cli.app import app
+from monitor.config.urls import followable_url
 from monitor.domain.models import Metadata, Run, Verdict
-from monitor.reports.context import ReportContext, safe_url
+from monitor.reports.context import ReportContext
 from monitor.reports.readme import ReadmeError, rewrite, update_readme
 from monitor.store.database import Store
 from tests.report_fixture import NOW, README_IN, assert_golden, build_context
@@ -121,7 +122,7 @@ def _with_title(ctx: ReportContext, label: str, title: str, url: str) -> ReportC
     evil = dataclasses.replace(
         row,
         resource=resource,
-        url=safe_url(url),
+        url=followable_url(url),
         title=title,
         st=dataclasses.replace(row.st, meta=Metadata(title=title)),
     )
