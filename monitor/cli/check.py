@@ -11,6 +11,7 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote, urlsplit
 
 import typer
 from pydantic import ValidationError
@@ -40,7 +41,7 @@ from monitor.config.catalog import (
     parse_catalog,
 )
 from monitor.config.trust import env_api_problem, ignored_settings, with_trusted_settings
-from monitor.config.urls import is_checkable
+from monitor.config.urls import is_checkable, url_problem
 from monitor.domain.models import CheckResult, Resource, Verdict
 from monitor.reports.formats import (
     VERDICT_ORDER,
@@ -136,29 +137,49 @@ def adhoc_resources(path: Path) -> list[Resource]:
     """The links of a Markdown, HTML or plain-text file as resources, deduplicated.
 
     The resource id is the URL itself: stable across runs, so `--max-age` with `--db` works.
-    Relative links are files, resolved later against the input file's folder.
+    Relative links are files, resolved later against the input file's folder; a same-page
+    "#anchor" is checked against the file itself. Every other link found (mailto:, a
+    root-relative "/path"...) becomes a resource skipped with its reason: never dropped.
     """
     text = path.read_text(encoding="utf-8", errors="replace")
     seen: set[str] = set()
     resources: list[Resource] = []
     for link in extract_links(text, str(path)):
         url = link.url
-        if not is_checkable(url):
-            continue  # mailto:, in-page anchors, absolute paths: not links we check
         if url in seen:
             continue
         seen.add(url)
+        target, reason = url, None
+        if url.startswith("#") and len(url) > 1:
+            target = quote(path.name) + url  # the document's own heading ids
+        elif not is_checkable(url):
+            reason = unchecked_reason(url)
         resources.append(
             Resource(
                 id=url,
-                url=url,
-                kind=infer_kind(url),
+                url=target,
+                kind=infer_kind(target),
                 section=link.section or "",
                 label=link.label or url,
                 line=link.line,
+                skip_reason=reason,
             )
         )
     return resources
+
+
+def unchecked_reason(url: str) -> str:
+    """A short reason, the same for every link of its kind (the summary counts by it)."""
+    scheme = urlsplit(url).scheme.lower() if ":" in url else ""
+    if url.startswith("//"):
+        return "protocol-relative link, not checked"
+    if url.startswith("/"):
+        return "root-relative link, no site root"
+    if scheme and scheme not in ("http", "https") and len(scheme) > 1:
+        return f"{scheme} link, not checked"
+    if not url.strip() or url == "#":
+        return "empty link"
+    return url_problem(url) or "not a link we check"
 
 
 # -- progress ------------------------------------------------------------------------------

@@ -60,13 +60,13 @@ def _host(resource: Resource) -> str:
 
 
 async def _check_one(resource: Resource, ctx: CheckContext) -> CheckResult:
-    if resource.skip:
+    if resource.skip or resource.skip_reason:
         return CheckResult(
             resource_id=resource.id,
             url=resource.url,
             verdict=Verdict.SKIPPED,
             checker="none",
-            note="skip = true in the catalog",
+            note=resource.skip_reason or "skip = true in the catalog",
         )
     checker = checker_for(resource)
     if checker is None:

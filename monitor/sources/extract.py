@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -304,3 +305,49 @@ def extract_links(text: str, path: str | None = None) -> list[Link]:
     if _A_TAG.search(text) and _HREF.search(text):
         return extract_html(text)
     return extract_text(text)
+
+
+# -- anchors ---------------------------------------------------------------------------------
+
+_ID_ATTR = re.compile(r"""\s(?:id|name)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.IGNORECASE)
+
+
+def github_heading_id(text: str) -> str:
+    """The id GitHub gives a heading (github-slugger): lower case, every character that is
+    not a letter, mark, digit, "_", "-" or space removed, spaces made "-". "## 📝 Notebooks"
+    is "-notebooks"; repeats are numbered by `markdown_anchors`."""
+    kept = []
+    for char in text.strip().lower():
+        category = unicodedata.category(char)
+        if char in " -_" or category[0] in "LMN" or category == "Pc":
+            kept.append("-" if char == " " else char)
+    return "".join(kept)
+
+
+def _heading_text(tokens: Sequence[Token]) -> str:
+    """A heading's text as a browser shows it: markup dropped, images contribute nothing."""
+    return "".join(t.content for t in tokens if t.type in ("text", "code_inline"))
+
+
+def markdown_anchors(text: str) -> frozenset[str]:
+    """The anchors of a Markdown file as GitHub renders it: each heading's id (a repeated
+    one gets "-1", "-2"...), and the ids and names of its raw HTML."""
+    tokens = _MD.parse(text)
+    anchors: set[str] = set()
+    seen: dict[str, int] = {}
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and i + 1 < len(tokens):
+            slug = github_heading_id(_heading_text(tokens[i + 1].children or []))
+            count = seen.get(slug, 0)
+            seen[slug] = count + 1
+            anchors.add(f"{slug}-{count}" if count else slug)
+        elif tok.type in ("html_block", "inline"):
+            sources = (
+                [tok.content]
+                if tok.type == "html_block"
+                else [c.content for c in tok.children or [] if c.type == "html_inline"]
+            )
+            for source in sources:
+                for m in _ID_ATTR.finditer(source):
+                    anchors.add(next(g for g in m.groups() if g is not None))
+    return frozenset(anchors)

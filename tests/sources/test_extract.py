@@ -282,3 +282,13 @@ def test_extraction_never_raises_and_lines_are_in_the_document(text: str, path: 
             assert 1 <= link.line <= lines, (extract.__name__, link)
     for link in extract_links(text, path):
         assert 1 <= link.line <= lines
+
+
+def test_github_heading_ids_and_repeats() -> None:
+    from monitor.sources.extract import github_heading_id, markdown_anchors
+
+    assert github_heading_id("📝 Notebooks") == "-notebooks"
+    assert github_heading_id("Set-up & run `make test`!") == "set-up--run-make-test"
+    assert github_heading_id("Ação e Reação") == "ação-e-reação"
+    text = "# Intro\n\n## Intro\n\n### Intro\n\n<div id=\"custom\"></div>\n\nA <a name='x'></a> b\n"
+    assert markdown_anchors(text) == {"intro", "intro-1", "intro-2", "custom", "x"}
