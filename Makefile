@@ -13,11 +13,12 @@ setup:
 check: setup
 	@$(UV) run --locked monitor check
 
-# Tests need two Debian packages: Chromium (the status page test) and PostgreSQL (the store
-# tests run on it too). Install the missing ones when we can (root + apt), in one apt-get call
-# after one index update; a no-op once both are there.
+# Tests need Debian packages: Chromium (the status page test), PostgreSQL (the store tests
+# run on it too) and tmux (screens of the CLI in a real terminal). Install the missing ones
+# when we can (root + apt), in one apt-get call after one index update; a no-op once there.
 SYSTEM_PKGS = $(if $(shell command -v chromium),,chromium) \
-	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql)
+	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) \
+	$(if $(shell command -v tmux),,tmux)
 
 system-deps:
 	@[ -z "$(strip $(SYSTEM_PKGS))" ] || [ ! -x /usr/bin/apt-get ] || [ "$$(id -u)" != 0 ] || \

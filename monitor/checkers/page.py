@@ -19,6 +19,7 @@ from monitor.checkers import quirks
 
 # Scraped text is shown in tables: cap what we keep.
 MAX_TEXT = 500
+FULL_TITLE = 100_000
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]+)""", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _BOM = (
@@ -107,6 +108,9 @@ class Page:
     # contents, Sphinx's ¶ links to section ids). Then a missing #fragment is really missing.
     # False on pages that build their content, or their heading ids, in JavaScript.
     server_anchors: bool = False
+    # The title uncut (up to FULL_TITLE characters), for judging only: a 10,000-character
+    # title must not push its "| 404 Not Found" past the cut (issue 16).
+    full_title: str | None = None
 
 
 def clean_text(value: str | None, limit: int = MAX_TEXT) -> str | None:
@@ -164,6 +168,7 @@ def parse_page(body: bytes, headers: httpx.Headers, base_url: str) -> Page:
     anchors |= named
     return Page(
         title=clean_text(title_node.text() if title_node is not None else None),
+        full_title=clean_text(title_node.text() if title_node is not None else None, FULL_TITLE),
         og_title=clean_text(metas.get("og:title")),
         description=clean_text(metas.get("description") or metas.get("og:description"), 1000),
         canonical_url=canonical,

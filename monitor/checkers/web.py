@@ -67,7 +67,7 @@ def soft_404_reason(page: Page, url: str) -> str | None:
         return None
     if says_not_found(page.h1):
         return f"soft-404: the page heading says {page.h1!r}"
-    if says_not_found(page.title):
+    if says_not_found(page.full_title or page.title):
         if page.h1 and len(page.h1.split()) >= 5:
             return None
         return f"soft-404: the page title says {page.title!r}"

@@ -30,6 +30,7 @@ from monitor.cli.common import (
     fail,
     load_or_exit,
     open_store,
+    shown,
 )
 from monitor.cli.progress import LinkReport
 from monitor.config.catalog import (
@@ -458,7 +459,7 @@ def _print_summary(results: Sequence[CheckResult]) -> None:
         table.add_column("link", overflow="fold")
         table.add_column("detail", overflow="fold")
         for result in problems:
-            table.add_row(result.verdict.value, result.url, result.describe())
+            table.add_row(result.verdict.value, shown(result.url), shown(result.describe()))
         console.print(table)
     console.print(summary_line(results))
 

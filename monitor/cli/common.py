@@ -10,15 +10,26 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from monitor.config.catalog import Catalog, CatalogError, load_catalog
+from monitor.domain.text import inert
 
 if TYPE_CHECKING:  # the store (sqlalchemy, alembic) loads only for commands that open it
     from monitor.store.database import Store
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# No emoji codes: "resources.toml:100: ..." must not print "resources.toml💯" (issue 16).
+console = Console(highlight=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, emoji=False)
+# Untrusted text longer than this is cut in terminal output (an error once echoed 200 KB).
+SHOWN_LIMIT = 2000
+
+
+def shown(value: object, limit: int = SHOWN_LIMIT) -> Text:
+    """Untrusted text (a title, a URL, an error) for a table cell or a message: no Rich markup,
+    no control or bidi characters (no cursor moves, no OSC 8 hyperlinks), bounded."""
+    return Text(inert(str(value), limit) or "")
+
 
 # Exit codes, one meaning each (README): 0 healthy, 1 problems found, 2 usage or
 # configuration error, 3 network unusable.
@@ -41,7 +52,7 @@ DEFAULT_CATALOG = Path("resources.toml")
 
 
 def fail(message: str, code: int = EXIT_CONFIG) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    err_console.print(Text.assemble(("error:", "bold red"), " ", shown(message)), soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -6,7 +6,6 @@ import json
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from monitor.cli.common import (
@@ -16,6 +15,7 @@ from monitor.cli.common import (
     console,
     load_or_exit,
     open_store,
+    shown,
 )
 from monitor.cli.report import NowOption, as_of
 from monitor.reports.context import load_context
@@ -69,10 +69,10 @@ def status(
     for r in rows:
         table.add_row(
             r.state.value,
-            escape(r.resource.label),
+            shown(r.resource.label),
             r.since_date,
             " · ".join(r.uptime),
-            escape(r.detail),
+            shown(r.detail),
         )
     console.print(table)
     if ctx.last_run and not ctx.last_run.network_ok:

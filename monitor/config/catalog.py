@@ -21,6 +21,12 @@ from monitor.config.github_names import GITHUB_RESERVED
 from monitor.config.urls import check_url
 from monitor.domain.models import Kind, Resource, Section
 
+# A catalog message quotes values from the file; a 200 KB value is cut to this (issue 16).
+PROBLEM_LIMIT = 500
+# Characters no catalog text may hold: C0/C1 controls (tab aside) and the direction overrides,
+# embeddings and isolates that make a label or a link read as something else.
+_UNSAFE_TEXT = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
 
 class CatalogError(Exception):
     """A catalog that cannot be used; `str()` is the message shown to the user."""
@@ -28,6 +34,8 @@ class CatalogError(Exception):
     def __init__(self, path: Path | str, line: int | None, problem: str) -> None:
         self.path = Path(path)
         self.line = line
+        if len(problem) > PROBLEM_LIMIT:
+            problem = f"{problem[:PROBLEM_LIMIT]}… ({len(problem):,} characters)"
         self.problem = problem
         where = f"{self.path}:{line}" if line else str(self.path)
         super().__init__(f"{where}: {problem}")
@@ -51,10 +59,13 @@ GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
 
 def infer_kind(url: str) -> Kind:
     """Kind of a link from its URL alone; the catalog's explicit `kind` wins over this."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:  # "https://[": never checkable; the web checker reports it
+        return Kind.WEB
     if not parts.scheme:
         return Kind.FILE
-    host = (parts.hostname or "").lower()
     if host in YOUTUBE_HOSTS:
         return Kind.YOUTUBE
     if host in GITHUB_HOSTS:
@@ -86,8 +97,16 @@ def unique_slug(base: str, taken: set[str]) -> str:
     return slug
 
 
+def check_text(text: str) -> str:
+    """Catalog text (labels, titles, notes) holds no control or direction-override characters."""
+    if m := _UNSAFE_TEXT.search(text):
+        raise ValueError(f"contains the invisible control character U+{ord(m.group(0)):04X}")
+    return text
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan: `deadline_s = inf` would be a check that never ends (issue 16).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class HostLimits(_Strict):
@@ -146,6 +165,11 @@ class SectionEntry(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str = Field(min_length=1)
 
+    @field_validator("title")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return check_text(value)
+
 
 class ResourceEntry(_Strict):
     url: str
@@ -162,6 +186,11 @@ class ResourceEntry(_Strict):
     @classmethod
     def _url(cls, value: str) -> str:
         return check_url(value)
+
+    @field_validator("label", "notes")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return check_text(value)
 
     @field_validator("accept")
     @classmethod
@@ -301,7 +330,9 @@ def parse_catalog(text: str, path: Path) -> Catalog:
         message = str(exc)
         m = re.search(r"\(at line (\d+), column \d+\)", message)
         line = int(m.group(1)) if m else None
-        problem = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
+        if line is None and "end of document" in message:  # the last line that has text
+            line = max(1, len(text.rstrip().splitlines()))
+        problem = re.sub(r"\s*\(at (?:line \d+, column \d+|end of document)\)", "", message)
         raise CatalogError(path, line, f"not valid TOML: {problem}") from None
     index = _LineIndex(text)
     try:

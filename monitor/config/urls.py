@@ -114,9 +114,13 @@ def url_problem(url: str) -> str | None:
         return "URL is empty"
     if any(c.isspace() for c in url):
         return f"URL {url!r} contains whitespace"
-    if any(ord(c) < 32 or ord(c) == 127 for c in url):
-        return f"URL {url!r} contains control characters"
-    parts = urlsplit(url)
+    if _CONTROL.search(url):
+        return f"URL {url!r} contains control characters (C0, C1 or bidi)"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on "https://[" or a bad port)
+    except ValueError as exc:
+        return f"URL {url!r} is malformed ({exc})"
     if parts.scheme:
         if parts.scheme.lower() not in ("http", "https"):
             return (
