@@ -11,7 +11,7 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import typer
 from pydantic import ValidationError
@@ -171,7 +171,8 @@ def adhoc_resources(path: Path) -> list[Resource]:
 
 def unchecked_reason(url: str) -> str:
     """A short reason, the same for every link of its kind (the summary counts by it)."""
-    scheme = urlsplit(url).scheme.lower() if ":" in url else ""
+    match = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", url)  # not urlsplit: "https://[" raises
+    scheme = match.group(1).lower() if match else ""
     if url.startswith("//"):
         return "protocol-relative link, not checked"
     if url.startswith("/"):
