@@ -129,9 +129,12 @@ def is_html(headers: httpx.Headers, body: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html", b"<head", b"<title"))
 
 
-def parse_page(body: bytes, headers: httpx.Headers, base_url: str) -> Page:
+def parse_page(body: bytes, headers: httpx.Headers, base_url: str, *, anchors: bool = True) -> Page:
     """Scrape title, description, canonical URL, language, first h1 and anchors. Never raises
-    on any input: a page we cannot read is simply a page without metadata."""
+    on any input: a page we cannot read is simply a page without metadata.
+
+    `anchors=False` (a URL without a #fragment) skips the anchor work, a third of the parse.
+    """
     text, charset = decode_html(body, headers)
     try:
         tree = LexborHTMLParser(text.replace("\x00", "\ufffd"))
@@ -163,9 +166,15 @@ def parse_page(body: bytes, headers: httpx.Headers, base_url: str) -> Page:
         language = language.split(",")[0]
     title_node = tree.css_first("head title") or tree.css_first("title")
     h1_node = tree.css_first("h1")
-    anchors = {v for n in tree.css("[id]") if (v := n.attributes.get("id"))}
-    named = {v for n in tree.css("a[name]") if (v := n.attributes.get("name"))}
-    anchors |= named
+    ids: set[str] = set()
+    server_anchors = False
+    if anchors:
+        ids = {v for n in tree.css("[id]") if (v := n.attributes.get("id"))}
+        named = {v for n in tree.css("a[name]") if (v := n.attributes.get("name"))}
+        ids |= named
+        server_anchors = bool(
+            named or _heading_ids(tree) or _self_links(tree, ids)
+        ) and not _app_shell(tree)
     return Page(
         title=clean_text(title_node.text() if title_node is not None else None),
         full_title=clean_text(title_node.text() if title_node is not None else None, FULL_TITLE),
@@ -174,10 +183,9 @@ def parse_page(body: bytes, headers: httpx.Headers, base_url: str) -> Page:
         canonical_url=canonical,
         language=clean_text(language, 35),
         h1=clean_text(h1_node.text() if h1_node is not None else None),
-        anchors=frozenset(anchors),
+        anchors=frozenset(ids),
         charset=charset,
-        server_anchors=bool(named or _heading_ids(tree) or _self_links(tree, anchors))
-        and not _app_shell(tree),
+        server_anchors=server_anchors,
     )
 
 

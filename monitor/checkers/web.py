@@ -307,7 +307,8 @@ def verdict_for(fetch: FetchResult, resource: Resource, page: Page | None = None
         return _failure_judgement(fetch)
     status = fetch.status or 0
     if page is None and fetch.body and is_html(fetch.headers, fetch.body):
-        page = parse_page(fetch.body, fetch.headers, fetch.final_url)
+        fragment = bool(_split(resource.url).fragment)  # anchors matter only then
+        page = parse_page(fetch.body, fetch.headers, fetch.final_url, anchors=fragment)
     notes: list[str] = []
     if fetch.truncated or fetch.failure is Failure.TOO_LARGE:
         notes.append(f"body cut at {len(fetch.body)} bytes")

@@ -11,6 +11,7 @@ from monitor.cli import (
     check,
     down_report,
     fix,
+    fleet,
     history,
     importer,
     prune,
@@ -19,6 +20,7 @@ from monitor.cli import (
     resources,
     schedule,
     status,
+    worker,
 )
 
 app = typer.Typer(
@@ -32,6 +34,7 @@ app = typer.Typer(
 for module in (
     *(check, importer, resources, history, status, report, readme),
     *(schedule, fix, prune, down_report),
+    *(fleet, worker),
 ):
     module.register(app)
 

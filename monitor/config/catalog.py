@@ -135,6 +135,18 @@ class EngineSettings(_Strict):
     # Second opinions of failures that asked us to slow down (429, 502-504, timeouts) start
     # this far apart on their host (and this long after the answer); they overlap.
     recheck_interval_ms: int = Field(default=1000, ge=0, le=600_000)
+    # Known-good URLs asked when a run's own results cannot show that the network works
+    # (monitor/run/evidence.py); history and unchecked catalog links are asked after them.
+    network_probes: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator("network_probes")
+    @classmethod
+    def _web_probes(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{url!r} is not an http(s) URL")
+        return urls
 
 
 class YoutubeSettings(_Strict):

@@ -60,9 +60,13 @@ def check_and_record(
         if not resources:
             return "nothing to check"
         try:
-            done = run_session(
-                Plan(resources, trigger=trigger), Setup.of_catalog(cat), store, stop=stop
+            checking = {r.id for r in resources}
+            plan = Plan(
+                resources,
+                trigger=trigger,
+                known_good=[r for r in cat.resources if r.id not in checking],
             )
+            done = run_session(plan, Setup.of_catalog(cat), store, stop=stop)
         except Abandoned:
             return "abandoned on shutdown, nothing recorded"
         counts = Counter(r.verdict.value for r in done.results)

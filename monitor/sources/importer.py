@@ -31,6 +31,7 @@ from monitor.config.catalog import (
 )
 from monitor.config.urls import check_url
 from monitor.domain.models import Kind, Section
+from monitor.domain.text import strip_invisible, truncate
 from monitor.sources.extract import Link, extract_links
 
 # A new catalog starts as this; `[settings]` spells out the defaults a maintainer edits.
@@ -120,11 +121,26 @@ def roadmap_links(text: str, path: str | None = None) -> tuple[list[Link], list[
     A README that `monitor` maintains also links its badge, status page and tooling
     docs; the roadmap proper is what the generated tables hold.
     """
-    links = extract_links(text, path)
+    links = [_plain_link(ln) for ln in extract_links(text, path)]
     regions = managed_regions(text)
     if regions:
         links = [ln for ln in links if any(r.start <= ln.line <= r.end for r in regions)]
     return links, regions
+
+
+# Labels and section titles go into TOML strings: bounded (tomlkit escapes a string in time
+# quadratic in its escapes: an 800 KB heading of quotes took 8 s, issue 16) and free of the
+# control and bidi characters the catalog refuses.
+MAX_LABEL = 300
+
+
+def _plain(text: str) -> str:
+    return truncate(strip_invisible(text), MAX_LABEL)
+
+
+def _plain_link(link: Link) -> Link:
+    section = _plain(link.section) if link.section is not None else None
+    return dataclasses.replace(link, label=_plain(link.label) or link.url, section=section)
 
 
 class _Sections:
