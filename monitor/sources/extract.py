@@ -110,9 +110,14 @@ _A_END = re.compile(r"</a\s*>", re.IGNORECASE)
 
 def _html_href(tok: Token) -> str | None:
     """The href of an inline HTML `<a href>` start tag (GitHub renders it as a link)."""
-    if tok.type != "html_inline" or not _A_TAG.fullmatch(tok.content.strip()):
+    if tok.type != "html_inline":
         return None
-    h = _HREF.search(tok.content)
+    content = tok.content.strip()
+    start = _A_START.match(content)
+    rest = _TAG_REST.match(content, start.end()) if start is not None else None
+    if rest is None or rest.end() != len(content):
+        return None
+    h = _HREF.search(content)
     if h is None:
         return None
     return html.unescape(next(g for g in h.groups() if g is not None)).strip()
