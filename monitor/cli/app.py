@@ -5,6 +5,8 @@ Each command lives in `monitor/cli/<name>.py` and registers itself on `app`.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from monitor.cli import (
@@ -14,6 +16,7 @@ from monitor.cli import (
     fleet,
     history,
     importer,
+    init,
     prune,
     readme,
     report,
@@ -31,8 +34,42 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
+DISTRIBUTION = "curated-link-monitor"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"monitor {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            help="Print the version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Link-health and resource-metadata monitor for curated roadmaps and awesome lists."""
+
+
 for module in (
-    *(check, importer, resources, history, status, report, readme),
+    *(init, check, importer, resources, history, status, report, readme),
     *(schedule, fix, prune, down_report),
     *(fleet, worker),
 ):

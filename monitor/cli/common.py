@@ -44,7 +44,7 @@ DbOption = Annotated[
     typer.Option(
         "--db",
         help="Database: a file path or an SQLAlchemy URL "
-        "[default: $MONITOR_DATABASE_URL, else db/monitor.sqlite].",
+        "\\[default: $MONITOR_DATABASE_URL, else db/monitor.sqlite].",
         show_default=False,
     ),
 ]
@@ -65,9 +65,10 @@ def load_or_exit(path: Path) -> Catalog:
 
 # Python packages behind SQLAlchemy URLs, and how to install each (`ImportError.name`).
 DRIVER_PACKAGES = {
-    "psycopg": "pip install 'monitor[postgres]' (psycopg 3, for postgresql+psycopg:// URLs)",
+    "psycopg": "pip install 'curated-link-monitor[postgres]' "
+    "(psycopg 3, for postgresql+psycopg:// URLs)",
     "psycopg2": "pip install psycopg2-binary (or use a postgresql+psycopg:// URL with "
-    "'monitor[postgres]')",
+    "'curated-link-monitor[postgres]')",
     "pymysql": "pip install pymysql",
     "MySQLdb": "pip install mysqlclient",
 }
@@ -82,7 +83,7 @@ def missing_package(exc: ImportError) -> str:
         )
     return (
         f"the Python package {name or '?'} could not be imported ({exc}); "
-        "reinstall monitor's dependencies (make setup, or pip install monitor)"
+        "reinstall monitor's dependencies (make setup, or pip install curated-link-monitor)"
     )
 
 

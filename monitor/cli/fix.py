@@ -41,7 +41,8 @@ def fix(
     catalog: CatalogOption = DEFAULT_CATALOG,
     db: DbOption = None,
     yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Write the changes (otherwise only show them).")
+        bool,
+        typer.Option("--yes/--no-yes", "-y", help="Write the changes (otherwise only show them)."),
     ] = False,
     wayback: Annotated[
         bool,

@@ -47,7 +47,7 @@ def prune(
         ),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Count what would go; change nothing.")
+        bool, typer.Option("--dry-run/--no-dry-run", help="Count what would go; change nothing.")
     ] = False,
     do_vacuum: Annotated[
         bool,

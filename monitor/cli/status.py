@@ -24,7 +24,9 @@ from monitor.reports.context import load_context
 def status(
     catalog: CatalogOption = DEFAULT_CATALOG,
     db: DbOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json/--no-json", help="Print JSON instead of a table.")
+    ] = False,
     now: NowOption = None,
 ) -> None:
     """Print the current state of every resource, problems first, from the stored history.

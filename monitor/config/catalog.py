@@ -6,13 +6,14 @@ so a maintainer editing TOML by hand can fix it without reading a traceback.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -166,9 +167,18 @@ class ScheduleSettings(_Strict):
     timezone: str = "UTC"
 
 
+SuffixPart = Literal["status", "duration", "stars"]
+
+
+def _default_suffix() -> list[SuffixPart]:
+    return ["status", "duration", "stars"]
+
+
 class Settings(_Strict):
     locale: Literal["pt-BR", "en"] = "pt-BR"
     readme: str = "README.md"
+    # What an annotated list item's generated suffix shows (README blocks in list mode).
+    list_suffix: list[SuffixPart] = Field(default_factory=_default_suffix)
     down_after: int = Field(default=2, ge=1, le=30)
     retention_days: int = Field(default=90, ge=1)
 
@@ -315,6 +325,8 @@ class _LineIndex:
         )
         if host_start is not None:
             return self._key_line(host_start, str(loc[2])) if len(loc) > 2 else host_start
+        if len(loc) == 1 and head in self.arrays:  # a misspelt [[table]] of its own
+            return self.arrays[head][0]
         if head in self.tables:
             return (
                 self._key_line(self.tables[head], str(loc[1]))
@@ -323,6 +335,40 @@ class _LineIndex:
             )
         # a top-level key, or a table or array written inline: the key's own line
         return self._top_key_line(head)
+
+
+def _model_at(loc: Sequence[Any]) -> type[BaseModel] | None:
+    """The settings model that holds the last key of `loc` (list items and dict values
+    walked through), or None when the path leaves the models."""
+    model: type[BaseModel] = CatalogModel
+    parts = list(loc[:-1])
+    while parts:
+        part = parts.pop(0)
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        inner = field.annotation
+        while get_origin(inner) in (list, dict):
+            args = get_args(inner)
+            inner = args[-1]
+            if get_origin(field.annotation) is dict and parts:
+                parts.pop(0)  # the dict's own key (a host name)
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            return None
+        model = inner
+    return model
+
+
+def closest_key(loc: Sequence[Any]) -> str | None:
+    """The known key closest to an unknown one (`resource` -> `resources`)."""
+    model = _model_at(loc)
+    if model is None or not loc:
+        return None
+    known = list(model.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _describe(loc: Iterable[Any]) -> str:
@@ -355,6 +401,8 @@ def parse_catalog(text: str, path: Path) -> Catalog:
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = f"unknown key {str(loc[-1])!r}"
+            if suggestion := closest_key(loc):
+                message += f"; did you mean {suggestion!r}?"
         elif err["type"] == "missing":
             message = f"missing required key {str(loc[-1])!r}"
             loc = loc[:-1]
@@ -378,7 +426,7 @@ def _build(model: CatalogModel, path: Path, index: _LineIndex) -> Catalog:
         section_ids.add(sec.id)
         sections.append(Section(id=sec.id, title=sec.title))
 
-    seen_urls: dict[str, int] = {}
+    seen_urls: dict[tuple[str, str], int] = {}
     taken_ids = {e.id for e in model.resources if e.id}
     seen_ids: set[str] = set()
     resources: list[Resource] = []
@@ -390,14 +438,16 @@ def _build(model: CatalogModel, path: Path, index: _LineIndex) -> Catalog:
                 index.locate(["resources", i, "section"]),
                 f"resources[{i}].section: unknown section {entry.section!r} (known: {known})",
             )
-        if entry.url in seen_urls:
-            first = index.locate(["resources", seen_urls[entry.url], "url"])
+        # A URL may be listed in several sections (each place keeps its row), once in each.
+        if (entry.url, entry.section) in seen_urls:
+            first = index.locate(["resources", seen_urls[entry.url, entry.section], "url"])
             raise CatalogError(
                 path,
                 index.locate(["resources", i, "url"]),
-                f"resources[{i}].url: duplicate URL {entry.url!r} (first at line {first})",
+                f"resources[{i}].url: duplicate URL {entry.url!r} in section "
+                f"{entry.section!r} (first at line {first})",
             )
-        seen_urls[entry.url] = i
+        seen_urls[entry.url, entry.section] = i
         if entry.id is not None:
             if entry.id in seen_ids:
                 raise CatalogError(

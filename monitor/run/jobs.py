@@ -33,7 +33,9 @@ def publish(cat: Catalog, store: Store) -> str:
     if write_if_changed(cat.base_dir / "status.md", render_status_md(ctx).encode("utf-8")):
         written.append(cat.base_dir / "status.md")
     try:
-        old, new = update_readme(cat.readme_path, ctx, write=True)
+        old, new = update_readme(
+            cat.readme_path, ctx, write=True, parts=tuple(cat.settings.list_suffix)
+        )
     except (ReadmeError, OSError) as exc:
         return f"{len(written)} report file(s) written; README left alone: {exc}"
     readme = "README updated" if old != new else "README unchanged"

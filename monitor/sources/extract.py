@@ -12,7 +12,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 
 from linkify_it import LinkifyIt
@@ -29,6 +29,8 @@ class Link:
     label: str  # the link text, plain (inline markup stripped)
     line: int  # 1-based source line of the link
     section: str | None  # plain text of the nearest heading above, None if none
+    # Every heading above, outermost first: "Other" under "Web" is not "Other" under "CLI".
+    headings: tuple[str, ...] = field(default=(), compare=False)
 
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd", ".mkdn"})
@@ -123,7 +125,19 @@ def _html_href(tok: Token) -> str | None:
     return html.unescape(next(g for g in h.groups() if g is not None)).strip()
 
 
-def _inline_links(inline: Token, section: str | None) -> Iterator[Link]:
+# Between an item's main link text and a secondary link's own ("Nextcloud — Source Code").
+ITEM_JOIN = " — "
+
+
+def _inline_links(
+    inline: Token,
+    section: str | None,
+    headings: tuple[str, ...] = (),
+    item: list[str | None] | None = None,
+) -> Iterator[Link]:
+    """Links of one inline token. `item` is the enclosing list item's main link text, a
+    one-slot list filled by the item's first link: a list item is one resource with
+    secondary links (Demo, Source Code), so those borrow its name for their labels."""
     children = inline.children or []
     start, end = inline.map if inline.map else (0, 1)
     first_link = next(
@@ -149,6 +163,8 @@ def _inline_links(inline: Token, section: str | None) -> Iterator[Link]:
                 depth += {"link_open": 1, "link_close": -1}.get(children[j].type, 0)
                 j += 1
             inner = children[i + 1 : j - 1]
+            for t in inner:
+                offset += _newlines(t)
             url = str(tok.attrGet("href") or "")
         else:
             # <a href="...">label</a>: the label runs to the end tag. What lies inside is read
@@ -160,14 +176,17 @@ def _inline_links(inline: Token, section: str | None) -> Iterator[Link]:
             inner = children[i + 1 : j]
             j = i + 1
             url = href
-        if href is None:
-            for t in inner:
-                offset += _newlines(t)
         url = _destination(url)
         label = _plain(inner) or url
-        if lead and _ASIDE.match(label):
-            label = f"{lead} {label}"
-        yield Link(url=url, label=label, line=line, section=section)
+        aside = bool(lead and _ASIDE.match(label))
+        if aside:
+            label = f"{lead} {label}"  # already names the item
+        if item is not None:
+            if item[0] is None:
+                item[0] = label
+            elif not aside and item[0].casefold() not in label.casefold():
+                label = f"{item[0]}{ITEM_JOIN}{label}"
+        yield Link(url=url, label=label, line=line, section=section, headings=headings)
         i = j
 
 
@@ -180,14 +199,29 @@ def extract_markdown(text: str) -> list[Link]:
     tokens = _MD.parse(text)
     links: list[Link] = []
     section: str | None = None
+    path: list[tuple[int, str]] = []  # (level, text) of the headings in force
+    items: list[list[str | None]] = []  # the open list items, innermost last
     for i, tok in enumerate(tokens):
         if tok.type == "heading_open" and i + 1 < len(tokens):
             section = _plain(tokens[i + 1].children or []) or None
+            level = int(tok.tag[1:])
+            path = [(lv, t) for lv, t in path if lv < level]
+            if section:
+                path.append((level, section))
+        elif tok.type == "list_item_open":
+            items.append([None])
+        elif tok.type == "list_item_close" and items:
+            items.pop()
         elif tok.type == "inline":
-            links.extend(_inline_links(tok, section))
+            headings = tuple(t for _, t in path)
+            links.extend(_inline_links(tok, section, headings, items[-1] if items else None))
         elif tok.type == "html_block" and tok.map:
+            before = section
             found, section = _html_links(tok.content, tok.map[0], section)
-            links.extend(found)
+            headings = tuple(t for _, t in path)
+            links.extend(replace(link, headings=headings) for link in found)
+            if section != before and section:  # an HTML heading: its level is not known
+                path = [*path[:-1], (path[-1][0] if path else 2, section)]
     return links
 
 
