@@ -39,6 +39,8 @@ lint: setup
 	@$(UV) run --locked ruff check .
 	@$(UV) run --locked ruff format --check .
 	@$(UV) run --locked mypy
+	@$(UV) run --locked lint-imports --no-cache
+	@$(UV) run --locked vulture monitor vulture_whitelist.py --min-confidence 60
 
 bench: setup
 	@$(UV) run --locked python bench/run.py

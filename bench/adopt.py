@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -75,13 +76,18 @@ def fill(db: Path, catalog_path: Path) -> None:
         )
 
 
-def timed(args: list[str], cwd: Path) -> float:
+def timed(args: list[str], cwd: Path) -> str:
+    """Wall and CPU (user + system) seconds of one command: CPU is what a busy machine
+    does not inflate."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode not in (0, 1):
         sys.exit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return f"{elapsed:.2f} s ({cpu:.2f} s CPU)"
 
 
 def main() -> None:
@@ -108,8 +114,8 @@ def main() -> None:
         print(
             f"{len(catalog.resources)} catalog rows, {len(catalog.sections)} sections, "
             f"{suffixes} item suffixes\n"
-            f"init {t_init:.2f} s, readme {t_first:.2f} s, readme again (no-op) "
-            f"{t_second:.2f} s, init again (no-op) {t_reinit:.2f} s"
+            f"init {t_init}, readme {t_first}, readme again (no-op) {t_second}, "
+            f"init again (no-op) {t_reinit}; load average {os.getloadavg()[0]:.1f}"
         )
 
 

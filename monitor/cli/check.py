@@ -7,7 +7,7 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -54,7 +54,7 @@ from monitor.reports.formats import (
     to_text,
     where,
 )
-from monitor.run.session import Plan, Setup, run_session
+from monitor.run.session import Plan, Session, Setup, run_session
 from monitor.sources.changes import ChangesError, changed_resources, text_at_ref
 
 if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
@@ -262,15 +262,28 @@ def check(
         list[str] | None,
         typer.Option(help="HOST=CONCURRENCY\\[/INTERVAL_MS]: per-host politeness (repeatable)."),
     ] = None,
-    user_agent: Annotated[str | None, typer.Option(help="User-Agent header to send.")] = None,
+    user_agent: Annotated[
+        str | None,
+        typer.Option(
+            help="User-Agent header to send \\[default: \\[engine] user_agent, monitor's]."
+        ),
+    ] = None,
     header: Annotated[
         list[str] | None, typer.Option(help="'Name: value' extra request header (repeatable).")
     ] = None,
     concurrency: Annotated[
-        int | None, typer.Option(help="Requests in flight at once, all hosts together.")
+        int | None,
+        typer.Option(
+            help="Requests in flight at once, all hosts together "
+            "\\[default: \\[engine] concurrency, 128]."
+        ),
     ] = None,
     timeout: Annotated[
-        float | None, typer.Option(help="Seconds one link may take, retries included.")
+        float | None,
+        typer.Option(
+            help="Seconds one link may take, retries included "
+            "\\[default: \\[engine] deadline_s, 60]."
+        ),
     ] = None,
     recheck_interval: Annotated[
         int | None,
@@ -338,29 +351,8 @@ def check(
         raise fail(problem)
 
     names = [*(inputs or []), *(input_files or [])]
-    sources: dict[str, tuple[str, str]]
-    if names:
-        if changed_since is not None:
-            raise fail("--changed-since reads the catalog and README; drop the inputs")
-        if age is not None and db is None:
-            raise fail("--max-age with inputs needs --db (ad-hoc checks are stored only there)")
-        resources, sources, base_dir = _adhoc_or_exit(names, images, allow_private)
-        setup = Setup(base_dir=base_dir, want_metadata=False)
-        trigger = "adhoc"
-        unchanged: list[Resource] = []
-    else:
-        from monitor.sources.locate import locate
-
-        cat = load_or_exit(catalog)
-        resources = list(cat.resources)
-        if changed_since is not None:
-            resources = _changed_or_exit(cat, changed_since)
-            cat = _trusted_settings(cat, changed_since)
-        places = locate(cat)
-        sources = {r.id: (places.get(r.id, ""), r.label) for r in resources}
-        changed = {r.id for r in resources}
-        unchanged = [r for r in cat.resources if r.id not in changed]
-        setup, trigger = Setup.of_catalog(cat), "cli"
+    target = _target(catalog, db, names, images, allow_private, changed_since, age)
+    resources, sources, setup = target.resources, target.sources, target.setup
     if dump:
         _dump(resources, sources, excludes)
         raise typer.Exit(EXIT_OK)
@@ -383,9 +375,9 @@ def check(
         resources,
         exclude=excludes,
         max_age=age,
-        trigger=trigger,
+        trigger=target.trigger,
         trust_dns=trust_dns,
-        known_good=[r for r in unchanged if not any(x.search(r.url) for x in excludes)],
+        known_good=[r for r in target.unchanged if not any(x.search(r.url) for x in excludes)],
     )
 
     use_store = (not names and changed_since is None) or db is not None
@@ -400,18 +392,65 @@ def check(
         finally:
             report.close()
     report.finish(done.results)
-    network_ok = done.run.network_ok
-    _emit(done.results, network_ok, output_format, output, sources)
-    if not network_ok:
+    _emit(done.results, done.run.network_ok, output_format, output, sources)
+    raise typer.Exit(_exit_code(done, fail_verdicts, recorded=store is not None))
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What one `monitor check` checks, and where each link was written."""
+
+    resources: list[Resource]
+    sources: dict[str, tuple[str, str]]  # resource id -> (file:line, label)
+    setup: Setup
+    trigger: str
+    unchanged: list[Resource]  # the catalog's other links: known-good hosts for the evidence
+
+
+def _target(
+    catalog: Path,
+    db: str | None,
+    names: list[str],
+    images: bool,
+    allow_private: bool,
+    changed_since: str | None,
+    age: timedelta | None,
+) -> _Target:
+    """Input files' links, or the catalog's (all, or those a diff changed, with the base
+    ref's trusted settings)."""
+    if names:
+        if changed_since is not None:
+            raise fail("--changed-since reads the catalog and README; drop the inputs")
+        if age is not None and db is None:
+            raise fail("--max-age with inputs needs --db (ad-hoc checks are stored only there)")
+        resources, sources, base_dir = _adhoc_or_exit(names, images, allow_private)
+        setup = Setup(base_dir=base_dir, want_metadata=False)
+        return _Target(resources, sources, setup, "adhoc", [])
+    from monitor.sources.locate import locate
+
+    cat = load_or_exit(catalog)
+    resources = list(cat.resources)
+    if changed_since is not None:
+        resources = _changed_or_exit(cat, changed_since)
+        cat = _trusted_settings(cat, changed_since)
+    places = locate(cat)
+    sources = {r.id: (places.get(r.id, ""), r.label) for r in resources}
+    changed = {r.id for r in resources}
+    unchanged = [r for r in cat.resources if r.id not in changed]
+    return _Target(resources, sources, Setup.of_catalog(cat), "cli", unchanged)
+
+
+def _exit_code(done: Session, fail_verdicts: frozenset[Verdict], *, recorded: bool) -> int:
+    if not done.run.network_ok:
         err_console.print(
             "[bold yellow]network unusable:[/] nearly every host failed at DNS or connect "
             "level and no known-good host answered; their links are recorded as error, never "
-            "broken" + ("; the run is recorded." if store is not None else "."),
+            "broken" + ("; the run is recorded." if recorded else "."),
             soft_wrap=True,
         )
-        raise typer.Exit(EXIT_NETWORK)
+        return EXIT_NETWORK
     failing = any(r.verdict in fail_verdicts for r in done.results)
-    raise typer.Exit(EXIT_PROBLEMS if failing else EXIT_OK)
+    return EXIT_PROBLEMS if failing else EXIT_OK
 
 
 def _trusted_settings(cat: Catalog, ref: str) -> Catalog:

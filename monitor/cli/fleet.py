@@ -25,6 +25,8 @@ from monitor.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from celery import Celery
+
     from monitor.fleet.dispatch import Plan, Progress
     from monitor.fleet.lists import LoadedList
     from monitor.store.database import Store
@@ -43,7 +45,7 @@ BrokerOption = Annotated[
     str | None,
     typer.Option(
         "--broker",
-        help="Celery broker URL [default: $MONITOR_BROKER_URL].",
+        help="Celery broker URL \\[default: $MONITOR_BROKER_URL].",
         show_default=False,
     ),
 ]
@@ -53,7 +55,7 @@ ShardsOption = Annotated[
         "--shards",
         min=1,
         help="N, the number of shard queues; the workers must use the same "
-        "[default: $MONITOR_SHARDS, else 8].",
+        "\\[default: $MONITOR_SHARDS, else 8].",
         show_default=False,
     ),
 ]
@@ -90,7 +92,8 @@ def check(
     cache: Annotated[
         Path | None,
         typer.Option(
-            help="Folder for clones of git lists [default: .monitor-fleet beside the fleet file].",
+            help="Folder for clones of git lists "
+            "\\[default: .monitor-fleet beside the fleet file].",
             show_default=False,
         ),
     ] = None,
@@ -133,7 +136,7 @@ def check(
     from monitor.domain.models import Verdict
     from monitor.fleet.app import FleetSetupError, create_app, shard_count
     from monitor.fleet.config import Fleet
-    from monitor.fleet.dispatch import check_local, plan, start, uncovered, wait
+    from monitor.fleet.dispatch import check_local, plan, start, wait
     from monitor.store.fleet import FleetStore
 
     url = _shared_db(db)
@@ -156,20 +159,7 @@ def check(
                 f"{', '.join(previous.missing)}); wait for it (`monitor fleet status`) or "
                 "pass --force"
             )
-        try:
-            missing = uncovered(app, the_plan.shards)
-        except (CeleryError, OperationalError, OSError) as exc:
-            raise fail(f"cannot reach the broker: {exc}") from None
-        if missing is None:
-            err_console.print(
-                "[yellow]no worker answered:[/] the tasks wait in the broker until one "
-                "starts (`monitor worker`)"
-            )
-        elif missing:
-            err_console.print(
-                f"[yellow]no running worker consumes shard queue(s) {', '.join(missing)}:[/] "
-                f"start workers with --shards {n}"
-            )
+        _warn_uncovered(app, the_plan.shards, n)
         try:
             run_id = start(app, store, the_plan)
         except (CeleryError, OperationalError, OSError) as exc:
@@ -196,6 +186,29 @@ def check(
         err_console.print("[bold yellow]network unusable:[/] the run is recorded, no state changed")
         raise typer.Exit(EXIT_NETWORK)
     raise typer.Exit(EXIT_PROBLEMS if verdicts[Verdict.BROKEN] else EXIT_OK)
+
+
+def _warn_uncovered(app: Celery, shards: list[str], n: int) -> None:
+    """Say when no running worker consumes some shard's queue (its tasks would wait)."""
+    from celery.exceptions import CeleryError
+    from kombu.exceptions import OperationalError
+
+    from monitor.fleet.dispatch import uncovered
+
+    try:
+        missing = uncovered(app, shards)
+    except (CeleryError, OperationalError, OSError) as exc:
+        raise fail(f"cannot reach the broker: {exc}") from None
+    if missing is None:
+        err_console.print(
+            "[yellow]no worker answered:[/] the tasks wait in the broker until one "
+            "starts (`monitor worker`)"
+        )
+    elif missing:
+        err_console.print(
+            f"[yellow]no running worker consumes shard queue(s) {', '.join(missing)}:[/] "
+            f"start workers with --shards {n}"
+        )
 
 
 class _Printer:
@@ -244,7 +257,7 @@ def _summary(store: Store, run_id: int, lists: list[LoadedList]) -> Counter[obje
 def status(
     db: DbOption = None,
     run: Annotated[
-        int | None, typer.Option(help="A run id [default: the newest fleet run].")
+        int | None, typer.Option(help="A run id \\[default: the newest fleet run].")
     ] = None,
 ) -> None:
     """Say whether a fleet run is complete, and which shards have not reported.

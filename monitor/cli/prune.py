@@ -41,7 +41,7 @@ def prune(
         int | None,
         typer.Option(
             "--older-than",
-            help="Thin checks older than DAYS [default: settings.retention_days, 90].",
+            help="Thin checks older than DAYS \\[default: settings.retention_days, 90].",
             metavar="DAYS",
             show_default=False,
         ),

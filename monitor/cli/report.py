@@ -24,7 +24,7 @@ NowOption = Annotated[
     datetime | None,
     typer.Option(
         "--now",
-        help="Render as of this UTC time (reproducible output) [default: the current time].",
+        help="Render as of this UTC time (reproducible output) \\[default: the current time].",
         formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
         show_default=False,
     ),

@@ -16,7 +16,9 @@ def worker(
     broker: Annotated[
         str | None,
         typer.Option(
-            "--broker", help="Celery broker URL [default: $MONITOR_BROKER_URL].", show_default=False
+            "--broker",
+            help="Celery broker URL \\[default: $MONITOR_BROKER_URL].",
+            show_default=False,
         ),
     ] = None,
     shards: Annotated[
@@ -25,7 +27,7 @@ def worker(
             "--shards",
             min=1,
             help="N: listen to shard queues 0..N-1 (the same N "
-            "as `monitor fleet check`) [default: $MONITOR_SHARDS, else 8].",
+            "as `monitor fleet check`) \\[default: $MONITOR_SHARDS, else 8].",
             show_default=False,
         ),
     ] = None,

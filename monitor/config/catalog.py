@@ -261,12 +261,6 @@ class Catalog:
         """Where the roadmap's relative links (`spacy_cheatsheet.pdf`) resolve: its folder."""
         return self.readme_path.parent
 
-    def section(self, section_id: str) -> Section:
-        for section in self.sections:
-            if section.id == section_id:
-                return section
-        raise KeyError(section_id)
-
     def find(self, key: str) -> Resource | None:
         """A resource by id or URL."""
         for resource in self.resources:

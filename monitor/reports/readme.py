@@ -31,6 +31,7 @@ from monitor.domain.state import State
 from monitor.files import write_atomic
 from monitor.reports.context import ReportContext, Row, SectionView
 from monitor.reports.markdown import md_environment
+from monitor.reports.text import md_escape
 from monitor.sources.markers import Block, MarkerError, Mode, find_blocks, split_lines
 
 # Kept under its old name: callers catch it around `update_readme`.
@@ -104,20 +105,15 @@ def _suffix(main: Row, others: Sequence[tuple[str, Row]], parts: Sequence[str]) 
         shown.append(main.emoji)
     if "duration" in parts and main.duration:
         shown.append(f"⏱ {main.duration}")
-    if "stars" in parts and main.stars:
-        shown.append(f"⭐ {main.stars}")
+    # An item whose home page has no stars shows its repository's (the "Source Code" link).
+    stars = main.stars or next((row.stars for _, row in others if row.stars), "")
+    if "stars" in parts and stars:
+        shown.append(f"⭐ {stars}")
     if "status" in parts:
         # The item's other links (Demo, Source Code) show up only when they have a problem.
-        shown.extend(f"{_escape(text)} {row.emoji}" for text, row in others if row.state.is_problem)
+        problems = [(text, row) for text, row in others if row.state.is_problem]
+        shown.extend(f"{md_escape(text)} {row.emoji}" for text, row in problems)
     return " · ".join(shown)
-
-
-def _escape(text: str) -> str:
-    """The author's link text, inert inside the suffix: no markup, no delimiter, no HTML."""
-    text = text.replace("\\", "\\\\")
-    for char in "`*_[]<>|#!":
-        text = text.replace(char, "\\" + char)
-    return text
 
 
 def annotate_list(lines: Sequence[str], section: SectionView, parts: Sequence[str]) -> list[str]:
@@ -135,7 +131,11 @@ def annotate_list(lines: Sequence[str], section: SectionView, parts: Sequence[st
         candidates = by_url[url]
         main = candidates[min(used[url], len(candidates) - 1)]
         used[url] += 1
-        others = [(text, by_url[href][0]) for href, text in item.links[1:] if href in by_url]
+        others = [
+            (text, by_url[href][0])
+            for href, text in item.links[1:]
+            if href in by_url and href != url  # "Source Code" linking the main URL again
+        ]
         suffix = _suffix(main, others, parts)
         if not suffix:
             continue

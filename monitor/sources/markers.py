@@ -24,7 +24,6 @@ from markdown_it import MarkdownIt
 MARKER = re.compile(r"<!--\s*monitor:")
 BEGIN = re.compile(r"<!--\s*monitor:begin\s+section=(?P<id>\S+?)(?:\s+mode=(?P<mode>\S+?))?\s*-->")
 END = re.compile(r"<!--\s*monitor:end\s*-->")
-SECTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
 class Mode(StrEnum):

@@ -207,3 +207,12 @@ def test_help_shows_defaults() -> None:
     assert "--no-images" in images and "[default: images]" in images
     assert "[default: broken]" in result.stdout
     assert "[default: $MONITOR_DATABASE_URL, else db/monitor.sqlite]" in result.stdout
+    assert "[default: [engine] concurrency, 128]" in result.stdout
+    # defaults written in help texts are not eaten as Rich markup
+    for command, needle in (
+        ("report", "[default: the current time]"),
+        ("prune", "[default: settings.retention_days, 90]"),
+        ("readme", "[default: settings.readme]"),
+    ):
+        shown = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"}).stdout
+        assert needle in shown, command

@@ -55,9 +55,7 @@ def test_the_shipped_catalog_loads() -> None:
     pdf = catalog.find("spacy_cheatsheet.pdf")
     assert pdf is not None and pdf.id == "datacamp-spacy-cheatsheet-pdf"
     assert catalog.find("llm-course") == catalog.find("https://github.com/mlabonne/llm-course")
-    assert catalog.section("cursos").title == "Cursos (6 horas)"
-    with pytest.raises(KeyError):
-        catalog.section("nope")
+    assert {s.id: s.title for s in catalog.sections}["cursos"] == "Cursos (6 horas)"
 
 
 # (name, catalog text, expected line, expected problem (a substring of the message))

@@ -110,6 +110,18 @@ def test_an_edit_to_the_item_survives_and_the_suffix_is_rewritten(ctx: ReportCon
     )
 
 
+def test_an_item_without_stars_shows_its_repository_s(ctx: ReportContext) -> None:
+    readme = (
+        "<!-- monitor:begin section=resources mode=list -->\n"
+        "- [Moved](https://github.com/old-owner/repo) "
+        "([Source Code](https://github.com/mlabonne/llm-course)) ([Again](https://github.com/old-owner/repo))\n"
+        "<!-- monitor:end -->\n"
+    )
+    out = rewrite(readme, ctx)
+    # the repository's stars; the main URL linked again is not a secondary link
+    assert out.endswith("<!--monitor-->↪️ · ⭐ 41.2k<!--/monitor-->\n<!-- monitor:end -->\n")
+
+
 def test_suffix_parts_follow_the_catalog(ctx: ReportContext) -> None:
     out = rewrite(README, ctx, parts=("status",))
     assert "<!--monitor-->✅<!--/monitor-->" in out
