@@ -104,16 +104,10 @@ class _Brackets:
     open_at: list[bool]
 
 
-def _brackets(state: StateInline) -> list[bool]:
-    cached = state.env.get("_gfm_brackets")
-    if isinstance(cached, _Brackets) and cached.src is state.src:
-        return cached.open_at
-    src = state.src
-    n = len(src)
-    # Backtick runs by length, in order: a code span ends at the next run of the same length
-    # (one pointer per length moves forward only, so the whole scan stays linear).
+def _backtick_runs(src: str) -> dict[int, list[int]]:
+    """Where each run of backticks starts, by run length, in order."""
     runs: dict[int, list[int]] = {}
-    i = 0
+    i, n = 0, len(src)
     while i < n:
         if src[i] == "`":
             j = i
@@ -123,39 +117,57 @@ def _brackets(state: StateInline) -> list[bool]:
             i = j
         else:
             i += 1
-    next_run = dict.fromkeys(runs, 0)
+    return runs
+
+
+class _CodeSpans:
+    """Where a code span that starts at a backtick run ends: at the next run of the same
+    length (one pointer per length moves forward only, so the whole scan stays linear)."""
+
+    def __init__(self, src: str) -> None:
+        self.src = src
+        self.runs = _backtick_runs(src)
+        self.next_run = dict.fromkeys(self.runs, 0)
+
+    def end(self, i: int) -> int:
+        j = i
+        while j < len(self.src) and self.src[j] == "`":
+            j += 1
+        length = j - i
+        starts, k = self.runs[length], self.next_run[length]
+        while k < len(starts) and starts[k] <= i:
+            k += 1
+        if k == len(starts):  # no closing run: the backticks are text
+            self.next_run[length] = k
+            return j
+        self.next_run[length] = k + 1
+        return starts[k] + length
+
+
+def _brackets(state: StateInline) -> list[bool]:
+    cached = state.env.get("_gfm_brackets")
+    if isinstance(cached, _Brackets) and cached.src is state.src:
+        return cached.open_at
+    src = state.src
+    n = len(src)
+    spans = _CodeSpans(src)
     open_at = [False] * (n + 1)
     depth = 0
     i = 0
     while i < n:
-        open_at[i] = depth > 0
         char = src[i]
         if char == "\\" and i + 1 < n:
-            open_at[i + 1] = depth > 0
-            i += 2
-            continue
-        if char == "`":  # a code span hides its brackets
-            j = i
-            while j < n and src[j] == "`":
-                j += 1
-            length = j - i
-            starts = runs[length]
-            k = next_run[length]
-            while k < len(starts) and starts[k] <= i:
-                k += 1
-            next_run[length] = k
-            stop = starts[k] + length if k < len(starts) else j
-            if k < len(starts):
-                next_run[length] = k + 1
-            for m in range(i, stop):
-                open_at[m] = depth > 0
-            i = stop
-            continue
+            stop = i + 2
+        elif char == "`":  # a code span hides its brackets
+            stop = spans.end(i)
+        else:
+            stop = i + 1
+        open_at[i:stop] = [depth > 0] * (stop - i)  # what was open before this character
         if char == "[":
             depth += 1
         elif char == "]" and depth:
             depth -= 1
-        i += 1
+        i = stop
     open_at[n] = depth > 0
     state.env["_gfm_brackets"] = _Brackets(src, open_at)
     return open_at
@@ -164,13 +176,9 @@ def _brackets(state: StateInline) -> list[bool]:
 def _push_link(state: StateInline, url: str, text: str) -> None:
     token = state.push("link_open", "a", 1)
     token.attrs = {"href": url}
-    token.markup = "autolink"
-    token.info = "auto"
     token = state.push("text", "", 0)
     token.content = text
     token = state.push("link_close", "a", -1)
-    token.markup = "autolink"
-    token.info = "auto"
 
 
 def gfm_autolink(state: StateInline, silent: bool) -> bool:
