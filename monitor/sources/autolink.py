@@ -134,6 +134,8 @@ class _CodeSpans:
         while j < len(self.src) and self.src[j] == "`":
             j += 1
         length = j - i
+        if length not in self.runs:  # the rest of a run whose first backtick was escaped
+            return j
         starts, k = self.runs[length], self.next_run[length]
         while k < len(starts) and starts[k] <= i:
             k += 1
