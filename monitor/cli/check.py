@@ -386,7 +386,7 @@ def check(
     # command; the scheduler's long-lived process does not freeze).
     gc.freeze()
     report = _report(quiet)
-    with _maybe_store(db, use_store) as store:
+    with _maybe_store(db, use_store, None if names else catalog) as store:
         try:
             done = run_session(plan, setup, store, progress=report)
         finally:
@@ -493,11 +493,11 @@ def _timeouts(base: EngineSettings, seconds: float) -> dict[str, float]:
 
 
 @contextmanager
-def _maybe_store(db: str | None, wanted: bool) -> Iterator[Store | None]:
+def _maybe_store(db: str | None, wanted: bool, catalog: Path | None) -> Iterator[Store | None]:
     if not wanted:
         yield None
         return
-    with open_store(db) as store:
+    with open_store(db, catalog=catalog) as store:
         yield store
 
 
