@@ -23,8 +23,6 @@ MAX_ADAPTIVE_INTERVAL_S = 2.0
 # flight) after each quiet period this long without a 429: a success count recovered far too
 # slowly on a strict host (finding 13: ~1.3 links/s on a host allowing 8/s).
 EASE_AFTER_QUIET_S = 3.0
-# ...but never back past this multiple of the interval a 429 burst proved too fast.
-EASE_MARGIN = 1.25
 # A 429 pauses its whole host at most this long (the asking request may wait longer).
 MAX_HOST_PAUSE_S = 10.0
 
@@ -39,8 +37,6 @@ class Gate:
     next_start: float = 0.0
     floor: float = 0.0  # easing back never goes faster than this (starts as configured)
     calm_until: float = 0.0  # 429s before this belong to a burst already answered
-    bursts: int = 0  # 429 bursts so far
-    too_fast: float = 0.0  # the interval in force at the last burst but the first
     limited_urls: set[str] = field(default_factory=set)
     # A 429 lowers `limit` (requests in flight, <= the semaphore's size) before it widens the
     # interval: strict sites mostly count concurrent requests, and a host allowed 3 in flight
@@ -52,20 +48,14 @@ class Gate:
     cond: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     def ease(self, now: float) -> None:
-        """One recovery step per quiet period without a 429 (time-based, not count-based).
-
-        Never back to a pace a repeated 429 burst has shown too fast: at most to 1.25 x that
-        interval (a strict host allowing 8/s was asked at ~4/s on average when each quiet
-        period led back to the configured 20/s, into the next 429 and its pause).
-        """
-        target = max(self.floor, min(self.too_fast * EASE_MARGIN, MAX_ADAPTIVE_INTERVAL_S))
+        """One recovery step per quiet period without a 429 (time-based, not count-based)."""
         while self.eased_at and now - self.eased_at >= EASE_AFTER_QUIET_S:
             self.eased_at += EASE_AFTER_QUIET_S
-            self.interval = max(target, target + (self.interval - target) / 2)
-            if self.interval - target < 0.005:
-                self.interval = target
+            self.interval = max(self.floor, self.floor + (self.interval - self.floor) / 2)
+            if self.interval - self.floor < 0.005:
+                self.interval = self.floor
             self.limit += 1
-            if self.interval == target and self.limit >= self.size:
+            if self.interval == self.floor and self.limit >= self.size:
                 self.eased_at = 0.0  # fully recovered
                 self.limit = self.size
                 break
@@ -187,9 +177,6 @@ class Politeness:
         gate.next_start = max(gate.next_start, now + wait)
         if now >= gate.calm_until:
             gate.limit = max(1, min(gate.limit, gate.in_flight + 1) // 2)
-            if gate.bursts:  # one burst may be one odd URL; a second one is our pace
-                gate.too_fast = gate.interval
-            gate.bursts += 1
             gate.interval = min(max(gate.interval * 2, 0.1), MAX_ADAPTIVE_INTERVAL_S)
             gate.calm_until = now + wait + gate.interval
         gate.eased_at = now + wait  # the quiet period starts when the pause ends

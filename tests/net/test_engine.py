@@ -141,34 +141,6 @@ async def test_429s_lower_the_hosts_concurrency_then_it_recovers_when_quiet(
     assert server.max_active >= 4
 
 
-async def test_a_rate_limited_host_is_not_eased_back_into_429s(
-    server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A host admitting 10 requests per rolling second: once its 429s came twice, quiet
-    periods ease us back only to near the pace that was too fast, not into the next 429."""
-    lock = threading.Lock()
-    admitted: list[float] = []
-    limited: list[float] = []
-
-    def ten_per_second(seen: Seen) -> Reply:
-        with lock:
-            recent = [t for t in admitted if seen.at - t < 1.0]
-            if len(recent) >= 10:
-                limited.append(seen.at)
-                return Reply(429, headers={"Retry-After": "0"})
-            admitted.append(seen.at)
-        return Reply(200, b"ok")
-
-    server.routes["/rated"] = ten_per_second
-    monkeypatch.setattr(politeness, "EASE_AFTER_QUIET_S", 0.3)  # many quiet periods
-    hosts = {"127.0.0.1": HostLimits(concurrency=4, min_interval_ms=20)}
-    async with HttpEngine(settings(retries=6), hosts) as http:
-        results = await asyncio.gather(*(http.fetch(server.url(f"/rated?{i}")) for i in range(45)))
-    assert [r.status for r in results] == [200] * 45
-    late = [t for t in limited if t - server.requests[0].at > 2.5]
-    assert len(late) <= 1, limited  # settled: no 429 every few quiet periods any more
-
-
 async def test_politeness_waits_do_not_eat_the_deadline(server: LoopbackServer) -> None:
     server.routes["/a"] = Reply(200, b"ok")
     hosts = {"127.0.0.1": HostLimits(concurrency=1, min_interval_ms=400)}
