@@ -149,7 +149,14 @@ def adhoc_resources(
         names, images=images, fetch=lambda url: fetch_text(url, allow_private=allow_private)
     )
     resources = [
-        Resource(id=f.url, url=f.url, kind=infer_kind(f.url), section=f.section, label=f.label)
+        Resource(
+            id=f.url,
+            url=f.url,
+            kind=infer_kind(f.url),
+            section=f.section,
+            label=f.label,
+            skip_reason=f.skip_reason,
+        )
         for f in found
     ]
     return resources, {f.url: (f.source, f.label) for f in found}, base
