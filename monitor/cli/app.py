@@ -5,6 +5,8 @@ Each command lives in `monitor/cli/<name>.py` and registers itself on `app`.
 
 from __future__ import annotations
 
+import sys
+import traceback
 from typing import Annotated
 
 import typer
@@ -76,8 +78,21 @@ for module in (
     module.register(app)
 
 
+# Exit code of a crash (a bug in monitor): never 1, which means "links are broken" and makes
+# the nightly publish. 70 is EX_SOFTWARE from sysexits.h.
+EXIT_INTERNAL = 70
+
+
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as exc:  # SystemExit and KeyboardInterrupt pass through
+        traceback.print_exc()
+        sys.stderr.write(
+            f"monitor: internal error ({type(exc).__name__}): this is a bug in monitor, "
+            f"not a verdict about any link; exit {EXIT_INTERNAL}\n"
+        )
+        sys.exit(EXIT_INTERNAL)
 
 
 if __name__ == "__main__":

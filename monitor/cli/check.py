@@ -149,7 +149,14 @@ def adhoc_resources(
         names, images=images, fetch=lambda url: fetch_text(url, allow_private=allow_private)
     )
     resources = [
-        Resource(id=f.url, url=f.url, kind=infer_kind(f.url), section=f.section, label=f.label)
+        Resource(
+            id=f.url,
+            url=f.url,
+            kind=infer_kind(f.url),
+            section=f.section,
+            label=f.label,
+            skip_reason=f.skip_reason,
+        )
         for f in found
     ]
     return resources, {f.url: (f.source, f.label) for f in found}, base
@@ -379,7 +386,7 @@ def check(
     # command; the scheduler's long-lived process does not freeze).
     gc.freeze()
     report = _report(quiet)
-    with _maybe_store(db, use_store) as store:
+    with _maybe_store(db, use_store, None if names else catalog) as store:
         try:
             done = run_session(plan, setup, store, progress=report)
         finally:
@@ -486,11 +493,11 @@ def _timeouts(base: EngineSettings, seconds: float) -> dict[str, float]:
 
 
 @contextmanager
-def _maybe_store(db: str | None, wanted: bool) -> Iterator[Store | None]:
+def _maybe_store(db: str | None, wanted: bool, catalog: Path | None) -> Iterator[Store | None]:
     if not wanted:
         yield None
         return
-    with open_store(db) as store:
+    with open_store(db, catalog=catalog) as store:
         yield store
 
 

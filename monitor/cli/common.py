@@ -44,7 +44,7 @@ DbOption = Annotated[
     typer.Option(
         "--db",
         help="Database: a file path or an SQLAlchemy URL "
-        "\\[default: $MONITOR_DATABASE_URL, else db/monitor.sqlite].",
+        "\\[default: $MONITOR_DATABASE_URL, else db/monitor.sqlite beside the catalog].",
         show_default=False,
     ),
 ]
@@ -93,15 +93,20 @@ def _writable(path: Path) -> bool:
 
 
 @contextmanager
-def open_store(db: str | None, *, reads_only: str | None = None) -> Iterator[Store]:
+def open_store(
+    db: str | None, *, reads_only: str | None = None, catalog: Path | None = None
+) -> Iterator[Store]:
     """Open the store for a command, or exit 2 with a message naming the database.
 
     `reads_only` is the name of a command that only reads the history (`report`): such a
     command refuses a database that does not exist instead of creating an empty one, and
-    opens a read-only SQLite file read-only instead of failing.
+    opens a read-only SQLite file read-only instead of failing. Without `--db` (and
+    MONITOR_DATABASE_URL) the database is db/monitor.sqlite beside `catalog`.
     """
-    from monitor.store.database import Store, database_url, sqlite_file
+    from monitor.store.database import Store, beside_catalog, database_url, sqlite_file
     from monitor.store.errors import StoreError
+
+    db = beside_catalog(db, catalog)
 
     url = database_url(db)
     path = sqlite_file(url)

@@ -40,7 +40,7 @@ def down_report(
         monitor down-report --format markdown > down.md
     """
     cat = load_or_exit(catalog)
-    with open_store(db, reads_only="down-report") as store:
+    with open_store(db, reads_only="down-report", catalog=catalog) as store:
         downs = down_resources(store.snapshot(), cat.resources, cat.settings.down_after)
     text = (
         render_markdown(downs, cat.settings.down_after)

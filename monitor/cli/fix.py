@@ -74,7 +74,7 @@ def fix(
         monitor fix --no-wayback
     """
     cat = load_or_exit(catalog)
-    with open_store(db, reads_only="fix") as store:
+    with open_store(db, reads_only="fix", catalog=catalog) as store:
         refused: list[Refusal] = []
         moves = moves_from_store(store, cat.resources, refused)
         broken = broken_resources(store, cat.resources) if wayback else []

@@ -72,7 +72,7 @@ def prune(
     days = older_than if older_than is not None else cat.settings.retention_days
     if days < 1:
         raise fail("--older-than must be at least 1 day")
-    with open_store(db) as store:
+    with open_store(db, catalog=catalog) as store:
         size_before = _file_size(store)
         report = prune_store(store, days, dry_run=dry_run)
         if do_vacuum and not dry_run:

@@ -73,7 +73,7 @@ def readme(
             "regenerate; `monitor init` adds them (tables or annotated lists)",
             EXIT_PROBLEMS,
         )
-    with open_store(db, reads_only="readme") as store:
+    with open_store(db, reads_only="readme", catalog=catalog) as store:
         # The README holds no clock, so `now` only matters for uptime, which it does not show.
         ctx = load_context(cat, store.snapshot(), utcnow())
     try:

@@ -67,7 +67,7 @@ def report(
     from monitor.reports.markdown import render_status_md
 
     cat = load_or_exit(catalog)
-    with open_store(db, reads_only="report") as store:
+    with open_store(db, reads_only="report", catalog=catalog) as store:
         ctx = load_context(cat, store.snapshot(), as_of(now))
     to_stdout = markdown is not None and str(markdown) == "-"
     try:

@@ -42,7 +42,7 @@ def status(
         monitor status --json | jq '.[] | select(.state == "down")'
     """
     cat = load_or_exit(catalog)
-    with open_store(db, reads_only="status") as store:
+    with open_store(db, reads_only="status", catalog=catalog) as store:
         ctx = load_context(cat, store.snapshot(), as_of(now))
     rows = sorted(ctx.rows, key=lambda r: r.state.severity)
     if as_json:

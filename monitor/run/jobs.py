@@ -20,7 +20,7 @@ from monitor.reports.html import write_site
 from monitor.reports.markdown import render_status_md
 from monitor.reports.readme import ReadmeError, update_readme
 from monitor.run.session import Abandoned, Plan, Setup, run_session, select_failing
-from monitor.store.database import Store
+from monitor.store.database import Store, beside_catalog
 
 # Run after a recorded run (`publish`: reports, README): (catalog, store) -> summary.
 AfterHook = Callable[[Catalog, Store], str]
@@ -53,7 +53,7 @@ def check_and_record(
     """One scheduled run; returns the log line's summary."""
     cat = load_catalog(catalog_path)
     trigger = "schedule-failing" if only_failing else "schedule"
-    with Store.open(db) as store:
+    with Store.open(beside_catalog(db, catalog_path)) as store:
         resources = (
             select_failing(store.all_history(), cat.resources, cat.settings.down_after)
             if only_failing

@@ -206,7 +206,10 @@ def test_help_shows_defaults() -> None:
     images = next(line for line in lines if "--images" in line)
     assert "--no-images" in images and "[default: images]" in images
     assert "[default: broken]" in result.stdout
-    assert "[default: $MONITOR_DATABASE_URL, else db/monitor.sqlite]" in result.stdout
+    assert (
+        "[default: $MONITOR_DATABASE_URL, else db/monitor.sqlite beside the catalog]"
+        in result.stdout
+    )
     assert "[default: [engine] concurrency, 128]" in result.stdout
     # defaults written in help texts are not eaten as Rich markup
     for command, needle in (
