@@ -1,17 +1,63 @@
-"""Atomic file writes: a crash mid-write never leaves a half-written README or page."""
+"""Atomic file writes: a crash mid-write never leaves a half-written README or page.
+
+A temporary file is named `.NAME.PID.xxxx.tmp` beside its target. A process killed between
+the write and the rename leaves it behind; the next write (or unchanged-content check) of
+the same target removes leftovers whose process is gone, never a live writer's.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
+import time
 from pathlib import Path
+
+# Leftovers named without a process id (older versions) count as stale after this long.
+_UNNAMED_STALE_S = 60.0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def clean_stale_temps(path: Path) -> list[Path]:
+    """Remove the temporary files a killed writer of `path` left beside it."""
+    removed: list[Path] = []
+    try:
+        candidates = list(path.parent.glob(f".{glob.escape(path.name)}.*.tmp"))
+    except OSError:
+        return removed
+    for tmp in candidates:
+        middle = tmp.name[len(path.name) + 2 : -len(".tmp")]
+        pid_text, _, _ = middle.partition(".")
+        try:
+            if pid_text.isdigit():
+                if int(pid_text) == os.getpid() or _alive(int(pid_text)):
+                    continue
+            elif time.time() - tmp.stat().st_mtime < _UNNAMED_STALE_S:
+                continue
+            tmp.unlink()
+            removed.append(tmp)
+        except FileNotFoundError:
+            continue
+    return removed
 
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, fsync, then `os.replace` over it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    clean_stale_temps(path)
+    fd, name = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp"
+    )
     tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -31,6 +77,7 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def write_if_changed(path: Path, data: bytes) -> bool:
     """Write only when the bytes differ (no new mtime, no spurious commit)."""
+    clean_stale_temps(path)
     try:
         if path.read_bytes() == data:
             return False
