@@ -271,19 +271,27 @@ class Store:
     ) -> int:
         """Write a whole run in one transaction: all of it lands, or none of it does."""
         with Session(self.engine) as session, session.begin():
+            # One SELECT per chunk of ids, not one per resource: a catalog of thousands
+            # otherwise spends seconds per run looking its rows up one by one.
+            known: dict[str, ResourceRow] = {}
+            ids = [r.id for r in resources]
+            with session.no_autoflush:
+                for start in range(0, len(ids), _CHUNK):
+                    chunk = ids[start : start + _CHUNK]
+                    query = select(ResourceRow).where(col(ResourceRow.id).in_(chunk))
+                    known.update((row.id, row) for row in session.exec(query))
             for resource in resources:
-                row = session.get(ResourceRow, resource.id)
+                row = known.get(resource.id)
                 if row is None:
-                    session.add(
-                        ResourceRow(
-                            id=resource.id,
-                            url=resource.url,
-                            kind=resource.kind.value,
-                            section=resource.section,
-                            label=resource.label,
-                            first_seen=run.started_at,
-                        )
+                    known[resource.id] = ResourceRow(
+                        id=resource.id,
+                        url=resource.url,
+                        kind=resource.kind.value,
+                        section=resource.section,
+                        label=resource.label,
+                        first_seen=run.started_at,
                     )
+                    session.add(known[resource.id])
                 else:
                     row.url, row.kind = resource.url, resource.kind.value
                     row.section, row.label = resource.section, resource.label

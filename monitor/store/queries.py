@@ -1,0 +1,434 @@
+"""History queries: what reports need, answered by the database, not by Python loops.
+
+Every query is SQLAlchemy Core that SQLite (3.25+, window functions) and PostgreSQL both run,
+and each one is tested on both. A report never loads the whole history: it asks for
+
+- `latest`: each resource's newest check (optionally from a run whose network worked);
+- `uptime`: per resource and window, how many checks could tell (good or bad) and how many
+  were good, and when the resource's usable history begins (so a page says "10 days of
+  data" instead of a 90-day figure built on 10 days);
+- `recent`: the last N usable checks of each resource (sparklines, metadata gaps);
+- `transitions`: the state machine of `monitor.domain.state.replay`, run in SQL with window
+  functions, returning only the checks where a resource's state changed.
+
+"Usable" means the check's run had a working network: the state machine ignores the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, or_, select, true
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import ColumnElement, Select
+
+from monitor.domain.models import CheckResult, Run, Verdict
+from monitor.store.database import CheckRow, RunRow, _result_from_row, _run_from_row
+
+# The state machine's constants (monitor.domain.state) are passed in, not imported, so the
+# store does not depend on the reports' view of states; the caller passes its own values.
+GOOD = (Verdict.OK.value, Verdict.MOVED.value)
+BAD = (Verdict.BROKEN.value, Verdict.ERROR.value)
+_CHUNK = 500
+
+check = CheckRow.__table__  # type: ignore[attr-defined]
+run = RunRow.__table__  # type: ignore[attr-defined]
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Latest:
+    """A resource's newest check and the run it belongs to."""
+
+    run: Run
+    result: CheckResult
+
+
+@dataclass(frozen=True)
+class UptimeCount:
+    """Checks in a window that could tell (good or bad) and how many of them were good."""
+
+    days: int
+    told: int
+    good: int
+
+
+@dataclass(frozen=True)
+class UptimeRow:
+    resource_id: str
+    first_usable: datetime | None  # the oldest usable check: how far history goes
+    usable: int  # usable checks, all time
+    ignored: int  # checks from runs whose network was unusable, all time
+    windows: tuple[UptimeCount, ...]
+
+
+@dataclass(frozen=True)
+class Point:
+    """One usable check, light: for sparklines and recent-history strips."""
+
+    check_id: int
+    resource_id: str
+    checked_at: datetime
+    verdict: Verdict
+    elapsed_ms: int | None
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """The check at which a resource entered `state` (monitor.domain.state.State values)."""
+
+    check_id: int
+    resource_id: str
+    checked_at: datetime
+    state: str
+    verdict: Verdict
+    failures: int  # the failure streak right after this check
+
+
+def _usable() -> ColumnElement[bool]:
+    condition: ColumnElement[bool] = run.c.network_ok == true()
+    return condition
+
+
+def _in(column: Any, ids: Collection[str] | None) -> ColumnElement[bool]:
+    if ids is None:
+        return literal(True) == literal(True)
+    condition: ColumnElement[bool] = column.in_(sorted(ids))
+    return condition
+
+
+def _newest_first() -> tuple[Any, Any]:
+    return (check.c.checked_at.desc(), check.c.id.desc())
+
+
+def latest(
+    conn: Connection, ids: Collection[str] | None = None, *, usable_only: bool = True
+) -> dict[str, Latest]:
+    """Each resource's newest check (from a usable run when `usable_only`)."""
+    ranked = (
+        select(
+            check.c.id,
+            func.row_number()
+            .over(partition_by=check.c.resource_id, order_by=_newest_first())
+            .label("rank"),
+        )
+        .select_from(check.join(run, run.c.id == check.c.run_id))
+        .where(_in(check.c.resource_id, ids))
+    )
+    if usable_only:
+        ranked = ranked.where(_usable())
+    sub = ranked.subquery()
+    return {
+        item.result.resource_id: item
+        for _, item in _full_checks(conn, select(sub.c.id).where(sub.c.rank == 1))
+    }
+
+
+def _full_checks(conn: Connection, id_query: Select[Any]) -> list[tuple[int, Latest]]:
+    rows = conn.execute(
+        select(check, run.c.started_at, run.c.finished_at, run.c.network_ok, run.c.trigger)
+        .add_columns(run.c.note.label("run_note"))
+        .select_from(check.join(run, run.c.id == check.c.run_id))
+        .where(check.c.id.in_(id_query))
+    ).mappings()
+    out = []
+    for m in rows:
+        c = CheckRow(**{column.key: m[column.key] for column in check.c})
+        r = RunRow(
+            id=m["run_id"],
+            started_at=m["started_at"],
+            finished_at=m["finished_at"],
+            network_ok=m["network_ok"],
+            trigger=m["trigger"],
+            note=m["run_note"],
+        )
+        out.append((m["id"], Latest(run=_run_from_row(r), result=_result_from_row(c))))
+    return out
+
+
+def recent_checks(
+    conn: Connection, n: int, ids: Collection[str] | None = None
+) -> dict[str, list[Latest]]:
+    """The last `n` usable checks of each resource, full, oldest first."""
+    ranked = (
+        select(
+            check.c.id,
+            func.row_number()
+            .over(partition_by=check.c.resource_id, order_by=_newest_first())
+            .label("rank"),
+        )
+        .select_from(check.join(run, run.c.id == check.c.run_id))
+        .where(_usable(), _in(check.c.resource_id, ids))
+        .subquery()
+    )
+    out: dict[str, list[Latest]] = {}
+    checks = _full_checks(conn, select(ranked.c.id).where(ranked.c.rank <= n))
+    for _, item in sorted(checks, key=lambda c: (c[1].result.checked_at, c[0])):
+        out.setdefault(item.result.resource_id, []).append(item)
+    return out
+
+
+def recent(conn: Connection, n: int, ids: Collection[str] | None = None) -> dict[str, list[Point]]:
+    """The last `n` usable checks of each resource (light columns only), oldest first."""
+    ranked = (
+        select(
+            check.c.id,
+            check.c.resource_id,
+            check.c.checked_at,
+            check.c.verdict,
+            check.c.elapsed_ms,
+            func.row_number()
+            .over(partition_by=check.c.resource_id, order_by=_newest_first())
+            .label("rank"),
+        )
+        .select_from(check.join(run, run.c.id == check.c.run_id))
+        .where(_usable(), _in(check.c.resource_id, ids))
+        .subquery()
+    )
+    rows = conn.execute(
+        select(
+            ranked.c.id,
+            ranked.c.resource_id,
+            ranked.c.checked_at,
+            ranked.c.verdict,
+            ranked.c.elapsed_ms,
+        )
+        .where(ranked.c.rank <= n)
+        .order_by(ranked.c.resource_id, ranked.c.checked_at, ranked.c.id)
+    )
+    out: dict[str, list[Point]] = {}
+    for check_id, resource_id, at, verdict, ms in rows:
+        out.setdefault(resource_id, []).append(
+            Point(check_id, resource_id, _aware(at), Verdict(verdict), ms)
+        )
+    return out
+
+
+def uptime(
+    conn: Connection,
+    now: datetime,
+    windows: Sequence[int],
+    ids: Collection[str] | None = None,
+) -> dict[str, UptimeRow]:
+    """Per resource: checks that could tell and good checks in each window ending at `now`,
+    the oldest usable check, and counts of usable and ignored checks."""
+    told = check.c.verdict.in_(GOOD + BAD)
+    good = check.c.verdict.in_(GOOD)
+    usable = _usable()
+    columns: list[Any] = [
+        check.c.resource_id,
+        func.min(case((usable, check.c.checked_at))).label("first_usable"),
+        func.sum(case((usable, 1), else_=0)).label("usable"),
+        func.sum(case((usable, 0), else_=1)).label("ignored"),
+    ]
+    for days in windows:
+        inside = and_(usable, check.c.checked_at > now - timedelta(days=days))
+        columns.append(func.sum(case((and_(inside, told), 1), else_=0)).label(f"told_{days}"))
+        columns.append(func.sum(case((and_(inside, good), 1), else_=0)).label(f"good_{days}"))
+    rows = conn.execute(
+        select(*columns)
+        .select_from(check.join(run, run.c.id == check.c.run_id))
+        .where(_in(check.c.resource_id, ids), check.c.checked_at <= now)
+        .group_by(check.c.resource_id)
+    ).mappings()
+    out = {}
+    for m in rows:
+        first = m["first_usable"]
+        if isinstance(first, str):  # SQLite's MIN over a CASE loses the column's type
+            first = datetime.fromisoformat(first)
+        out[m["resource_id"]] = UptimeRow(
+            resource_id=m["resource_id"],
+            first_usable=_aware(first) if first is not None else None,
+            usable=int(m["usable"] or 0),
+            ignored=int(m["ignored"] or 0),
+            windows=tuple(
+                UptimeCount(d, int(m[f"told_{d}"] or 0), int(m[f"good_{d}"] or 0)) for d in windows
+            ),
+        )
+    return out
+
+
+def transitions(
+    conn: Connection,
+    *,
+    down_after: int,
+    flaky_window: int,
+    flaky_transitions: int,
+    ids: Collection[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[str, list[StateChange]]:
+    """The checks at which each resource's state changed, oldest first.
+
+    The state machine of `monitor.domain.state.replay` in window functions (tested against it):
+    over a resource's usable good/bad checks, `streak` counts the bad ones since the last good
+    (a running count of goods partitions them), `flips` sums the good<->bad changes among the
+    last `flaky_window` flags, and a good check after a streak of `down_after` is `recovered`.
+    `blocked` and `skipped` checks take their own state and touch neither streak nor window.
+    `since`/`until` only filter the answer: the machine always runs over the whole history.
+    """
+    cls = case(
+        (check.c.verdict.in_(GOOD), 1),
+        (check.c.verdict.in_(BAD), 0),
+        else_=None,
+    )
+    usable = (
+        select(
+            check.c.id,
+            check.c.resource_id,
+            check.c.checked_at,
+            check.c.verdict,
+            cls.label("g"),
+        )
+        .select_from(check.join(run, run.c.id == check.c.run_id))
+        .where(_usable(), _in(check.c.resource_id, ids))
+    ).cte("usable_checks")
+    order = (usable.c.checked_at, usable.c.id)
+    previous_g = func.lag(usable.c.g).over(partition_by=usable.c.resource_id, order_by=order)
+    flagged = (
+        select(
+            usable.c.id,
+            usable.c.resource_id,
+            usable.c.checked_at,
+            usable.c.g,
+            func.sum(usable.c.g)
+            .over(partition_by=usable.c.resource_id, order_by=order)
+            .label("goods"),
+            case((and_(previous_g.is_not(None), previous_g != usable.c.g), 1), else_=0).label(
+                "chg"
+            ),
+        ).where(usable.c.g.is_not(None))
+    ).cte("flagged")
+    f_order = (flagged.c.checked_at, flagged.c.id)
+    position = func.row_number().over(
+        partition_by=(flagged.c.resource_id, flagged.c.goods), order_by=f_order
+    )
+    counted = select(
+        flagged.c.id,
+        flagged.c.resource_id,
+        flagged.c.checked_at,
+        flagged.c.g,
+        func.sum(flagged.c.chg)
+        .over(
+            partition_by=flagged.c.resource_id,
+            order_by=f_order,
+            # a window of W flags holds W-1 adjacent pairs: `chg` of this row and W-2 before
+            rows=(-(flaky_window - 2), 0),
+        )
+        .label("flips"),
+        (position - case((flagged.c.goods > 0, 1), else_=0)).label("streak"),
+    ).cte("counted")
+    streaked = select(
+        counted.c.id,
+        counted.c.g,
+        counted.c.flips,
+        counted.c.streak,
+        func.lag(counted.c.streak)
+        .over(partition_by=counted.c.resource_id, order_by=(counted.c.checked_at, counted.c.id))
+        .label("prev_streak"),
+    ).cte("streaked")
+    state = case(
+        (usable.c.verdict == Verdict.SKIPPED.value, "skipped"),
+        (usable.c.verdict == Verdict.BLOCKED.value, "blocked"),
+        (and_(streaked.c.g == 0, streaked.c.streak >= down_after), "down"),
+        (and_(streaked.c.g == 0, streaked.c.flips >= flaky_transitions), "flaky"),
+        (streaked.c.g == 0, "failing"),
+        (func.coalesce(streaked.c.prev_streak, 0) >= down_after, "recovered"),
+        (streaked.c.flips >= flaky_transitions, "flaky"),
+        (usable.c.verdict == Verdict.MOVED.value, "moved"),
+        else_="ok",
+    )
+    stated = (
+        select(
+            usable.c.id,
+            usable.c.resource_id,
+            usable.c.checked_at,
+            usable.c.verdict,
+            state.label("state"),
+            streaked.c.streak,
+        ).select_from(usable.outerjoin(streaked, streaked.c.id == usable.c.id))
+    ).cte("stated")
+    # The failure streak as `failure_streak` counts it: blocked/skipped checks after a bad
+    # one carry its streak forward (the latest good/bad check's streak, 0 after a good one).
+    previous_state = func.lag(stated.c.state).over(
+        partition_by=stated.c.resource_id, order_by=(stated.c.checked_at, stated.c.id)
+    )
+    changed = select(
+        stated.c.id,
+        stated.c.resource_id,
+        stated.c.checked_at,
+        stated.c.verdict,
+        stated.c.state,
+        func.coalesce(stated.c.streak, 0).label("streak"),
+        case(
+            (previous_state.is_(None), 1),
+            (previous_state != stated.c.state, 1),
+            else_=0,
+        ).label("is_change"),
+    ).subquery()
+    query = select(
+        changed.c.id,
+        changed.c.resource_id,
+        changed.c.checked_at,
+        changed.c.verdict,
+        changed.c.state,
+        changed.c.streak,
+    ).where(changed.c.is_change == 1)
+    if since is not None:
+        query = query.where(changed.c.checked_at >= since)
+    if until is not None:
+        query = query.where(changed.c.checked_at <= until)
+    out: dict[str, list[StateChange]] = {}
+    for check_id, resource_id, at, verdict, state_value, streak in conn.execute(
+        query.order_by(changed.c.resource_id, changed.c.checked_at, changed.c.id)
+    ):
+        out.setdefault(resource_id, []).append(
+            StateChange(
+                check_id, resource_id, _aware(at), state_value, Verdict(verdict), int(streak)
+            )
+        )
+    return out
+
+
+def checks_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, Latest]:
+    """Full checks by id (the detail of a transition, a feed entry)."""
+    wanted = sorted(set(ids))
+    out: dict[int, Latest] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        out.update(_full_checks(conn, select(check.c.id).where(check.c.id.in_(chunk))))
+    return out
+
+
+def failure_streaks(conn: Connection, ids: Collection[str] | None = None) -> dict[str, int]:
+    """Per resource, the bad usable checks since its last good one (`failure_streak`);
+    resources with no bad check since are absent."""
+    last_good = (
+        select(check.c.resource_id, func.max(check.c.checked_at).label("at"))
+        .select_from(check.join(run, run.c.id == check.c.run_id))
+        .where(_usable(), check.c.verdict.in_(GOOD), _in(check.c.resource_id, ids))
+        .group_by(check.c.resource_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(check.c.resource_id, func.count())
+        .select_from(
+            check.join(run, run.c.id == check.c.run_id).outerjoin(
+                last_good, last_good.c.resource_id == check.c.resource_id
+            )
+        )
+        .where(
+            _usable(),
+            check.c.verdict.in_(BAD),
+            _in(check.c.resource_id, ids),
+            or_(last_good.c.at.is_(None), check.c.checked_at > last_good.c.at),
+        )
+        .group_by(check.c.resource_id)
+    )
+    return {resource_id: int(count) for resource_id, count in rows}
