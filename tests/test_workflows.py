@@ -197,33 +197,7 @@ def test_commit_rebases_when_the_branch_moved(tmp_path: Path) -> None:
     ]
 
 
-# -- data-branch.sh ---------------------------------------------------------------------------
-
-
-def test_history_database_round_trips_through_the_data_branch(tmp_path: Path) -> None:
-    remote = _init(tmp_path / "remote.git", bare=True)
-    repo = _init(tmp_path / "repo")
-    (repo / "README.md").write_text("x\n", encoding="utf-8")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "base")
-    _git(repo, "remote", "add", "origin", str(remote))
-    _git(repo, "push", "-q", "origin", "main")
-
-    assert "fresh database" in _script(repo, "data-branch.sh", "restore", "db/monitor.sqlite")
-    db = repo / "db" / "monitor.sqlite"
-    db.parent.mkdir()
-    for night in (b"night 1", b"night 2 \x00 binary"):
-        db.write_bytes(night)
-        assert "saved" in _script(repo, "data-branch.sh", "save", "db/monitor.sqlite")
-    # one commit, one file, no parent: the branch never piles up old copies
-    assert _git(remote, "rev-list", "--count", "monitor-data") == "1"
-    assert _git(remote, "ls-tree", "-r", "--name-only", "monitor-data") == "db/monitor.sqlite"
-    assert _git(repo, "status", "--porcelain") == "?? db/"  # main's tree untouched
-
-    fresh = tmp_path / "fresh"
-    _git(tmp_path, "clone", "-q", str(remote), str(fresh))
-    assert "restored" in _script(fresh, "data-branch.sh", "restore", "db/monitor.sqlite")
-    assert (fresh / "db" / "monitor.sqlite").read_bytes() == b"night 2 \x00 binary"
+# data-branch.sh: tests/test_data_branch.py
 
 
 # -- down-issue.sh with a fake gh -------------------------------------------------------------
