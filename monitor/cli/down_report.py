@@ -39,9 +39,13 @@ def down_report(
 
         monitor down-report --format markdown > down.md
     """
+    from monitor.domain.models import utcnow
+    from monitor.store.queries import load_snapshot
+
     cat = load_or_exit(catalog)
     with open_store(db) as store:
-        downs = down_resources(store, cat.resources, cat.settings.down_after)
+        snap = load_snapshot(store, utcnow(), down_after=cat.settings.down_after, full=False)
+    downs = down_resources(cat.resources, snap)
     text = (
         render_markdown(downs, cat.settings.down_after)
         if fmt is Format.MARKDOWN

@@ -47,12 +47,16 @@ def readme(
     """
     from monitor.reports.context import load_context
     from monitor.reports.readme import ReadmeError, diff, update_readme
+    from monitor.store.queries import load_snapshot
 
     cat = load_or_exit(catalog)
     target = path or cat.readme_path
     with open_store(db) as store:
         # The README holds no clock, so `now` only matters for uptime, which it does not show.
-        ctx = load_context(cat, store, utcnow())
+        # Only the latest states: no uptime windows, response times or change details.
+        now = utcnow()
+        snap = load_snapshot(store, now, down_after=cat.settings.down_after, full=False)
+    ctx = load_context(cat, snap, now)
     try:
         old, new = update_readme(target, ctx, write=not check)
     except ReadmeError as exc:

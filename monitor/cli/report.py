@@ -65,10 +65,14 @@ def report(
     from monitor.reports.context import load_context
     from monitor.reports.html import write_site
     from monitor.reports.markdown import render_status_md
+    from monitor.store.queries import load_snapshot
 
     cat = load_or_exit(catalog)
     with open_store(db) as store:
-        ctx = load_context(cat, store, as_of(now))
+        moment = as_of(now)
+        ctx = load_context(
+            cat, load_snapshot(store, moment, down_after=cat.settings.down_after), moment
+        )
     to_stdout = markdown is not None and str(markdown) == "-"
     try:
         changed = write_site(ctx, out)

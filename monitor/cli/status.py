@@ -39,9 +39,14 @@ def status(
 
         monitor status --json | jq '.[] | select(.state == "down")'
     """
+    from monitor.store.queries import load_snapshot
+
     cat = load_or_exit(catalog)
     with open_store(db) as store:
-        ctx = load_context(cat, store, as_of(now))
+        moment = as_of(now)
+        ctx = load_context(
+            cat, load_snapshot(store, moment, down_after=cat.settings.down_after), moment
+        )
     rows = sorted(ctx.rows, key=lambda r: r.state.severity)
     if as_json:
         out = [

@@ -179,3 +179,11 @@ class Run:
     network_ok: bool = True
     trigger: str = "cli"
     note: str = ""
+
+
+@dataclass(frozen=True)
+class StoredCheck:
+    """A stored check with the run it belongs to: one row of a resource's history."""
+
+    run: Run
+    result: CheckResult

@@ -11,16 +11,19 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from monitor.config.catalog import Catalog
 from monitor.domain.models import Kind, Resource, Run, Verdict
-from monitor.domain.state import UPTIME_WINDOWS_DAYS, Change, ResourceState, State, derive
+from monitor.domain.snapshot import HistoryLine, HistorySnapshot
+from monitor.domain.state import (
+    UPTIME_WINDOWS_DAYS,
+    Change,
+    ResourceState,
+    State,
+    derive_snapshot,
+)
 from monitor.reports.locale import EMOJI, GLYPH, KIND_LABELS, STATE_LABELS, text
-
-if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
-    from monitor.store.database import Store, StoredCheck
 
 DETAIL_CHECKS = 30  # checks listed in a resource's history on the page
 SPARK_W, SPARK_H = 96, 24
@@ -237,28 +240,25 @@ def describe_change(change: Change, t: Mapping[str, str], locale: str) -> str:
     return t[f"ch_{change.field}"].format(old=change.old, new=change.new)
 
 
-def _history_rows(checks: Sequence[StoredCheck]) -> tuple[HistoryRow, ...]:
-    rows = []
-    for c in list(reversed(checks))[:DETAIL_CHECKS]:
-        r = c.result
-        rows.append(
-            HistoryRow(
-                when=fmt_time(r.checked_at),
-                verdict=r.verdict,
-                status=str(r.status or ""),
-                ms=str(r.elapsed_ms) if r.elapsed_ms is not None else "",
-                title=r.meta.title or "",
-                detail=r.moved_to or r.error or r.note or "",
-                network_ok=c.run.network_ok,
-            )
+def _history_rows(lines: Sequence[HistoryLine]) -> tuple[HistoryRow, ...]:
+    return tuple(
+        HistoryRow(
+            when=fmt_time(line.checked_at),
+            verdict=line.verdict,
+            status=str(line.status or ""),
+            ms=str(line.elapsed_ms) if line.elapsed_ms is not None else "",
+            title=line.title or "",
+            detail=line.detail,
+            network_ok=line.network_ok,
         )
-    return tuple(rows)
+        for line in lines[:DETAIL_CHECKS]
+    )
 
 
 def _row(
     resource: Resource,
     st: ResourceState,
-    checks: Sequence[StoredCheck],
+    lines: Sequence[HistoryLine],
     now: datetime,
     locale: str,
     last_usable_run: int | None,
@@ -303,27 +303,22 @@ def _row(
         moved_to_href=safe_url(moved_to),
         todo=_todo(state, st, t),
         search=fold(" ".join([resource.label, title, resource.url, kind_label])),
-        history=_history_rows(checks),
+        history=_history_rows(lines),
         changes=changes,
     )
 
 
-def build_context(
-    catalog: Catalog,
-    history: Mapping[str, Sequence[StoredCheck]],
-    runs: Sequence[Run],
-    now: datetime,
-) -> ReportContext:
-    """Everything the reports show, from the catalog and the stored history at `now`."""
+def build_context(catalog: Catalog, snapshot: HistorySnapshot, now: datetime) -> ReportContext:
+    """Everything the reports show, from the catalog and a history snapshot at `now`."""
     locale = catalog.settings.locale
     t = text(locale)
-    states = derive(catalog.resources, history, now, catalog.settings.down_after)
-    ordered_runs = sorted(runs, key=lambda r: (r.started_at, r.id or 0), reverse=True)
+    states = derive_snapshot(catalog.resources, snapshot)
+    ordered_runs = sorted(snapshot.runs, key=lambda r: (r.started_at, r.id or 0), reverse=True)
     last_run = ordered_runs[0] if ordered_runs else None
     usable = next((r for r in ordered_runs if r.network_ok), None)
     rows = {
         r.id: _row(
-            r, states[r.id], history.get(r.id, ()), now, locale, usable.id if usable else None
+            r, states[r.id], snapshot.get(r.id).lines, now, locale, usable.id if usable else None
         )
         for r in catalog.resources
     }
@@ -390,6 +385,6 @@ def build_context(
     )
 
 
-def load_context(catalog: Catalog, store: Store, now: datetime) -> ReportContext:
-    """Read the whole history once and build the context (reports never check links)."""
-    return build_context(catalog, store.all_history(), store.runs(), now)
+def load_context(catalog: Catalog, snapshot: HistorySnapshot, now: datetime) -> ReportContext:
+    """The context of a snapshot (reports never check links nor open the store)."""
+    return build_context(catalog, snapshot, now)

@@ -13,13 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from monitor.domain.models import CheckResult, Resource, utcnow
-from monitor.domain.state import State, derive
-
-if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
-    from monitor.store.database import Store
+from monitor.domain.models import CheckResult, Resource
+from monitor.domain.snapshot import HistorySnapshot
+from monitor.domain.state import State, derive_snapshot
 
 
 @dataclass(frozen=True)
@@ -29,8 +26,8 @@ class Down:
     since: datetime  # when the resource entered the down state
 
 
-def down_resources(store: Store, resources: Sequence[Resource], down_after: int) -> list[Down]:
-    states = derive(resources, store.all_history(), utcnow(), down_after)
+def down_resources(resources: Sequence[Resource], snapshot: HistorySnapshot) -> list[Down]:
+    states = derive_snapshot(resources, snapshot)
     out = []
     for resource in resources:
         st = states[resource.id]

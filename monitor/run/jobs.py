@@ -17,7 +17,6 @@ from pathlib import Path
 from monitor.checkers import CheckContext
 from monitor.config.catalog import Catalog, load_catalog
 from monitor.domain.models import Resource, utcnow
-from monitor.domain.state import derive
 from monitor.files import write_if_changed
 from monitor.net.engine import HttpEngine
 from monitor.reports.context import load_context
@@ -26,6 +25,7 @@ from monitor.reports.markdown import render_status_md
 from monitor.reports.readme import ReadmeError, update_readme
 from monitor.run.pipeline import Outcome, run_checks
 from monitor.store.database import Store
+from monitor.store.queries import failure_streaks, load_snapshot
 
 # Run after a recorded run (`publish`: reports, README): (catalog, store) -> summary.
 AfterHook = Callable[[Catalog, Store], str]
@@ -37,13 +37,15 @@ def failing_resources(
 ) -> list[Resource]:
     """Resources whose latest usable checks failed (a failure streak, `monitor.domain.state`):
     re-checked soon to confirm them as down, or to clear them."""
-    states = derive(resources, store.all_history(), utcnow(), down_after)
-    return [r for r in resources if not r.skip and states[r.id].failures > 0]
+    with store.engine.connect() as conn:
+        streaks = failure_streaks(conn, [r.id for r in resources])
+    return [r for r in resources if not r.skip and streaks.get(r.id, 0) > 0]
 
 
 def publish(cat: Catalog, store: Store) -> str:
     """Status page, status.md and README tables from the store, beside the catalog."""
-    ctx = load_context(cat, store, utcnow())
+    now = utcnow()
+    ctx = load_context(cat, load_snapshot(store, now, down_after=cat.settings.down_after), now)
     written = write_site(ctx, cat.base_dir / "site")
     if write_if_changed(cat.base_dir / "status.md", render_status_md(ctx).encode("utf-8")):
         written.append(cat.base_dir / "status.md")

@@ -23,6 +23,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import JSON, Column, Field, Session, SQLModel, col, create_engine, select
 
 from monitor.domain.models import CheckResult, Hop, Metadata, Resource, Run, Verdict
+from monitor.domain.models import StoredCheck as StoredCheck  # re-exported: its old home
 from monitor.paths import data_dir
 
 DEFAULT_DB = Path("db") / "monitor.sqlite"
@@ -74,14 +75,6 @@ class CheckRow(SQLModel, table=True):
     partial: bool = False
     network_failure: bool = False
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
-
-
-@dataclass(frozen=True)
-class StoredCheck:
-    """A stored check with the run it belongs to."""
-
-    run: Run
-    result: CheckResult
 
 
 @dataclass(frozen=True)

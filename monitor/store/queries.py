@@ -25,11 +25,23 @@ from sqlalchemy import and_, case, func, literal, or_, select, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, Select
 
-from monitor.domain.models import CheckResult, Run, Verdict
-from monitor.store.database import CheckRow, RunRow, _result_from_row, _run_from_row
+from monitor.domain.models import StoredCheck, Verdict
+from monitor.domain.snapshot import (
+    Change,
+    HistoryLine,
+    HistorySnapshot,
+    ResourceHistory,
+    WindowCount,
+)
+from monitor.domain.state import (
+    FLAKY_TRANSITIONS,
+    FLAKY_WINDOW,
+    SPARK_POINTS,
+    UPTIME_WINDOWS_DAYS,
+    check_detail,
+)
+from monitor.store.database import CheckRow, RunRow, Store, _result_from_row, _run_from_row
 
-# The state machine's constants (monitor.domain.state) are passed in, not imported, so the
-# store does not depend on the reports' view of states; the caller passes its own values.
 GOOD = (Verdict.OK.value, Verdict.MOVED.value)
 BAD = (Verdict.BROKEN.value, Verdict.ERROR.value)
 _CHUNK = 500
@@ -40,14 +52,6 @@ run = RunRow.__table__  # type: ignore[attr-defined]
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Latest:
-    """A resource's newest check and the run it belongs to."""
-
-    run: Run
-    result: CheckResult
 
 
 @dataclass(frozen=True)
@@ -103,20 +107,24 @@ def _in(column: Any, ids: Collection[str] | None) -> ColumnElement[bool]:
     return condition
 
 
-def _newest_first() -> tuple[Any, Any]:
-    return (check.c.checked_at.desc(), check.c.id.desc())
+def _from_newest() -> Any:
+    """1 for a resource's newest check, 2 for the one before... Counted from the oldest, in the
+    covering index's own order: a DESC window would make SQLite sort the whole history."""
+    by_resource = func.count().over(partition_by=check.c.resource_id)
+    position = func.row_number().over(
+        partition_by=check.c.resource_id, order_by=(check.c.checked_at, check.c.id)
+    )
+    return by_resource - position + 1
 
 
 def latest(
     conn: Connection, ids: Collection[str] | None = None, *, usable_only: bool = True
-) -> dict[str, Latest]:
+) -> dict[str, StoredCheck]:
     """Each resource's newest check (from a usable run when `usable_only`)."""
     ranked = (
         select(
             check.c.id,
-            func.row_number()
-            .over(partition_by=check.c.resource_id, order_by=_newest_first())
-            .label("rank"),
+            _from_newest().label("rank"),
         )
         .select_from(check.join(run, run.c.id == check.c.run_id))
         .where(_in(check.c.resource_id, ids))
@@ -130,7 +138,7 @@ def latest(
     }
 
 
-def _full_checks(conn: Connection, id_query: Select[Any]) -> list[tuple[int, Latest]]:
+def _full_checks(conn: Connection, id_query: Select[Any]) -> list[tuple[int, StoredCheck]]:
     rows = conn.execute(
         select(check, run.c.started_at, run.c.finished_at, run.c.network_ok, run.c.trigger)
         .add_columns(run.c.note.label("run_note"))
@@ -148,26 +156,24 @@ def _full_checks(conn: Connection, id_query: Select[Any]) -> list[tuple[int, Lat
             trigger=m["trigger"],
             note=m["run_note"],
         )
-        out.append((m["id"], Latest(run=_run_from_row(r), result=_result_from_row(c))))
+        out.append((m["id"], StoredCheck(run=_run_from_row(r), result=_result_from_row(c))))
     return out
 
 
 def recent_checks(
     conn: Connection, n: int, ids: Collection[str] | None = None
-) -> dict[str, list[Latest]]:
+) -> dict[str, list[StoredCheck]]:
     """The last `n` usable checks of each resource, full, oldest first."""
     ranked = (
         select(
             check.c.id,
-            func.row_number()
-            .over(partition_by=check.c.resource_id, order_by=_newest_first())
-            .label("rank"),
+            _from_newest().label("rank"),
         )
         .select_from(check.join(run, run.c.id == check.c.run_id))
         .where(_usable(), _in(check.c.resource_id, ids))
         .subquery()
     )
-    out: dict[str, list[Latest]] = {}
+    out: dict[str, list[StoredCheck]] = {}
     checks = _full_checks(conn, select(ranked.c.id).where(ranked.c.rank <= n))
     for _, item in sorted(checks, key=lambda c: (c[1].result.checked_at, c[0])):
         out.setdefault(item.result.resource_id, []).append(item)
@@ -183,9 +189,7 @@ def recent(conn: Connection, n: int, ids: Collection[str] | None = None) -> dict
             check.c.checked_at,
             check.c.verdict,
             check.c.elapsed_ms,
-            func.row_number()
-            .over(partition_by=check.c.resource_id, order_by=_newest_first())
-            .label("rank"),
+            _from_newest().label("rank"),
         )
         .select_from(check.join(run, run.c.id == check.c.run_id))
         .where(_usable(), _in(check.c.resource_id, ids))
@@ -206,6 +210,46 @@ def recent(conn: Connection, n: int, ids: Collection[str] | None = None) -> dict
     for check_id, resource_id, at, verdict, ms in rows:
         out.setdefault(resource_id, []).append(
             Point(check_id, resource_id, _aware(at), Verdict(verdict), ms)
+        )
+    return out
+
+
+def history_lines(
+    conn: Connection, n: int, ids: Collection[str] | None = None
+) -> dict[str, list[HistoryLine]]:
+    """The last `n` checks of each resource from any run (network-down ones too), newest
+    first, light: the scraped title is read from the metadata JSON by the database."""
+    rank = func.row_number().over(
+        partition_by=check.c.resource_id, order_by=(check.c.checked_at.desc(), check.c.id.desc())
+    )
+    ranked = (
+        select(
+            check.c.resource_id,
+            check.c.checked_at,
+            check.c.id,
+            check.c.verdict,
+            check.c.http_status,
+            check.c.elapsed_ms,
+            check.c.meta["title"].as_string().label("title"),
+            func.coalesce(check.c.moved_to, check.c.error, check.c.note, "").label("detail"),
+            run.c.network_ok,
+            rank.label("rank"),
+        )
+        .select_from(check.join(run, run.c.id == check.c.run_id))
+        .where(_in(check.c.resource_id, ids))
+        .subquery()
+    )
+    rows = conn.execute(
+        select(*[c for c in ranked.c if c.key != "rank"])
+        .where(ranked.c.rank <= n)
+        .order_by(ranked.c.resource_id, ranked.c.checked_at.desc(), ranked.c.id.desc())
+    )
+    out: dict[str, list[HistoryLine]] = {}
+    for rid, at, _id, verdict, status, ms, title, detail, network_ok in rows:
+        out.setdefault(rid, []).append(
+            HistoryLine(
+                _aware(at), Verdict(verdict), status, ms, title, detail or "", bool(network_ok)
+            )
         )
     return out
 
@@ -396,10 +440,10 @@ def transitions(
     return out
 
 
-def checks_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, Latest]:
+def checks_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, StoredCheck]:
     """Full checks by id (the detail of a transition, a feed entry)."""
     wanted = sorted(set(ids))
-    out: dict[int, Latest] = {}
+    out: dict[int, StoredCheck] = {}
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
         out.update(_full_checks(conn, select(check.c.id).where(check.c.id.in_(chunk))))
@@ -432,3 +476,69 @@ def failure_streaks(conn: Connection, ids: Collection[str] | None = None) -> dic
         .group_by(check.c.resource_id)
     )
     return {resource_id: int(count) for resource_id, count in rows}
+
+
+def snapshot(
+    conn: Connection,
+    now: datetime,
+    *,
+    ids: Collection[str] | None = None,
+    down_after: int = 2,
+    full: bool = True,
+    recent_n: int = 3,
+    lines: int = 30,
+    points: int = SPARK_POINTS,
+    runs: int = 20,
+) -> HistorySnapshot:
+    """Everything reports show, in a handful of queries, none of which loads the history.
+
+    `full=False` (the README) skips what only the pages show: uptime windows, response
+    times, the detail of each state change.
+    """
+    changes = transitions(
+        conn,
+        down_after=down_after,
+        flaky_window=FLAKY_WINDOW,
+        flaky_transitions=FLAKY_TRANSITIONS,
+        ids=ids,
+    )
+    recent_full = recent_checks(conn, recent_n, ids)
+    streaks = failure_streaks(conn, ids)
+    ups = uptime(conn, now, UPTIME_WINDOWS_DAYS, ids) if full else {}
+    spark = recent(conn, points, ids) if full else {}
+    history = history_lines(conn, lines, ids) if full else {}
+    details: dict[int, str] = {}
+    if full:
+        wanted = [c.check_id for cs in changes.values() for c in cs]
+        details = {i: check_detail(c.result) for i, c in checks_by_id(conn, wanted).items()}
+    run_rows = conn.execute(
+        select(run).order_by(run.c.started_at.desc(), run.c.id.desc()).limit(runs)
+    ).mappings()
+    out: dict[str, ResourceHistory] = {}
+    for rid in set(changes) | set(recent_full) | set(ups) | set(history):
+        up = ups.get(rid)
+        out[rid] = ResourceHistory(
+            recent=tuple(recent_full.get(rid, ())),
+            changes=tuple(
+                Change(c.checked_at, c.state, c.verdict, details.get(c.check_id, ""))
+                for c in changes.get(rid, ())
+            ),
+            failures=streaks.get(rid, 0),
+            windows=tuple(WindowCount(w.days, w.told, w.good) for w in up.windows) if up else (),
+            first_usable=up.first_usable if up else None,
+            usable=up.usable if up else 0,
+            ignored=up.ignored if up else 0,
+            response_ms=tuple(p.elapsed_ms for p in spark.get(rid, ())),
+            lines=tuple(history.get(rid, ())),
+        )
+    return HistorySnapshot(
+        runs=tuple(_run_from_row(RunRow(**dict(m))) for m in run_rows), resources=out
+    )
+
+
+def load_snapshot(
+    store: Store, now: datetime, *, down_after: int = 2, full: bool = True
+) -> HistorySnapshot:
+    """`snapshot` in one read transaction of `store` (one consistent view of the history)."""
+    with store.engine.connect() as conn, conn.begin():
+        return snapshot(conn, now, down_after=down_after, full=full)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from monitor.net import guard as netguard
 from monitor.cli.app import app
+from monitor.net import guard as netguard
 from monitor.store.database import Store
 from tests.conftest import LoopbackServer, Reply
 

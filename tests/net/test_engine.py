@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.net import engine as http_module
 from monitor.config.catalog import EngineSettings, HostLimits
+from monitor.net import engine as http_module
 from monitor.net.engine import Failure, HttpEngine, retry_after_s
 from monitor.net.guard import IPAddress, default_policy
 from tests.conftest import LoopbackServer, Reply, Seen

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.domain.snapshot import HistorySnapshot
 from monitor.reports.context import ReportContext
 from monitor.reports.context import build_context as build
 from monitor.reports.html import render_html, write_site
@@ -147,7 +148,7 @@ def test_uptime_duration_stars_sparkline(page: str) -> None:
 
 def test_last_run_and_network(page: str, tmp_path: Path) -> None:
     assert "2026-11-06 03:00 UTC" in page and "rede utilizável" in page
-    empty = render_html(build(make_catalog(tmp_path), {}, [], NOW))
+    empty = render_html(build(make_catalog(tmp_path), HistorySnapshot(), NOW))
     assert "Nenhuma verificação ainda" in empty
 
 
@@ -157,13 +158,14 @@ def test_network_down_last_run_is_announced(tmp_path: Path) -> None:
     from monitor.domain.models import Run
     from monitor.reports.context import load_context
     from monitor.store.database import Store
+    from monitor.store.queries import load_snapshot
 
     catalog = make_catalog(tmp_path)
     with Store.open(tmp_path / "h.sqlite") as store:
         store.record_run(
             Run(id=None, started_at=NOW - timedelta(hours=1), network_ok=False), [], []
         )
-        page = render_html(load_context(catalog, store, NOW))
+        page = render_html(load_context(catalog, load_snapshot(store, NOW), NOW))
     assert "rede inutilizável: esta execução não mudou nenhum estado" in page
 
 

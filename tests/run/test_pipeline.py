@@ -9,11 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from monitor.run import pipeline
 from monitor.checkers import CheckContext
 from monitor.config.catalog import EngineSettings
 from monitor.domain.models import CheckResult, Kind, Resource, Verdict
 from monitor.net.engine import Failure, HttpEngine
+from monitor.run import pipeline
 from monitor.run.pipeline import network_usable, run_checks
 from tests.conftest import LoopbackServer, Reply, Seen
 

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from monitor.net import guard as netguard
 from monitor.cli.app import app
 from monitor.domain.models import CheckResult, Kind, Resource, Run, Verdict
+from monitor.net import guard as netguard
 from monitor.store.database import Store
 from tests.conftest import LoopbackServer, Reply
 from tests.pg import SERVER_TIMEZONE, PgServer
