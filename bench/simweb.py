@@ -83,6 +83,7 @@ NX_SUFFIX = "nxdomain-bench"
 DEAD_HOST = "127.0.3.1:9"  # no server listens there: connection refused
 BIG_BODY = 8 * 1024 * 1024
 BOMB_INFLATED = 256 * 1024 * 1024
+LATENCY_S = (0.03, 0.12)  # each request waits this long (uniform) before its answer
 HANG_MAX_S = 180.0  # a hanging request is released after this, client or not
 SLOW_S = (2.0, 4.0)
 
@@ -105,7 +106,7 @@ class Link:
     kind: str
 
 
-def host_specs(hosts: int) -> list[HostSpec]:
+def host_specs(hosts: int, strict_every: int = 10) -> list[HostSpec]:
     """Most hosts tolerate lychee's default politeness; every tenth is strict.
 
     The first host is `localhost`, a name every machine resolves from
@@ -117,14 +118,15 @@ def host_specs(hosts: int) -> list[HostSpec]:
     10-per-host, 50 ms-interval default both checkers share, so a polite
     client rarely sees a 429 there. Strict hosts (like a code-hosting site's
     anonymous limits) admit 8/s and 3 in flight, so every client meets 429s
-    with Retry-After and must slow down.
+    with Retry-After and must slow down. `strict_every=0` makes no host strict.
     """
     if not 1 <= hosts <= 250:  # 127.0.0.2 .. 127.0.0.251
         raise ValueError("hosts must be between 1 and 250")
     specs = []
     for i in range(hosts):
         name, ips = ("localhost", _localhost_ips()) if i == 0 else (f"127.0.0.{i + 1}", ())
-        rate, conc, retry_after = (8, 3, 2) if i % 10 == 4 else (25, 12, 1)
+        strict = strict_every > 0 and i % strict_every == min(4, strict_every - 1)
+        rate, conc, retry_after = (8, 3, 2) if strict else (25, 12, 1)
         specs.append(HostSpec(name, ips or (name,), rate, conc, retry_after))
     return specs
 
@@ -136,11 +138,20 @@ def _localhost_ips() -> tuple[str, ...]:
 
 
 def build_links(
-    n: int, specs: list[HostSpec], port: int, seed: int = 1, skip: frozenset[str] = frozenset()
+    n: int,
+    specs: list[HostSpec],
+    port: int,
+    seed: int = 1,
+    skip: frozenset[str] = frozenset(),
+    shares: dict[str, float] | None = None,
 ) -> list[Link]:
-    """N links with every kind (but `skip`) present at least once, spread evenly over hosts."""
+    """N links with every kind (but `skip`) present at least once, spread evenly over hosts.
+
+    `shares` overrides the share of some kinds (e.g. {"hang": 0.015}).
+    """
     rng = random.Random(seed)
-    counts = {k: max(1, round(share * n)) for k, _, share, _ in KINDS if share and k not in skip}
+    table = {k: share for k, _, share, _ in KINDS} | (shares or {})
+    counts = {k: max(1, round(share * n)) for k, share in table.items() if share and k not in skip}
     counts["page"] = n - sum(counts.values())
     if counts["page"] < 1:
         raise ValueError(f"n={n} is too small for {len(KINDS)} kinds of link")
@@ -151,6 +162,92 @@ def build_links(
         host = f"{specs[i % len(specs)].name}:{port}"
         links.append(Link(_url(kind, i, host, rng), EXPECT[kind], kind))
     return links
+
+
+# The fewest requests a correct checker sends for a link of each kind: one per hop to the
+# answer, twice over when the verdict is a failure (DESIGN.md: failures get a second opinion).
+# A `redirect` link adds its hops (see `requests_needed`). `refused` and `nxdomain` links cost
+# their hosts nothing.
+MIN_REQUESTS = {
+    "page": 1,
+    "nohead": 1,  # a GET-first checker never meets the 405
+    "gzip": 1,
+    "charset": 1,
+    "anchor": 1,
+    "redirect": 1,
+    "slash": 2,
+    "temp": 2,
+    "flaky": 2,
+    "slow": 1,
+    "large": 1,
+    "bomb": 1,
+    "gone404": 2,
+    "gone410": 2,
+    "soft404": 2,
+    "soft404pt": 2,
+    "deep": 4,
+    "oldlink": 4,
+    "loop": 4,
+    "hang": 2,
+    "challenge": 2,
+    "auth": 2,
+    "always429": 2,
+    "always503": 2,
+    "refused": 0,
+    "nxdomain": 0,
+}
+
+
+def requests_needed(link: Link) -> int:
+    if link.kind == "redirect":
+        return MIN_REQUESTS["redirect"] + int(link.url.rstrip("/").rsplit("/", 1)[1])
+    return MIN_REQUESTS[link.kind]
+
+
+def floor(
+    links: list[Link],
+    specs: list[HostSpec],
+    *,
+    interval_s: float,
+    host_concurrency: int,
+    timeout_s: float,
+    latency_s: tuple[float, float],
+) -> dict[str, Any]:
+    """The least wall time any checker at this politeness needs for this workload.
+
+    Two bounds, the larger wins. A hanging link costs one read timeout, then its second
+    opinion another (started at once, overlapped with everything else): 2 x timeout. A host
+    costs its requests (`requests_needed`) x the time one request start must wait for the
+    next: the politeness interval, the host's own rate limit (going faster only earns 429s),
+    or the mean latency shared among the requests it admits in flight, whichever is longest.
+    Start-up, parsing and the last answer's latency are not counted: a lower bound.
+    """
+    by_name = {s.name: s for s in specs}
+    per_host: dict[str, int] = {}
+    hangs = 0
+    for link in links:
+        host = link.url.split("/")[2].rsplit(":", 1)[0]
+        if host in by_name:
+            per_host[host] = per_host.get(host, 0) + requests_needed(link)
+            hangs += link.kind == "hang"
+    mean_latency = sum(latency_s) / 2
+    host_floor: dict[str, float] = {}
+    for name, requests in per_host.items():
+        spec = by_name[name]
+        step = max(interval_s, 1 / spec.rate, mean_latency / min(host_concurrency, spec.conc))
+        host_floor[name] = requests * step
+    busiest = max(host_floor, key=lambda h: host_floor[h]) if host_floor else ""
+    hang_floor = 2 * timeout_s if hangs else 0.0
+    politeness = host_floor.get(busiest, 0.0)
+    return {
+        "floor_s": round(max(hang_floor, politeness), 1),
+        "hang_floor_s": hang_floor,
+        "politeness_floor_s": round(politeness, 1),
+        "busiest_host": busiest,
+        "busiest_host_requests": per_host.get(busiest, 0),
+        "hanging_links": hangs,
+        "requests_needed": sum(per_host.values()),
+    }
 
 
 def _url(kind: str, i: int, host: str, rng: random.Random) -> str:
@@ -247,7 +344,13 @@ HTML = "text/html; charset=utf-8"
 class SimWeb:
     """Routes a request to the behaviour its path names; keeps per-host counters."""
 
-    def __init__(self, specs: list[HostSpec], seed: int) -> None:
+    def __init__(
+        self, specs: list[HostSpec], seed: int, latency_s: tuple[float, float] = LATENCY_S
+    ) -> None:
+        self.latency_s = latency_s
+        # One row per request, as the server saw it: (start, end, host, method, path, status,
+        # outcome); times are epoch seconds, so they line up with the client's start.
+        self.log: list[tuple[float, float, str, str, str, int, str]] = []
         self.hosts = {s.name: HostState(s) for s in specs}
         self.by_ip = {ip: self.hosts[s.name] for s in specs for ip in s.ips}
         self.rng = random.Random(seed)
@@ -385,17 +488,22 @@ class SimWeb:
         state.methods[method] = state.methods.get(method, 0) + 1
         state.inflight += 1
         state.max_inflight = max(state.max_inflight, state.inflight)
+        started, status, outcome = time.time(), 0, "dropped"
         try:
-            await asyncio.sleep(self.rng.uniform(0.02, 0.08))  # network + server latency
+            await asyncio.sleep(self.rng.uniform(*self.latency_s))  # network + server latency
             if not state.admit(time.monotonic()):
+                outcome = "over-limit"
                 retry = str(state.spec.retry_after)
                 reply = Reply(
                     429, {"content-type": HTML, "retry-after": retry}, _page("Too Many Requests")
                 )
             else:
+                outcome = "served"
                 reply = self.route(method, path, "gzip" in headers.get("accept-encoding", ""))
+            status = reply.status
             state.statuses[reply.status] = state.statuses.get(reply.status, 0) + 1
             if reply.hang:  # until the client gives up (reads EOF), or HANG_MAX_S
+                status, outcome = 0, "hung"
                 with contextlib.suppress(TimeoutError, ConnectionError):
                     await asyncio.wait_for(reader.read(1), HANG_MAX_S)
                 return False
@@ -418,6 +526,14 @@ class SimWeb:
             return True
         finally:
             state.inflight -= 1
+            self.log.append((started, time.time(), state.spec.name, method, path, status, outcome))
+
+    def write_log(self, path: Path) -> None:
+        """The request log as JSON lines, in order of each request's start."""
+        keys = ("start", "end", "host", "method", "path", "status", "outcome")
+        with path.open("w", encoding="utf-8") as f:
+            for row in sorted(self.log):
+                f.write(json.dumps(dict(zip(keys, row, strict=True))) + "\n")
 
 
 def _make_bomb() -> bytes:
@@ -430,12 +546,17 @@ def _make_bomb() -> bytes:
     return b"".join(parts)
 
 
-def _bind_all(specs: list[HostSpec], attempts: int = 20) -> tuple[int, list[socket.socket]]:
-    """One port shared by every host address, so URLs differ only by host."""
+def _bind_all(
+    specs: list[HostSpec], attempts: int = 20, fixed_port: int = 0
+) -> tuple[int, list[socket.socket]]:
+    """One port shared by every host address, so URLs differ only by host.
+
+    `fixed_port` binds that port (once, no retry), so a run's URLs can be reproduced.
+    """
     addresses = [ip for spec in specs for ip in spec.ips]
-    for _ in range(attempts):
+    for _ in range(1 if fixed_port else attempts):
         socks: list[socket.socket] = []
-        port = 0
+        port = fixed_port
         try:
             for ip in addresses:
                 sock = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET)
@@ -446,18 +567,34 @@ def _bind_all(specs: list[HostSpec], attempts: int = 20) -> tuple[int, list[sock
                 sock.listen(1024)
                 sock.setblocking(False)
             return port, socks
-        except OSError:
+        except OSError as exc:
             for sock in socks:
                 sock.close()
+            if fixed_port:
+                msg = f"could not bind port {fixed_port} on every host: {exc}"
+                raise RuntimeError(msg) from exc
     raise RuntimeError("could not bind one port on every host address")
 
 
-def serve(specs: list[HostSpec], seed: int, conn: Any, max_lifetime_s: float) -> None:
-    """Process entry point: bind, report the port, serve until told to stop."""
+def serve(
+    specs: list[HostSpec],
+    seed: int,
+    conn: Any,
+    max_lifetime_s: float,
+    options: dict[str, Any],
+) -> None:
+    """Process entry point: bind, report the port, serve until told to stop.
+
+    `options`: `latency_s` (low, high), `port` (0: any free one), `log` (a path or None).
+    """
 
     async def main() -> None:
-        web = SimWeb(specs, seed)
-        port, socks = _bind_all(specs)
+        web = SimWeb(specs, seed, tuple(options.get("latency_s", LATENCY_S)))
+        try:
+            port, socks = _bind_all(specs, fixed_port=options.get("port", 0))
+        except RuntimeError as exc:
+            conn.send(str(exc))
+            return
         servers = [await asyncio.start_server(web.handle, sock=s, limit=65536) for s in socks]
         conn.send(port)
         loop = asyncio.get_running_loop()
@@ -468,6 +605,8 @@ def serve(specs: list[HostSpec], seed: int, conn: Any, max_lifetime_s: float) ->
         loop.remove_reader(conn.fileno())
         for server in servers:
             server.close()
+        if options.get("log"):
+            web.write_log(Path(options["log"]))
         conn.send({name: state.stats() for name, state in web.hosts.items()})
 
     asyncio.run(main())
@@ -476,10 +615,20 @@ def serve(specs: list[HostSpec], seed: int, conn: Any, max_lifetime_s: float) ->
 class Server:
     """The simulated web in a child process; a context manager that always stops it."""
 
-    def __init__(self, specs: list[HostSpec], seed: int = 1, max_lifetime_s: float = 3600) -> None:
+    def __init__(
+        self,
+        specs: list[HostSpec],
+        seed: int = 1,
+        max_lifetime_s: float = 3600,
+        *,
+        latency_s: tuple[float, float] = LATENCY_S,
+        port: int = 0,
+        log: Path | None = None,
+    ) -> None:
         self.specs = specs
         self.seed = seed
         self.max_lifetime_s = max_lifetime_s
+        self.options = {"latency_s": latency_s, "port": port, "log": str(log) if log else None}
         self.port = 0
         self.stats: dict[str, Any] = {}
 
@@ -487,7 +636,9 @@ class Server:
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(
-            target=serve, args=(self.specs, self.seed, child, self.max_lifetime_s), daemon=True
+            target=serve,
+            args=(self.specs, self.seed, child, self.max_lifetime_s, self.options),
+            daemon=True,
         )
         self._proc.start()
         deadline = time.monotonic() + 60
@@ -495,7 +646,11 @@ class Server:
             if not self._proc.is_alive() or time.monotonic() > deadline:
                 self._proc.kill()
                 raise RuntimeError("the simulated web did not start")
-        self.port = self._conn.recv()
+        port = self._conn.recv()
+        if isinstance(port, str):  # the server could not bind: say why
+            self._proc.join(5)
+            raise RuntimeError(port)
+        self.port = port
         return self
 
     def __exit__(self, *exc: object) -> None:

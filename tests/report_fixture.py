@@ -14,7 +14,6 @@ from monitor.config.catalog import Catalog, load_catalog
 from monitor.domain.models import CheckResult, Metadata, Run, Verdict
 from monitor.reports.context import ReportContext, load_context
 from monitor.store.database import Store
-from monitor.store.queries import load_snapshot
 
 NOW = datetime(2026, 11, 6, 12, 0, tzinfo=UTC)
 EVIL_TITLE = "</td><script>alert(1)</script> | [x](javascript:alert(1))"
@@ -251,7 +250,7 @@ def build_context(tmp_path: Path, locale: str = "pt-BR", now: datetime = NOW) ->
     catalog = make_catalog(tmp_path, locale)
     with Store.open(tmp_path / "history.sqlite") as store:
         fill_store(store, catalog)
-        snap = load_snapshot(store, now, down_after=catalog.settings.down_after)
+        snap = store.snapshot(now, down_after=catalog.settings.down_after)
     return load_context(catalog, snap, now)
 
 

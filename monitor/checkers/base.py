@@ -11,16 +11,46 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from monitor.config.catalog import GithubSettings, YoutubeSettings
+from monitor.config.catalog import EngineSettings, GithubSettings, YoutubeSettings
 from monitor.domain.models import CheckResult, Resource
-from monitor.net.engine import HttpEngine
+from monitor.net.engine import FetchResult
+from monitor.net.guard import AddressPolicy
+
+
+class Http(Protocol):
+    """What a checker may ask of the network: `monitor.net.engine.HttpEngine`, or the
+    evidence stage's wrapper of it (`monitor.run.evidence.RecordingHttp`)."""
+
+    @property
+    def settings(self) -> EngineSettings: ...
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        want_body: bool = True,
+        max_bytes: int | None = None,
+        follow_redirects: bool = True,
+        content: bytes | None = None,
+    ) -> FetchResult: ...
+
+    @property
+    def address_policy(self) -> AddressPolicy | None:
+        """The address guard's policy (None when private addresses are allowed)."""
+        ...
+
+    async def vet(self, url: str) -> str | None:
+        """Why a connection to `url`'s host would be refused, or None (for yt-dlp)."""
+        ...
 
 
 @dataclass(frozen=True)
 class CheckContext:
     """Everything a checker may use besides the resource itself."""
 
-    http: HttpEngine
+    http: Http
     base_dir: Path = field(default_factory=Path.cwd)
     youtube: YoutubeSettings = field(default_factory=YoutubeSettings)
     github: GithubSettings = field(default_factory=GithubSettings)

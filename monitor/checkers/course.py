@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from monitor.checkers.base import CheckContext
 from monitor.checkers.page import decode_html
@@ -35,17 +35,28 @@ PROVIDERS: dict[str, str] = {
 }
 
 _NUM = r"\d+(?:[.,]\d+)?"
-# "1 Hour 16 Minutes", "1h 16min", "1h16", "16 min", "2 horas", "1 hora e 16 minutos".
-# Units end where letters end, so "1h16min" parses and "5 happy" does not.
+# "1 Hour 16 Minutes", "1h 16min", "1h16", "16 min", "2 horas", "1 hora e 16 minutos",
+# "1 hora y 16 minutos". Units end where letters end, so "1h16min" parses and "5 happy" does
+# not.
 _DURATION = (
     rf"(?:(?P<h>{_NUM})\s*(?:hours?|hrs?|horas?|h)(?![a-zà-ú])\.?"
-    rf"(?:\s*(?:and|e|,)\s*|\s*)(?:(?P<hm>\d+)(?!\s*[a-zà-ú])|(?P<m1>\d+)\s*"
+    rf"(?:\s*(?:and|e|y|,)\s*|\s*)(?:(?P<hm>\d+)(?!\s*[a-zà-ú\d])|(?P<m1>\d+)\s*"
     rf"(?:minutes?|mins?|minutos?|min|m)(?![a-zà-ú])\.?)?"
     rf"|(?P<m2>{_NUM})\s*(?:minutes?|mins?|minutos?|min)(?![a-zà-ú])\.?)"
 )
-TEXT_DURATION = re.compile(
-    rf"^(?:(?:duration|length|duração|tempo|carga horária)\s*:?\s*)?{_DURATION}$", re.IGNORECASE
+# The words a page puts before a duration (en, pt, es).
+_LABEL = r"(?:duration|length|duração|duracao|duración|duracion|tempo|carga horária|tiempo)"
+TEXT_DURATION = re.compile(rf"^(?:{_LABEL}\s*:?\s*)?{_DURATION}$", re.IGNORECASE)
+# In running text ("Nível: Iniciante · Duração: 55 min · 8 aulas"): a labelled duration first.
+LABELLED_DURATION = re.compile(rf"(?<![\w]){_LABEL}\s*:?\s*{_DURATION}", re.IGNORECASE)
+# Then any duration in a sentence ("This course takes 1 hour 16 minutes"), except a reading
+# time or an age ("5 min read", "5 minutos de leitura", "3 hours ago", "hace 2 horas").
+SENTENCE_DURATION = re.compile(
+    rf"(?<![\w.,]){_DURATION}"
+    r"(?!\s*(?:read|of reading|de leitura|de lectura|ago|atrás|atras))",
+    re.IGNORECASE,
 )
+_NOT_AN_AGE = re.compile(r"(?:hace|há|ha)\s*$", re.IGNORECASE)
 ISO_DURATION = re.compile(
     r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?"
     r"(?:(?P<s>\d+(?:\.\d+)?)S)?)?$",
@@ -75,6 +86,10 @@ def parse_duration(text: str) -> int | None:
     m = TEXT_DURATION.match(text)
     if not m:
         return None
+    return _match_seconds(m)
+
+
+def _match_seconds(m: re.Match[str]) -> int | None:
     groups = {k: float(v.replace(",", ".")) for k, v in m.groupdict().items() if v}
     minutes = groups.get("hm", 0) + groups.get("m1", 0) + groups.get("m2", 0)
     seconds = groups.get("h", 0) * 3600 + minutes * 60
@@ -175,13 +190,18 @@ def next_data_fields(props: object) -> dict[str, Any]:
     return found
 
 
+_SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template"})
+
+
 def text_duration(tree: LexborHTMLParser) -> int | None:
-    """The first element whose whole visible text is a duration ("1 Hour 16 Minutes")."""
+    """A duration in the visible text, most trusted first: an element whose whole text is a
+    duration ("1 Hour 16 Minutes" in a fact list), then a labelled one in running text
+    ("Duração: 55 min" among "·"-separated facts), then one in a sentence."""
     body = tree.body
     if body is None:
         return None
     for node in body.traverse():
-        if node.tag in ("script", "style", "noscript", "template"):
+        if node.tag in _SKIPPED_TAGS:
             continue
         text = node.text(deep=True, separator=" ")
         if len(text) > 80:
@@ -189,7 +209,31 @@ def text_duration(tree: LexborHTMLParser) -> int | None:
         seconds = parse_duration(text.strip())
         if seconds:
             return seconds
+    text = " ".join(_visible_text(body))
+    for pattern in (LABELLED_DURATION, SENTENCE_DURATION):
+        for m in pattern.finditer(text):
+            before = text[max(0, m.start() - 6) : m.start()]
+            if pattern is SENTENCE_DURATION and _NOT_AN_AGE.search(before):
+                continue  # "há 2 horas", "hace 2 horas": when it was posted
+            seconds = _match_seconds(m)
+            if seconds:
+                return seconds
     return None
+
+
+def _visible_text(body: LexborNode) -> Iterator[str]:
+    for node in body.traverse(include_text=True):
+        if node.tag != "-text":
+            continue
+        parent = node.parent
+        hidden = False
+        while parent is not None:
+            if parent.tag in _SKIPPED_TAGS:
+                hidden = True
+                break
+            parent = parent.parent
+        if not hidden and (value := node.text_content):
+            yield value
 
 
 def _meta(tree: LexborHTMLParser, prop: str) -> str | None:

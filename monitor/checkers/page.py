@@ -102,6 +102,11 @@ class Page:
     h1: str | None = None
     anchors: frozenset[str] = field(default_factory=frozenset)
     charset: str = "utf-8"
+    # The page's own anchors are in its HTML: a heading carries an id (or holds an element
+    # with one), an <a name> marks a place, or the page links to its own ids (a table of
+    # contents, Sphinx's ¶ links to section ids). Then a missing #fragment is really missing.
+    # False on pages that build their content, or their heading ids, in JavaScript.
+    server_anchors: bool = False
 
 
 def clean_text(value: str | None, limit: int = MAX_TEXT) -> str | None:
@@ -155,7 +160,8 @@ def parse_page(body: bytes, headers: httpx.Headers, base_url: str) -> Page:
     title_node = tree.css_first("head title") or tree.css_first("title")
     h1_node = tree.css_first("h1")
     anchors = {v for n in tree.css("[id]") if (v := n.attributes.get("id"))}
-    anchors |= {v for n in tree.css("a[name]") if (v := n.attributes.get("name"))}
+    named = {v for n in tree.css("a[name]") if (v := n.attributes.get("name"))}
+    anchors |= named
     return Page(
         title=clean_text(title_node.text() if title_node is not None else None),
         og_title=clean_text(metas.get("og:title")),
@@ -165,7 +171,36 @@ def parse_page(body: bytes, headers: httpx.Headers, base_url: str) -> Page:
         h1=clean_text(h1_node.text() if h1_node is not None else None),
         anchors=frozenset(anchors),
         charset=charset,
+        server_anchors=bool(named or _heading_ids(tree) or _self_links(tree, anchors))
+        and not _app_shell(tree),
     )
+
+
+_HEADINGS = "h1[id], h2[id], h3[id], h4[id], h5[id], h6[id]"
+_IN_HEADINGS = ", ".join(f"h{i} [id], h{i} a[name]" for i in range(1, 7))
+
+
+def _heading_ids(tree: LexborHTMLParser) -> bool:
+    return tree.css_first(_HEADINGS) is not None or tree.css_first(_IN_HEADINGS) is not None
+
+
+def _self_links(tree: LexborHTMLParser, anchors: set[str]) -> bool:
+    """The page links to its own ids (a table of contents, Sphinx's ¶ links on sections)."""
+    for node in tree.css('a[href^="#"]'):
+        target = (node.attributes.get("href") or "#")[1:]
+        if target and target in anchors:
+            return True
+    return False
+
+
+def _app_shell(tree: LexborHTMLParser) -> bool:
+    """A single-page app's shell: an empty mount point (<div id="root">) and scripts that
+    fill it. Whatever ids it shows now are not the ones the browser will show."""
+    body = tree.body
+    if body is None or tree.css_first("script") is None:
+        return False
+    mounts = [n for n in tree.css("[id]") if n.attributes.get("id") in quirks.APP_SHELL_IDS]
+    return any(len((n.text(deep=True) or "").strip()) < quirks.APP_SHELL_MAX_TEXT for n in mounts)
 
 
 def _absolute(base: str, href: str | None) -> str | None:

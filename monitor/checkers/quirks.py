@@ -190,8 +190,9 @@ BLOCKED_STATUSES: dict[int, str] = {
 # --------------------------------------------------------------------------------------------
 # Fetch policy
 # --------------------------------------------------------------------------------------------
-# Paths that clearly name a file that is not HTML: HEAD is enough (no body to scrape), which
-# spares the site a download. The engine falls back to GET when HEAD is refused.
+# Paths that clearly name a file that is not HTML: HEAD first (no body to scrape), which
+# spares the site a download when HEAD says 2xx. The engine falls back to GET when HEAD is
+# refused; any other failing HEAD is confirmed by a capped GET (no verdict from HEAD alone).
 NON_HTML_EXTENSIONS: tuple[str, ...] = (
     # documents
     ".pdf", ".epub", ".mobi", ".djvu", ".ps",
@@ -222,6 +223,15 @@ ANCHOR_ID_PREFIXES: tuple[str, ...] = ("user-content-",)
 # Fragments that are not anchors: text fragments (Chrome's "#:~:text="), SPA routes
 # ("#/path", "#!/path", hash-bang crawling).
 IGNORED_FRAGMENT = re.compile(r"^(?::~:|/|!)")
+# Hosts that resolve anchors in JavaScript even on server-rendered pages, so a fragment
+# missing from their HTML is a note, never a broken link: GitHub's code view builds line
+# anchors (#L10-L20) and loads long discussions (#issuecomment-1) on demand.
+JS_ANCHOR_HOSTS = frozenset({"github.com", "gist.github.com"})
+# Mount points of single-page apps (React's #root, Vue's #app, Next.js, Nuxt, Gatsby, Svelte
+# and Angular starters): an app shell whose mount point holds less text than this is built in
+# JavaScript, and a missing fragment there is a note.
+APP_SHELL_IDS = frozenset({"root", "app", "__next", "__nuxt", "___gatsby", "svelte", "app-root"})
+APP_SHELL_MAX_TEXT = 200
 
 # --------------------------------------------------------------------------------------------
 # Charsets

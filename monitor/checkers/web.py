@@ -9,6 +9,7 @@ lives in `monitor.checkers.quirks`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from monitor.net.engine import REDIRECT_STATUSES, Failure, FetchResult
 
 # Enough for the <head>, the main heading and the ids of any sane page.
 HTML_MAX_BYTES = 2_000_000
+# The GET that confirms a failing HEAD: enough to see a soft-404 page's <title>, no download.
+CONFIRM_MAX_BYTES = 64 * 1024
 PERMANENT = frozenset({301, 308})
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _SOFT_404 = tuple(re.compile(pattern) for pattern, _ in quirks.SOFT_404_PATTERNS)
@@ -233,13 +236,19 @@ def judge_redirects(original: str, fetch: FetchResult) -> Judgement:
 # ------------------------------------------------------------------------------ fragments
 
 
-def fragment_note(url: str, page: Page, truncated: bool) -> str | None:
-    """A note when the URL's #fragment names no anchor of the page.
+def missing_fragment(
+    url: str, page: Page, truncated: bool, *, redirected: bool = False
+) -> tuple[bool, str] | None:
+    """(broken?, detail) when the URL's #fragment names no anchor of the page, else None.
 
-    A missing anchor leaves the page itself working, so it is a note, not a broken link.
+    Broken only where the page's anchors are in its HTML (`Page.server_anchors`) and we read
+    the whole page: a page that builds its content in JavaScript, or whose host resolves
+    anchors in JavaScript (`quirks.JS_ANCHOR_HOSTS`), may still show it, so that is a note.
+    So is a page we were `redirected` to elsewhere (a login wall lacks the anchors of the page
+    behind it).
     """
-    fragment = _split(url).fragment
-    fragment = unquote(fragment.split(":~:", 1)[0])
+    parts = _split(url)
+    fragment = unquote(parts.fragment.split(":~:", 1)[0])
     if not fragment or quirks.IGNORED_FRAGMENT.match(fragment):
         return None
     candidates = {fragment}
@@ -253,8 +262,17 @@ def fragment_note(url: str, page: Page, truncated: bool) -> str | None:
     if {c.casefold() for c in candidates} & lowered:
         return None  # GitHub resolves #Install to id="user-content-install" in JavaScript
     if truncated:
-        return f"fragment #{fragment} not found in the part of the page we read"
-    return f"fragment #{fragment} not found on the page"
+        return False, f"fragment #{fragment} not found in the part of the page we read"
+    host = (parts.hostname or "").lower()
+    if redirected:
+        return False, f"fragment #{fragment} not found on the page redirected to"
+    if page.server_anchors and host not in quirks.JS_ANCHOR_HOSTS:
+        return True, f"missing anchor #{fragment}"
+    if host in quirks.JS_ANCHOR_HOSTS:
+        return False, f"fragment #{fragment} not in the HTML (this site resolves it in JavaScript)"
+    return False, (
+        f"fragment #{fragment} not found on the page (its anchors are built by JavaScript)"
+    )
 
 
 # ------------------------------------------------------------------------------ verdict
@@ -318,9 +336,13 @@ def verdict_for(fetch: FetchResult, resource: Resource, page: Page | None = None
     if accepted and not 200 <= status < 300:
         notes.append(f"HTTP {status} accepted by the catalog")
     if page is not None:
-        missing = fragment_note(resource.url, page, fetch.truncated)
-        if missing:
-            notes.append(missing)
+        moved_on = trivial_differences(fetch.url, fetch.final_url) is None
+        elsewhere = bool(fetch.redirects) and moved_on
+        missing = missing_fragment(resource.url, page, fetch.truncated, redirected=elsewhere)
+        if missing is not None and missing[0]:
+            return Judgement(Verdict.BROKEN, error=missing[1], page=page)
+        if missing is not None:
+            notes.append(missing[1])
     return Judgement(base.verdict, moved_to=base.moved_to, notes=(*base.notes, *notes), page=page)
 
 
@@ -347,9 +369,40 @@ def metadata_for(fetch: FetchResult, page: Page | None) -> Metadata:
 
 
 def wants_head(url: str) -> bool:
-    """URLs that clearly name a file: HEAD says all we need to know."""
+    """URLs that clearly name a file: a 2xx HEAD says all we need to know (a failing one is
+    confirmed by GET)."""
     path = _split(url).path.lower()
     return path.endswith(quirks.NON_HTML_EXTENSIONS)
+
+
+def needs_get_confirmation(fetch: FetchResult, judgement: Judgement) -> bool:
+    """A failure judged from a HEAD answer must be confirmed by a GET (DESIGN.md).
+
+    Network-level failures (DNS, connect) and refused private addresses are the same whatever
+    the method, so they need no second request.
+    """
+    if fetch.method != "HEAD" or not judgement.verdict.is_failure:
+        return False
+    return fetch.failure is None or not (
+        fetch.failure.network_level or fetch.failure is Failure.PRIVATE
+    )
+
+
+def _answer(fetch: FetchResult) -> str:
+    if fetch.status is not None and fetch.failure is None:
+        return f"HTTP {fetch.status}"
+    return fetch.error or (fetch.failure.value if fetch.failure else "no answer")
+
+
+def confirmed_by_get(head: FetchResult, get: FetchResult, judgement: Judgement) -> Judgement:
+    """The GET's judgement, with a note when HEAD said something else. The GET's body was
+    cut on purpose: that is not worth a note unless the body is a page we read."""
+    notes = judgement.notes
+    if judgement.page is None:
+        notes = tuple(n for n in notes if not n.startswith("body cut at "))
+    if head.status != get.status or head.failure is not get.failure:
+        notes = (*notes, f"HEAD answered {_answer(head)}, GET {_answer(get)}")
+    return dataclasses.replace(judgement, notes=notes)
 
 
 def result_for(
@@ -397,6 +450,14 @@ class WebChecker:
             fetch = await ctx.http.fetch(resource.url, max_bytes=HTML_MAX_BYTES)
             elapsed += fetch.elapsed_ms
         judgement = verdict_for(fetch, resource)
+        if needs_get_confirmation(fetch, judgement):
+            # DESIGN.md: no failure verdict from a HEAD answer alone. Generated downloads
+            # answer HEAD with 404/500 and GET with 200; the GET is streamed and closed once
+            # CONFIRM_MAX_BYTES are read, so a 2 GB file costs 64 KiB.
+            head_fetch = fetch
+            fetch = await ctx.http.fetch(resource.url, max_bytes=CONFIRM_MAX_BYTES)
+            elapsed += fetch.elapsed_ms
+            judgement = confirmed_by_get(head_fetch, fetch, verdict_for(fetch, resource))
         # A not-found page or a challenge says nothing about the resource: keep only its type.
         page = judgement.page if judgement.verdict in (Verdict.OK, Verdict.MOVED) else None
         meta = metadata_for(fetch, page) if ctx.want_metadata else Metadata()

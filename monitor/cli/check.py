@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
-from monitor.checkers import CheckContext
 from monitor.cli.common import (
     DEFAULT_CATALOG,
     EXIT_NETWORK,
@@ -31,37 +30,34 @@ from monitor.cli.common import (
     load_or_exit,
     open_store,
 )
+from monitor.cli.progress import LinkReport
 from monitor.config.catalog import (
     Catalog,
+    CatalogError,
     EngineSettings,
-    GithubSettings,
     HostLimits,
-    YoutubeSettings,
     infer_kind,
+    parse_catalog,
 )
-from monitor.domain.models import CheckResult, Resource, Verdict, utcnow
-from monitor.net.engine import HttpEngine
+from monitor.config.trust import env_api_problem, ignored_settings, with_trusted_settings
+from monitor.config.urls import is_checkable
+from monitor.domain.models import CheckResult, Resource, Verdict
 from monitor.reports.formats import (
     VERDICT_ORDER,
-    detail,
     sorted_results,
     summary_line,
     to_json,
     to_markdown,
     to_text,
 )
-from monitor.run.pipeline import Outcome, run_checks
-from monitor.sources.changes import ChangesError, changed_resources
-from monitor.sources.extract import extract_links, is_checkable
+from monitor.run.session import Plan, Setup, run_session
+from monitor.sources.changes import ChangesError, changed_resources, text_at_ref
+from monitor.sources.extract import extract_links
 
 if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
     from monitor.store.database import Store
 
 __all__ = ["VERDICT_ORDER", "check", "register"]
-
-
-OnResult = Callable[[CheckResult], None]
-OnRecheck = Callable[[int], None]
 
 
 class Format(StrEnum):
@@ -168,53 +164,12 @@ def adhoc_resources(path: Path) -> list[Resource]:
 # -- progress ------------------------------------------------------------------------------
 
 
-@contextmanager
-def _progress(
-    total: int, quiet: bool
-) -> Iterator[tuple[Callable[[CheckResult], None], Callable[[int], None]]]:
-    """A Rich bar on a terminal, one plain line per finished link otherwise (CI logs).
-
-    Both go to stderr, so `--format json` on stdout stays parseable.
-    """
+def _report(quiet: bool) -> LinkReport:
+    """A Rich bar on a terminal, plain lines otherwise (CI logs); both on stderr, so
+    `--format json` on stdout stays parseable."""
     if quiet:
-        yield (lambda _r: None), (lambda _n: None)
-        return
-    if err_console.is_terminal:
-        bar = Progress(
-            TextColumn("checking"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[problems]} problems"),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        )
-        task = bar.add_task("check", total=total, problems=0)
-        problems = 0
-
-        def advance(result: CheckResult) -> None:
-            nonlocal problems
-            problems += result.verdict.is_failure
-            bar.update(task, advance=1, problems=problems)
-
-        def grow(n: int) -> None:
-            bar.update(task, total=(bar.tasks[0].total or 0) + n, description="rechecking")
-
-        with bar:
-            yield advance, grow
-        return
-
-    def log(result: CheckResult) -> None:
-        status = str(result.status) if result.status is not None else "-"
-        line = f"{result.verdict.value:<8} {status:>3} {result.url}"
-        extra = detail(result) if result.verdict is not Verdict.OK else ""
-        sys.stderr.write(f"{line}  {extra}\n" if extra else line + "\n")
-
-    def announce(n: int) -> None:
-        sys.stderr.write(f"second opinion: rechecking {n} failed links, slowly\n")
-
-    yield log, announce
-    sys.stderr.flush()
+        return LinkReport("quiet")
+    return LinkReport("bar" if err_console.is_terminal else "log", console=err_console)
 
 
 # -- the command ---------------------------------------------------------------------------
@@ -343,6 +298,8 @@ def check(
         raise fail(f"--exclude: bad regular expression: {exc}") from None
     except ValueError as exc:
         raise fail(str(exc)) from None
+    if (problem := env_api_problem()) is not None:
+        raise fail(problem)
 
     if input_file is not None:
         if changed_since is not None:
@@ -353,89 +310,42 @@ def check(
             resources = adhoc_resources(input_file)
         except OSError as exc:
             raise fail(f"cannot read {input_file}: {exc.strerror or exc}") from None
-        base_engine, hosts = EngineSettings(), {}
-        base_dir = input_file.resolve().parent
-        youtube, github = YoutubeSettings(), GithubSettings()
-        trigger, want_metadata = "adhoc", False
+        setup = Setup(base_dir=input_file.resolve().parent, want_metadata=False)
+        trigger = "adhoc"
     else:
         cat = load_or_exit(catalog)
         resources = list(cat.resources)
         if changed_since is not None:
             resources = _changed_or_exit(cat, changed_since)
-        base_engine, hosts = cat.engine, dict(cat.hosts)
-        base_dir, youtube, github = cat.base_dir, cat.youtube, cat.github
-        trigger, want_metadata = "cli", True
-    hosts.update(host_limits)
+            cat = _trusted_settings(cat, changed_since)
+        setup, trigger = Setup.of_catalog(cat), "cli"
     try:
-        settings = _engine_settings(
-            base_engine,
+        engine = _engine_settings(
+            setup.engine,
             {
                 "allow_private": True if allow_private else None,
                 "user_agent": user_agent,
-                "headers": {**base_engine.headers, **headers} if headers else None,
+                "headers": {**setup.engine.headers, **headers} if headers else None,
                 "concurrency": concurrency,
                 "recheck_interval_ms": recheck_interval,
-                **(_timeouts(base_engine, timeout) if timeout is not None else {}),
+                **(_timeouts(setup.engine, timeout) if timeout is not None else {}),
             },
         )
     except ValueError as exc:
         raise fail(str(exc)) from None
+    setup = replace(setup, engine=engine, hosts={**setup.hosts, **host_limits}, remap=remaps)
+    plan = Plan(resources, exclude=excludes, max_age=age, trigger=trigger, trust_dns=trust_dns)
 
     use_store = (input_file is None and changed_since is None) or db is not None
+    report = _report(quiet)
     with _maybe_store(db, use_store) as store:
-        reused: dict[str, CheckResult] = {}
-        previous: dict[str, CheckResult] = {}
-        if store is not None:
-            for resource in resources:
-                latest = store.latest(resource.id, usable_only=True)
-                if latest is None:
-                    continue
-                previous[resource.id] = latest
-                if age is not None and _fresh(latest, age):
-                    note = f"reused result of {latest.checked_at:%Y-%m-%d %H:%M} UTC (--max-age)"
-                    reused[resource.id] = _with_note(latest, note)
-        excluded = [r for r in resources if any(x.search(r.url) for x in excludes)]
-        skipped_ids = {r.id for r in excluded}
-        to_check = [r for r in resources if r.id not in skipped_ids and r.id not in reused]
-
-        async def go(
-            progress: Callable[[CheckResult], None], grow: Callable[[int], None]
-        ) -> Outcome:
-            async with HttpEngine(settings, hosts, remap=remaps) as http:
-                ctx = CheckContext(
-                    http=http,
-                    base_dir=base_dir,
-                    youtube=youtube,
-                    github=github,
-                    previous=previous,
-                    want_metadata=want_metadata,
-                )
-                return await run_checks(
-                    to_check,
-                    ctx,
-                    progress=progress,
-                    trigger=trigger,
-                    on_recheck=grow,
-                    trust_dns=trust_dns,
-                )
-
-        with _progress(len(to_check), quiet) as (progress, grow):
-            outcome = asyncio.run(go(progress, grow))
-        fresh = {r.resource_id: r for r in outcome.results}
-        for resource in excluded:
-            fresh[resource.id] = CheckResult(
-                resource_id=resource.id,
-                url=resource.url,
-                verdict=Verdict.SKIPPED,
-                checker="none",
-                note="excluded by --exclude",
-            )
-        recorded = [fresh[r.id] for r in resources if r.id in fresh]
-        if store is not None and recorded:  # a run that only reused results adds nothing
-            store.record_run(outcome.run, recorded, resources)
-    results = [fresh.get(r.id) or reused[r.id] for r in resources]
-    network_ok = outcome.run.network_ok
-    _emit(results, network_ok, output_format, output)
+        try:
+            done = run_session(plan, setup, store, progress=report)
+        finally:
+            report.close()
+    report.finish(done.results)
+    network_ok = done.run.network_ok
+    _emit(done.results, network_ok, output_format, output)
     if not network_ok:
         err_console.print(
             "[bold yellow]network unusable:[/] nearly every host failed at DNS or connect "
@@ -444,8 +354,27 @@ def check(
             soft_wrap=True,
         )
         raise typer.Exit(EXIT_NETWORK)
-    failing = any(r.verdict in fail_verdicts for r in results)
+    failing = any(r.verdict in fail_verdicts for r in done.results)
     raise typer.Exit(EXIT_PROBLEMS if failing else EXIT_OK)
+
+
+def _trusted_settings(cat: Catalog, ref: str) -> Catalog:
+    """The catalog under review with the privileged settings of the one at `ref` (the base
+    branch): a pull request cannot widen what its own check reaches or sends (issue 16)."""
+    try:
+        text = text_at_ref(ref, cat.path)
+        trusted = parse_catalog(text, cat.path) if text.strip() else None
+    except (ChangesError, CatalogError):
+        trusted = None  # no usable base catalog: the defaults, never the PR's
+    ignored = ignored_settings(cat, trusted)
+    if ignored:
+        err_console.print(
+            f"ignored from the catalog under review (taken from {escape(ref)} instead): "
+            + ", ".join(ignored),
+            soft_wrap=True,
+            markup=False,
+        )
+    return with_trusted_settings(cat, trusted)
 
 
 def _changed_or_exit(cat: Catalog, ref: str) -> list[Resource]:
@@ -466,16 +395,6 @@ def _timeouts(base: EngineSettings, seconds: float) -> dict[str, float]:
         "connect_timeout_s": min(base.connect_timeout_s, seconds),
         "read_timeout_s": min(base.read_timeout_s, seconds),
     }
-
-
-def _fresh(result: CheckResult, age: timedelta) -> bool:
-    return result.verdict is not Verdict.ERROR and utcnow() - result.checked_at <= age
-
-
-def _with_note(result: CheckResult, note: str) -> CheckResult:
-    from dataclasses import replace
-
-    return replace(result, note=f"{result.note}; {note}" if result.note else note)
 
 
 @contextmanager
@@ -518,7 +437,7 @@ def _print_summary(results: Sequence[CheckResult]) -> None:
         table.add_column("link", overflow="fold")
         table.add_column("detail", overflow="fold")
         for result in problems:
-            table.add_row(result.verdict.value, result.url, detail(result))
+            table.add_row(result.verdict.value, result.url, result.describe())
         console.print(table)
     console.print(summary_line(results))
 

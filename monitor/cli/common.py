@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,22 +52,70 @@ def load_or_exit(path: Path) -> Catalog:
         raise fail(str(exc)) from None
 
 
+# Python packages behind SQLAlchemy URLs, and how to install each (`ImportError.name`).
+DRIVER_PACKAGES = {
+    "psycopg": "pip install 'monitor[postgres]' (psycopg 3, for postgresql+psycopg:// URLs)",
+    "psycopg2": "pip install psycopg2-binary (or use a postgresql+psycopg:// URL with "
+    "'monitor[postgres]')",
+    "pymysql": "pip install pymysql",
+    "MySQLdb": "pip install mysqlclient",
+}
+
+
+def missing_package(exc: ImportError) -> str:
+    """One line naming the Python package that failed to import and how to install it."""
+    name = (exc.name or "").split(".")[0]
+    if name in DRIVER_PACKAGES:
+        return (
+            f"the database driver {name} is not installed; install it with: {DRIVER_PACKAGES[name]}"
+        )
+    return (
+        f"the Python package {name or '?'} could not be imported ({exc}); "
+        "reinstall monitor's dependencies (make setup, or pip install monitor)"
+    )
+
+
+def _writable(path: Path) -> bool:
+    # SQLite in WAL mode writes beside the file (-wal, -shm), so the folder counts too.
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
 @contextmanager
-def open_store(db: str | None) -> Iterator[Store]:
-    from sqlalchemy.exc import SQLAlchemyError
+def open_store(db: str | None, *, reads_only: str | None = None) -> Iterator[Store]:
+    """Open the store for a command, or exit 2 with a message naming the database.
 
-    from monitor.store.database import Store
+    `reads_only` is the name of a command that only reads the history (`report`): such a
+    command refuses a database that does not exist instead of creating an empty one, and
+    opens a read-only SQLite file read-only instead of failing.
+    """
+    from monitor.store.database import Store, database_url, sqlite_file
+    from monitor.store.errors import StoreError
 
+    url = database_url(db)
+    path = sqlite_file(url)
     try:
-        store = Store.open(db)
-    except (SQLAlchemyError, OSError) as exc:
-        raise fail(f"cannot open the database: {exc}") from None
-    except ImportError as exc:  # the URL names a database driver that is not installed
-        raise fail(
-            f"cannot open the database: its driver {exc.name or exc} is not installed "
-            "(for PostgreSQL: pip install 'monitor[postgres]' and a postgresql+psycopg:// URL)"
-        ) from None
+        if reads_only and path is not None and (not path.exists() or not _writable(path)):
+            if path.exists():
+                err_console.print(
+                    f"note: {path} is read-only: `monitor {reads_only}` only reads, "
+                    "so it opens it read-only",
+                    markup=False,
+                    soft_wrap=True,
+                )
+            store = Store.open(db, read_only=True)
+        else:
+            store = Store.open(db)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    except ImportError as exc:
+        raise fail(f"cannot open the database {describe_db(url)}: {missing_package(exc)}") from None
     try:
         yield store
     finally:
         store.close()
+
+
+def describe_db(url: str) -> str:
+    from monitor.store.errors import describe
+
+    return describe(url)

@@ -40,11 +40,10 @@ def down_report(
         monitor down-report --format markdown > down.md
     """
     from monitor.domain.models import utcnow
-    from monitor.store.queries import load_snapshot
 
     cat = load_or_exit(catalog)
-    with open_store(db) as store:
-        snap = load_snapshot(store, utcnow(), down_after=cat.settings.down_after, full=False)
+    with open_store(db, reads_only="down-report") as store:
+        snap = store.snapshot(utcnow(), down_after=cat.settings.down_after, full=False)
     downs = down_resources(cat.resources, snap)
     text = (
         render_markdown(downs, cat.settings.down_after)

@@ -21,10 +21,12 @@ from monitor.cli.common import (
 )
 from monitor.config.catalog import Catalog
 from monitor.domain.models import Resource
+from monitor.domain.text import inert
 from monitor.files import write_text_atomic
 from monitor.net.engine import HttpEngine
 from monitor.run.fix import (
     WAYBACK_API,
+    Refusal,
     Snapshot,
     apply_to_catalog,
     apply_to_markdown,
@@ -71,8 +73,9 @@ def fix(
         monitor fix --no-wayback
     """
     cat = load_or_exit(catalog)
-    with open_store(db) as store:
-        moves = moves_from_store(store, cat.resources)
+    with open_store(db, reads_only="fix") as store:
+        refused: list[Refusal] = []
+        moves = moves_from_store(store, cat.resources, refused)
         broken = broken_resources(store, cat.resources) if wayback else []
     files = [(cat.path, apply_to_catalog), (cat.readme_path, apply_to_markdown)]
     changed: list[tuple[Path, str]] = []
@@ -84,6 +87,13 @@ def fix(
         if after != before:
             typer.echo(unified_diff(path, before, after), nl=False)  # raw, never re-wrapped
             changed.append((path, after))
+    for refusal in refused:
+        err_console.print(
+            f"refused to write the new address of {inert(refusal.resource_id, 120)}: "
+            f"{inert(refusal.new_url, 200)} ({inert(refusal.reason)})",
+            markup=False,
+            soft_wrap=True,
+        )
     if not moves:
         console.print("no moved links to apply")
     if broken:

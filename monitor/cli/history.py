@@ -39,7 +39,7 @@ def history(
     """
     cat = load_or_exit(catalog)
     entry = cat.find(resource)
-    with open_store(db) as store:
+    with open_store(db, reads_only="history") as store:
         resource_id = entry.id if entry else None
         if resource_id is None:
             stored = store.resource_ids()

@@ -11,7 +11,7 @@ import typer
 from monitor.cli.common import DEFAULT_CATALOG, CatalogOption, console, fail
 from monitor.config.catalog import CatalogError
 from monitor.files import write_text_atomic
-from monitor.sources.importer import ImportResult, import_roadmap
+from monitor.sources.importer import ImportResult, import_roadmap, record_source
 
 
 def import_(
@@ -29,6 +29,8 @@ def import_(
     (same URL) keeps every field you set; only its `line` is refreshed. New links
     are appended; entries whose link left the roadmap are kept and listed. When the
     roadmap has `<!-- monitor:begin -->` markers, only the links between them count.
+    The roadmap's path, relative to the catalog, is kept in `[settings] readme`: its
+    relative links resolve against its folder wherever later commands run from.
 
     Examples:
 
@@ -48,6 +50,7 @@ def import_(
         raise fail(f"{catalog}: cannot read: {exc}") from None
     try:
         result = import_roadmap(text, str(roadmap), old, catalog)
+        result = record_source(result, old, roadmap, catalog)
     except CatalogError as exc:
         raise fail(str(exc)) from None
     _print_report(result, roadmap, catalog)

@@ -47,15 +47,14 @@ def readme(
     """
     from monitor.reports.context import load_context
     from monitor.reports.readme import ReadmeError, diff, update_readme
-    from monitor.store.queries import load_snapshot
 
     cat = load_or_exit(catalog)
     target = path or cat.readme_path
-    with open_store(db) as store:
+    with open_store(db, reads_only="readme") as store:
         # The README holds no clock, so `now` only matters for uptime, which it does not show.
         # Only the latest states: no uptime windows, response times or change details.
         now = utcnow()
-        snap = load_snapshot(store, now, down_after=cat.settings.down_after, full=False)
+        snap = store.snapshot(now, down_after=cat.settings.down_after, full=False)
     ctx = load_context(cat, snap, now)
     try:
         old, new = update_readme(target, ctx, write=not check)

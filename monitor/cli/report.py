@@ -65,14 +65,12 @@ def report(
     from monitor.reports.context import load_context
     from monitor.reports.html import write_site
     from monitor.reports.markdown import render_status_md
-    from monitor.store.queries import load_snapshot
 
     cat = load_or_exit(catalog)
-    with open_store(db) as store:
+    with open_store(db, reads_only="report") as store:
         moment = as_of(now)
-        ctx = load_context(
-            cat, load_snapshot(store, moment, down_after=cat.settings.down_after), moment
-        )
+        snap = store.snapshot(moment, down_after=cat.settings.down_after)
+    ctx = load_context(cat, snap, moment)
     to_stdout = markdown is not None and str(markdown) == "-"
     try:
         changed = write_site(ctx, out)

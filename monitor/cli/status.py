@@ -39,14 +39,11 @@ def status(
 
         monitor status --json | jq '.[] | select(.state == "down")'
     """
-    from monitor.store.queries import load_snapshot
-
     cat = load_or_exit(catalog)
-    with open_store(db) as store:
+    with open_store(db, reads_only="status") as store:
         moment = as_of(now)
-        ctx = load_context(
-            cat, load_snapshot(store, moment, down_after=cat.settings.down_after), moment
-        )
+        snap = store.snapshot(moment, down_after=cat.settings.down_after)
+    ctx = load_context(cat, snap, moment)
     rows = sorted(ctx.rows, key=lambda r: r.state.severity)
     if as_json:
         out = [

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from monitor.config.github_names import GITHUB_RESERVED
+from monitor.config.urls import check_url
 from monitor.domain.models import Kind, Resource, Section
 
 
@@ -45,14 +47,6 @@ YOUTUBE_HOSTS = frozenset(
     {"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com", "youtu.be"}
 )
 GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
-# github.com/<first segment> values that are site pages, not repository owners.
-GITHUB_RESERVED = frozenset(
-    {
-        "about", "collections", "enterprise", "events", "explore", "features", "login",
-        "marketplace", "notifications", "orgs", "pricing", "search", "settings", "sponsors",
-        "topics", "trending", "users", "apps", "site", "security", "customer-stories",
-    }
-)  # fmt: skip
 
 
 def infer_kind(url: str) -> Kind:
@@ -92,32 +86,6 @@ def unique_slug(base: str, taken: set[str]) -> str:
     return slug
 
 
-def check_url(url: str) -> str:
-    """Validate a catalog URL: absolute http(s) with a host, or a relative file path."""
-    url = url.strip()
-    if not url:
-        raise ValueError("URL is empty")
-    if any(c.isspace() for c in url):
-        raise ValueError(f"URL {url!r} contains whitespace")
-    parts = urlsplit(url)
-    if parts.scheme:
-        if parts.scheme not in ("http", "https"):
-            raise ValueError(
-                f"URL {url!r} has scheme {parts.scheme!r}; only http, https "
-                "and relative file paths are allowed"
-            )
-        if not parts.hostname:
-            raise ValueError(f"URL {url!r} has no host")
-        return url
-    if parts.netloc:
-        raise ValueError(f"URL {url!r} is protocol-relative; write http:// or https://")
-    if url.startswith("/"):
-        raise ValueError(f"file path {url!r} is absolute; write it relative to the README")
-    if not parts.path:
-        raise ValueError(f"URL {url!r} names no file (a same-page anchor or query)")
-    return url
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -145,7 +113,8 @@ class EngineSettings(_Strict):
     # First retry waits about backoff_s (doubling, with jitter), never more than backoff_max_s.
     backoff_s: float = Field(default=0.5, ge=0)
     backoff_max_s: float = Field(default=8.0, ge=0)
-    # The second opinion on failures: one request at a time per host, this far apart.
+    # Second opinions of failures that asked us to slow down (429, 502-504, timeouts) start
+    # this far apart on their host (and this long after the answer); they overlap.
     recheck_interval_ms: int = Field(default=1000, ge=0, le=600_000)
 
 
@@ -235,6 +204,11 @@ class Catalog:
     @property
     def readme_path(self) -> Path:
         return self.base_dir / self.settings.readme
+
+    @property
+    def links_dir(self) -> Path:
+        """Where the roadmap's relative links (`spacy_cheatsheet.pdf`) resolve: its folder."""
+        return self.readme_path.parent
 
     def section(self, section_id: str) -> Section:
         for section in self.sections:
@@ -346,6 +320,12 @@ def parse_catalog(text: str, path: Path) -> Catalog:
 
 
 def _build(model: CatalogModel, path: Path, index: _LineIndex) -> Catalog:
+    from monitor.config.trust import api_url_problem  # trust builds on this module
+
+    if "api_url" in model.github.model_fields_set:
+        problem = api_url_problem(model.github.api_url)
+        if problem is not None:
+            raise CatalogError(path, index.locate(["github", "api_url"]), f"github.{problem}")
     sections: list[Section] = []
     section_ids: set[str] = set()
     for i, sec in enumerate(model.sections):

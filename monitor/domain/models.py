@@ -167,6 +167,28 @@ class CheckResult:
     network_failure: bool = False
     meta: Metadata = field(default_factory=Metadata)
     checked_at: datetime = field(default_factory=utcnow)
+    # True when the check sent nothing (a rate-limit deferral): it says nothing about the
+    # resource, so it never replaces an answer (DESIGN.md: only an answer changes a verdict).
+    deferred: bool = False
+
+    def reason(self) -> str:
+        """What went wrong, in a few words: the error, else the HTTP status, else ""."""
+        return self.error or (f"HTTP {self.status}" if self.status else "")
+
+    def describe(self) -> str:
+        """One line for a person: the HTTP status (unless ok), the move, the error, the note.
+
+        What `monitor check` prints and writes beside each link, in every format.
+        """
+        parts: list[str] = []
+        if self.status is not None and self.verdict is not Verdict.OK:
+            parts.append(f"HTTP {self.status}")
+        if self.moved_to:
+            parts.append(f"moved to {self.moved_to}")
+        for text in (self.error, self.note):
+            if text and text not in parts:
+                parts.append(text)
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,7 @@ def failure_streak(steps: Sequence[Step]) -> int:
 def _detail(result: CheckResult) -> str:
     if result.verdict is Verdict.MOVED and result.moved_to:
         return result.moved_to
-    return result.error or result.note or (f"HTTP {result.status}" if result.status else "")
+    return result.reason() or result.note or ""
 
 
 def timeline(steps: Sequence[Step]) -> list[Transition]:

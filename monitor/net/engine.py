@@ -17,7 +17,6 @@ import time
 import zlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -107,21 +106,6 @@ class FetchResult:
     @property
     def ok(self) -> bool:
         return self.failure is None and self.status is not None and 200 <= self.status < 300
-
-
-@dataclass(frozen=True)
-class FetchNote:
-    """What the pipeline learns about each fetch of a check, whatever the checker reports."""
-
-    url: str
-    failure: Failure | None
-    error: str | None
-
-
-# The pipeline puts a fresh list here for each resource; every fetch made while checking it
-# appends a note. That is how private-address refusals and network-level failures reach the
-# pipeline without each checker having to pass them on.
-FETCH_TRACE: ContextVar[list[FetchNote] | None] = ContextVar("monitor_fetch_trace", default=None)
 
 
 def _classify_exception(exc: BaseException) -> tuple[Failure, str]:
@@ -270,8 +254,11 @@ class _Answer:
 
     @property
     def retryable(self) -> bool:
+        # Not a timeout: a server silent for a whole read timeout is asked again by the
+        # second opinion, which overlaps with everything else (DESIGN.md); retrying it here
+        # made one hanging link cost the whole 60 s deadline and four requests.
         if self.failure is not None:
-            return self.failure in (Failure.CONNECT, Failure.TIMEOUT, Failure.RESET)
+            return self.failure in (Failure.CONNECT, Failure.RESET)
         return self.status in RETRY_STATUSES
 
 
@@ -412,8 +399,6 @@ class HttpEngine:
         )
         self._global: asyncio.Semaphore | None = None
         self._gates: dict[str, _Gate] = {}
-        self._slow: tuple[int, float] | None = None
-        self._slow_hosts: dict[str, tuple[int, float]] = {}
 
     async def __aenter__(self) -> HttpEngine:
         return self
@@ -428,6 +413,25 @@ class HttpEngine:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+    @property
+    def address_policy(self) -> AddressPolicy | None:
+        """The policy every connection passes (None with `allow_private`)."""
+        return self.backend.policy
+
+    async def vet(self, url: str) -> str | None:
+        """Why connecting to `url`'s host would be refused, or None (connections made by
+        libraries outside this engine, e.g. yt-dlp, are vetted here first).
+
+        A name that does not resolve is not a refusal: the library will find that out.
+        """
+        parts = urlsplit(url)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            return None
+        reason = await self.backend.refusal(parts.hostname or "", port)
+        return None if reason is None else f"refused to connect: {reason}"
 
     # -- politeness ---------------------------------------------------------------------------
 
@@ -445,24 +449,7 @@ class HttpEngine:
             concurrency = override.concurrency or concurrency
             if override.min_interval_ms is not None:
                 interval_ms = override.min_interval_ms
-        slow = self._slow_hosts.get(host.lower(), self._slow)
-        if slow is not None:
-            return min(concurrency, slow[0]), max(interval_ms / 1000, slow[1])
         return concurrency, interval_ms / 1000
-
-    def slow_down(
-        self, host: str | None = None, *, concurrency: int = 1, min_interval_ms: int = 1000
-    ) -> None:
-        """From now on be gentler with `host`, or every host (the second opinion)."""
-        if host is None:
-            self._slow = (concurrency, min_interval_ms / 1000)
-            self._gates = {}
-        else:
-            self._slow_hosts[host.lower()] = (concurrency, min_interval_ms / 1000)
-            self._gates.pop(host.lower(), None)
-
-    def is_slowed(self, host: str) -> bool:
-        return self._slow is not None or host.lower() in self._slow_hosts
 
     def _gate(self, host: str) -> _Gate:
         gate = self._gates.get(host)
@@ -567,10 +554,13 @@ class HttpEngine:
         max_bytes: int | None = None,
         follow_redirects: bool = True,
         content: bytes | None = None,
+        retry_failures: bool = True,
     ) -> FetchResult:
         """Fetch `url`, following redirects one hop at a time and recording the chain.
 
         `content` is a request body (GitHub's GraphQL API takes only POST); a 303 drops it.
+        `retry_failures=False` (a second opinion, itself the retry): a failure below HTTP
+        (refused, reset) is not retried; 429 and 5xx answers still are.
 
         The whole fetch (retries, waits, redirects, body) is bounded by `deadline_s`, so a
         server that drips its body a byte a second cannot hold a check forever. A HEAD that
@@ -579,7 +569,7 @@ class HttpEngine:
         start = time.monotonic()
         first = self.remap_url(url)
         chain = _Chain(requested_url=url, url=first, current=first, method=method.upper())
-        chain.content = content
+        chain.content, chain.retry_failures = content, retry_failures
         try:
             async with asyncio.timeout(self.settings.deadline_s) as timeout:
                 budget = _Budget(timeout)
@@ -596,11 +586,7 @@ class HttpEngine:
                 failure=Failure.DEADLINE,
                 error=f"no complete answer within the {self.settings.deadline_s:g} s deadline",
             )
-        result = replace(result, elapsed_ms=int((time.monotonic() - start) * 1000))
-        trace = FETCH_TRACE.get()
-        if trace is not None:
-            trace.append(FetchNote(result.final_url, result.failure, result.error))
-        return result
+        return replace(result, elapsed_ms=int((time.monotonic() - start) * 1000))
 
     async def _follow(
         self,
@@ -614,9 +600,7 @@ class HttpEngine:
         origin_host = urlsplit(chain.url).hostname
         seen = {chain.current}
         while True:
-            answer = await self._ask(
-                chain.method, chain.current, headers, want_body, cap, budget, chain.content
-            )
+            answer = await self._ask(chain, headers, want_body, cap, budget)
             chain.attempts += answer.attempts
             if (
                 chain.method == "HEAD"
@@ -652,15 +636,14 @@ class HttpEngine:
 
     async def _ask(
         self,
-        method: str,
-        url: str,
+        chain: _Chain,
         headers: dict[str, str],
         want_body: bool,
         cap: int,
         budget: _Budget,
-        content: bytes | None = None,
     ) -> _Answer:
         """One request with bounded retries, exponential backoff with jitter, Retry-After."""
+        method, url, content = chain.method, chain.current, chain.content
         attempt = 0
         while True:
             attempt += 1
@@ -675,9 +658,9 @@ class HttpEngine:
                 self._throttled(host, url, pause)
             if attempt > self.settings.retries or not answer.retryable:
                 return replace(answer, attempts=attempt)
-            if answer.failure is not None and self.is_slowed(host):
+            if answer.failure is not None and not chain.retry_failures:
                 # The second opinion is itself the retry: the first check already waited out
-                # its backoffs, and a server silent or refusing again is not worth them twice.
+                # its backoffs, and a server refusing again is not worth them twice.
                 return replace(answer, attempts=attempt)
             wait = retry_after_s(answer.headers.get("retry-after"))
             if wait is not None and wait > self.settings.retry_after_cap_s:
@@ -759,6 +742,7 @@ class _Chain:
     attempts: int = 0
     fell_back: bool = False
     content: bytes | None = None  # request body, dropped by a 303
+    retry_failures: bool = True  # False in a second opinion (see `HttpEngine.fetch`)
 
     def result(
         self,

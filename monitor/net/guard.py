@@ -34,39 +34,69 @@ METADATA_ADDRESSES = frozenset(
 )
 METADATA_NAMES = frozenset({"metadata.google.internal", "metadata.goog", "metadata"})
 
-# Networks refused by default, with what they are. ipaddress's is_private misses CGNAT.
-REFUSED_NETWORKS: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = (
-    (ipaddress.ip_network("0.0.0.0/8"), "unspecified"),
-    (ipaddress.ip_network("127.0.0.0/8"), "loopback"),
-    (ipaddress.ip_network("10.0.0.0/8"), "private"),
-    (ipaddress.ip_network("172.16.0.0/12"), "private"),
-    (ipaddress.ip_network("192.168.0.0/16"), "private"),
-    (ipaddress.ip_network("100.64.0.0/10"), "carrier-grade NAT"),
-    (ipaddress.ip_network("169.254.0.0/16"), "link-local"),
-    (ipaddress.ip_network("224.0.0.0/4"), "multicast"),
-    (ipaddress.ip_network("240.0.0.0/4"), "reserved"),
-    (ipaddress.ip_network("::/128"), "unspecified"),
-    (ipaddress.ip_network("::1/128"), "loopback"),
-    (ipaddress.ip_network("fc00::/7"), "private"),
-    (ipaddress.ip_network("fe80::/10"), "link-local"),
-    (ipaddress.ip_network("ff00::/8"), "multicast"),
-)
+# The judgement is the standard library's (`ipaddress` encodes the IANA special-purpose
+# registries: is_global, is_multicast, is_reserved...), not a hand-kept list. Python 3.11.7's
+# table predates one registry row that newer releases know: 192.0.0.0/24 (IETF protocol
+# assignments) is not globally reachable except the two anycast addresses below.
+_IETF_PROTOCOL = ipaddress.ip_network("192.0.0.0/24")
+_IETF_GLOBAL = frozenset({ipaddress.ip_address("192.0.0.9"), ipaddress.ip_address("192.0.0.10")})
+# IPv6 forms that carry an IPv4 address the packet may end up at (judged by that address).
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address inside an IPv4-mapped, NAT64, 6to4 or IPv4-compatible IPv6 address."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if any(address in net for net in _NAT64) or (address in _IPV4_COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def _kind(address: IPAddress) -> str | None:
+    """What kind of non-global address this is, or None for a globally routable one."""
+    if address.is_unspecified:
+        return "unspecified"
+    if address.is_loopback:
+        return "loopback"
+    if address.is_link_local:
+        return "link-local"
+    if address.is_multicast:
+        return "multicast"
+    if isinstance(address, ipaddress.IPv4Address):
+        if address in _IETF_PROTOCOL and address not in _IETF_GLOBAL:
+            return "IETF protocol assignment, 192.0.0.0/24"
+        if address in ipaddress.IPv4Network("100.64.0.0/10"):
+            return "carrier-grade NAT, 100.64.0.0/10"
+    elif address.is_site_local:
+        return "site-local"
+    if address.is_private:
+        return "private or special-purpose (IANA registry)"
+    if address.is_reserved:
+        return "reserved"
+    if not address.is_global:
+        return "special-purpose (IANA registry)"
+    return None
 
 
 def default_policy(address: IPAddress) -> str | None:
-    """Refuse loopback, private, link-local, multicast and cloud-metadata addresses."""
+    """Refuse every address that is not globally routable, and cloud-metadata addresses."""
+    shown = address
     if isinstance(address, ipaddress.IPv6Address):
-        # ::ffff:127.0.0.1 and 64:ff9b::7f00:1 reach IPv4 hosts; judge the IPv4 inside.
-        if address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        elif address in ipaddress.ip_network("64:ff9b::/96"):
-            address = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        # ::ffff:127.0.0.1, 64:ff9b::7f00:1, 2002:7f00:1:: reach IPv4 hosts: judge that one.
+        inner = embedded_ipv4(address)
+        if inner is not None:
+            address = inner
     if address in METADATA_ADDRESSES:
-        return f"{address} is a cloud metadata address"
-    for network, what in REFUSED_NETWORKS:
-        if address.version == network.version and address in network:
-            return f"{address} is a {what} address"
-    return None
+        return f"{shown} is a cloud metadata address"
+    kind = _kind(address)
+    if kind is None:
+        return None
+    inside = f" (IPv4 {address} inside)" if shown != address else ""
+    return f"{shown}{inside} is not globally routable: {kind}"
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
@@ -106,14 +136,20 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         # Names resolved in this engine's life: proof that DNS works, for pipeline.py.
         self.resolved_names: set[str] = set()
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore interface)
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
+    async def refusal(self, host: str, port: int) -> str | None:
+        """Why `host` would be refused (resolving it as connect_tcp would), or None."""
+        if self.policy is None:
+            return None
+        try:
+            await self._vetted(host, port, None)
+        except AddressRefused as exc:
+            return str(exc)
+        except (NameNotResolved, httpcore.ConnectTimeout):
+            return None
+        return None
+
+    async def _vetted(self, host: str, port: int, limit_s: float | None) -> list[str]:
+        """The addresses of `host` the policy allows; raises when there are none."""
         literal = _literal(host)
         if literal is not None:
             addresses = [str(literal)]
@@ -121,7 +157,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             if self.policy is not None and host.lower().rstrip(".") in METADATA_NAMES:
                 raise AddressRefused(f"{host} is a cloud metadata name")
             try:
-                async with asyncio.timeout(timeout):
+                async with asyncio.timeout(limit_s):
                     # looked up at call time, so tests can swap the module's system_resolver
                     addresses = await (self.resolver or system_resolver)(host, port)
             except TimeoutError:
@@ -138,6 +174,17 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             if not allowed:
                 reason = reasons[0][1] or "refused"
                 raise AddressRefused(reason if literal else f"{host} resolves to {reason}")
+        return allowed
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore interface)
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        allowed = await self._vetted(host, port, timeout)
         last: Exception | None = None
         for address in allowed:
             try:

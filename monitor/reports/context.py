@@ -11,9 +11,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from monitor.config.catalog import Catalog
+from monitor.config.urls import followable_url
 from monitor.domain.models import Kind, Resource, Run, Verdict
 from monitor.domain.snapshot import HistoryLine, HistorySnapshot
 from monitor.domain.state import (
@@ -86,18 +86,6 @@ def uptime_level(share: float | None) -> str:
     if share is None or share >= 0.95:
         return ""
     return "warn" if share >= 0.8 else "bad"
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL if a reader may follow it (http, https or a relative path), else None."""
-    if not url or any(c.isspace() or ord(c) < 32 for c in url):
-        return None
-    parts = urlsplit(url)
-    if parts.scheme:
-        return url if parts.scheme in ("http", "https") and parts.hostname else None
-    if parts.netloc or url.startswith(("/", "\\")) or ":" in url.split("/")[0]:
-        return None
-    return url
 
 
 @dataclass(frozen=True)
@@ -218,7 +206,7 @@ def _todo(row_state: State, st: ResourceState, t: Mapping[str, str]) -> str:
     if row_state is State.MOVED:
         return t["todo_moved"]
     if row_state is State.DOWN and latest is not None:
-        error = latest.error or (f"HTTP {latest.status}" if latest.status else latest.verdict)
+        error = latest.reason() or latest.verdict
         return t["todo_broken"].format(error=error)
     key = {State.BLOCKED: "todo_blocked", State.FLAKY: "todo_flaky"}.get(row_state)
     return t[key] if key else (t["todo_failing"] if row_state is State.FAILING else "")
@@ -280,7 +268,7 @@ def _row(
     return Row(
         resource=resource,
         st=st,
-        url=safe_url(resource.url),
+        url=followable_url(resource.url),
         state=state,
         state_label=STATE_LABELS[locale][state],
         emoji=EMOJI[state],
@@ -300,7 +288,7 @@ def _row(
         spark=sparkline(st.response_ms),
         detail=detail,
         moved_to=moved_to,
-        moved_to_href=safe_url(moved_to),
+        moved_to_href=followable_url(moved_to),
         todo=_todo(state, st, t),
         search=fold(" ".join([resource.label, title, resource.url, kind_label])),
         history=_history_rows(lines),
@@ -385,6 +373,7 @@ def build_context(catalog: Catalog, snapshot: HistorySnapshot, now: datetime) ->
     )
 
 
-def load_context(catalog: Catalog, snapshot: HistorySnapshot, now: datetime) -> ReportContext:
-    """The context of a snapshot (reports never check links nor open the store)."""
-    return build_context(catalog, snapshot, now)
+def load_context(catalog: Catalog, history: HistorySnapshot, now: datetime) -> ReportContext:
+    """The context of every report from the catalog and a history snapshot (`Store.snapshot`);
+    reports never check links nor open a database."""
+    return build_context(catalog, history, now)

@@ -17,6 +17,7 @@ from datetime import datetime
 from monitor.domain.models import CheckResult, Resource
 from monitor.domain.snapshot import HistorySnapshot
 from monitor.domain.state import State, derive_snapshot
+from monitor.reports.text import md_escape
 
 
 @dataclass(frozen=True)
@@ -36,14 +37,6 @@ def down_resources(resources: Sequence[Resource], snapshot: HistorySnapshot) -> 
     return out
 
 
-def md_escape(text: str) -> str:
-    """Untrusted text inside a Markdown table cell: no pipes, brackets, HTML or line breaks."""
-    text = " ".join(text.split())
-    for char in "\\`*_[]<>|#!":
-        text = text.replace(char, "\\" + char)
-    return text
-
-
 def render_markdown(downs: Sequence[Down], down_after: int) -> str:
     """The issue body; empty when nothing is down (the workflow then closes the issue)."""
     if not downs:
@@ -58,7 +51,7 @@ def render_markdown(downs: Sequence[Down], down_after: int) -> str:
     ]
     for d in sorted(downs, key=lambda d: (d.since, d.resource.id)):
         r = d.latest
-        detail = r.error or (f"HTTP {r.status}" if r.status else r.note or "")
+        detail = r.reason() or r.note or ""
         lines.append(
             f"| {md_escape(d.resource.label)} | <{d.resource.url.replace('>', '%3E')}> | "
             f"{r.verdict.value} | {d.since:%Y-%m-%d} | {md_escape(detail)} |"

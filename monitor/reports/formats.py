@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from monitor.domain.models import CheckResult, Verdict
+from monitor.reports.text import md_escape
 
 # Problems first in every listing (the CLI summary, the Markdown table, log order).
 VERDICT_ORDER: tuple[Verdict, ...] = (
@@ -33,19 +34,6 @@ def counts(results: Sequence[CheckResult]) -> dict[str, int]:
     """Every verdict, zero included, in VERDICT_ORDER (derived, never kept by hand)."""
     counted = Counter(r.verdict for r in results)
     return {v.value: counted[v] for v in VERDICT_ORDER}
-
-
-def detail(result: CheckResult) -> str:
-    """One human line: what went wrong or what is worth knowing."""
-    parts: list[str] = []
-    if result.status is not None and result.verdict is not Verdict.OK:
-        parts.append(f"HTTP {result.status}")
-    if result.moved_to:
-        parts.append(f"moved to {result.moved_to}")
-    for text in (result.error, result.note):
-        if text and text not in parts:
-            parts.append(text)
-    return "; ".join(parts)
 
 
 def result_dict(result: CheckResult) -> dict[str, Any]:
@@ -79,14 +67,6 @@ def summary_line(results: Sequence[CheckResult]) -> str:
     return f"{len(results)} links: " + (", ".join(shown) if shown else "nothing checked")
 
 
-def _cell(text: str) -> str:
-    """Markdown table cell: scraped or user text must not break the table or inject markup."""
-    escaped = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-    for char in "`*_[]<>":
-        escaped = escaped.replace(char, "\\" + char)
-    return escaped
-
-
 def to_markdown(results: Sequence[CheckResult], *, network_ok: bool) -> str:
     lines = ["# Link check", ""]
     if not network_ok:
@@ -95,8 +75,8 @@ def to_markdown(results: Sequence[CheckResult], *, network_ok: bool) -> str:
     lines += ["| verdict | link | detail |", "| --- | --- | --- |"]
     for result in sorted_results(results):
         plain = "://" in result.url and not any(c in result.url for c in "<> \n")
-        link = f"<{result.url}>" if plain else _cell(result.url)
-        lines.append(f"| {result.verdict.value} | {link} | {_cell(detail(result))} |")
+        link = f"<{result.url}>" if plain else md_escape(result.url)
+        lines.append(f"| {result.verdict.value} | {link} | {md_escape(result.describe())} |")
     return "\n".join(lines) + "\n"
 
 
@@ -106,7 +86,7 @@ def to_text(results: Sequence[CheckResult], *, network_ok: bool) -> str:
     for result in sorted_results(results):
         if result.verdict is Verdict.OK:
             continue
-        lines.append(f"{result.verdict.value:<8} {result.url}  {detail(result)}".rstrip())
+        lines.append(f"{result.verdict.value:<8} {result.url}  {result.describe()}".rstrip())
     if not network_ok:
         lines.append("network unusable: no link is called broken in this run")
     lines.append(summary_line(results))

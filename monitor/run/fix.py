@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 import tomlkit
 
+from monitor.config.urls import UnsafeUrl, safe_url
 from monitor.domain.models import Resource, Verdict
 from monitor.net.engine import HttpEngine
 
@@ -59,12 +60,28 @@ class Snapshot:
         return f"{ts[:4]}-{ts[4:6]}-{ts[6:8]}" if ts and len(ts) >= 8 else None
 
 
-def moves_from_store(store: Store, resources: Sequence[Resource]) -> list[Move]:
-    """The `moved` suggestions still pending for the catalog's current URLs."""
+@dataclass(frozen=True)
+class Refusal:
+    """A stored move `fix` will not write, and why (issue 16: URLs from servers are untrusted)."""
+
+    resource_id: str
+    new_url: str
+    reason: str
+
+
+def moves_from_store(
+    store: Store, resources: Sequence[Resource], refused: list[Refusal] | None = None
+) -> list[Move]:
+    """The `moved` suggestions still pending for the catalog's current URLs.
+
+    A target that is not a safe absolute http(s) URL (`monitor.config.urls.safe_url`) is not a
+    move: it goes to `refused` with the reason instead, and nothing is written for it.
+    """
     taken = {r.url for r in resources}
+    newest = store.latest_many([r.id for r in resources], usable_only=True)
     moves = []
     for resource in resources:
-        latest = store.latest(resource.id, usable_only=True)
+        latest = newest.get(resource.id)
         if (
             latest is None
             or latest.verdict is not Verdict.MOVED
@@ -74,15 +91,26 @@ def moves_from_store(store: Store, resources: Sequence[Resource]) -> list[Move]:
             or latest.moved_to in taken  # would duplicate another entry: leave it to a human
         ):
             continue
-        moves.append(Move(resource.id, resource.url, latest.moved_to))
-        taken.add(latest.moved_to)
+        try:
+            target = safe_url(latest.moved_to)
+        except UnsafeUrl as exc:
+            if refused is not None:
+                refused.append(Refusal(resource.id, latest.moved_to, str(exc)))
+            continue
+        if target != latest.moved_to:
+            if refused is not None:
+                refused.append(Refusal(resource.id, latest.moved_to, f"not encoded (as {target})"))
+            continue
+        moves.append(Move(resource.id, resource.url, target))
+        taken.add(target)
     return moves
 
 
 def broken_resources(store: Store, resources: Sequence[Resource]) -> list[Resource]:
+    newest = store.latest_many([r.id for r in resources], usable_only=True)
     out = []
     for resource in resources:
-        latest = store.latest(resource.id, usable_only=True)
+        latest = newest.get(resource.id)
         if latest is not None and latest.verdict is Verdict.BROKEN and latest.url == resource.url:
             out.append(resource)
     return out
@@ -146,6 +174,7 @@ def parse_availability(body: bytes) -> tuple[str | None, str | None]:
     for old, new in SNAPSHOT_REWRITES:
         if url.startswith(old):
             url = new + url[len(old) :]
+    url = safe_url(url)  # UnsafeUrl (a ValueError): an unexpected answer
     timestamp = closest.get("timestamp")
     return url, str(timestamp) if timestamp else None
 

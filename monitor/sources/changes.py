@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from monitor.config.catalog import Catalog, infer_kind, slugify
+from monitor.config.urls import is_checkable
 from monitor.domain.models import Resource
-from monitor.sources.extract import extract_links, is_checkable
+from monitor.sources.extract import extract_links
 
 
 class ChangesError(Exception):
@@ -40,6 +41,11 @@ def _at_ref(ref: str, path: Path) -> str:
     if "exists on disk, but not in" in done.stderr or "does not exist in" in done.stderr:
         return ""
     raise ChangesError(f"git show {ref}:{path.name} failed: {done.stderr.strip()}")
+
+
+def text_at_ref(ref: str, path: Path) -> str:
+    """A file's text at git `ref` (empty when it did not exist there)."""
+    return _at_ref(ref, path)
 
 
 def _changed_files(ref: str, paths: Sequence[Path]) -> set[Path]:

@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
-from urllib.parse import urlsplit
 
 from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
@@ -266,16 +265,3 @@ def extract_links(text: str, path: str | None = None) -> list[Link]:
     if _A_TAG.search(text) and _HREF.search(text):
         return extract_html(text)
     return extract_text(text)
-
-
-def is_checkable(url: str) -> bool:
-    """An http(s) URL with a host, or a relative file path (not a same-page "#anchor").
-
-    Extraction keeps every link; the catalog only holds what `monitor check` can check.
-    """
-    if not url or url.startswith("#") or any(c.isspace() for c in url):
-        return False
-    parts = urlsplit(url)
-    if parts.scheme:
-        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-    return not parts.netloc and not url.startswith("/") and bool(parts.path)

@@ -9,6 +9,8 @@ hand-set fields survive, and importing twice writes the same bytes.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,12 +24,12 @@ from tomlkit.toml_document import TOMLDocument
 from monitor.config.catalog import (
     Catalog,
     CatalogError,
-    check_url,
     infer_kind,
     parse_catalog,
     slugify,
     unique_slug,
 )
+from monitor.config.urls import check_url
 from monitor.domain.models import Kind, Section
 from monitor.sources.extract import Link, extract_links
 
@@ -294,3 +296,32 @@ def import_roadmap(
     """Import the links of a roadmap (Markdown, HTML or a list of URLs) into the catalog."""
     links, regions = roadmap_links(roadmap_text, roadmap_path)
     return import_links(links, catalog_text, catalog_path, regions)
+
+
+def source_setting(roadmap: Path, catalog_path: Path) -> str:
+    """`[settings] readme` for a roadmap: its path relative to the catalog's folder, with `/`.
+
+    Relative links of the roadmap resolve against its folder, and `readme`, `fix` and
+    `--changed-since` find it, whatever folder a later command runs from.
+    """
+    relative = os.path.relpath(roadmap.resolve(), catalog_path.resolve().parent)
+    return Path(relative).as_posix()
+
+
+def record_source(
+    result: ImportResult, catalog_text: str | None, roadmap: Path, catalog_path: Path
+) -> ImportResult:
+    """Write which roadmap was imported into `[settings] readme` when it differs."""
+    wanted = source_setting(roadmap, catalog_path)
+    doc = tomlkit.parse(result.text)
+    settings = doc.get("settings")
+    current = settings.get("readme", "README.md") if isinstance(settings, Table) else "README.md"
+    if current == wanted:
+        return result
+    if not isinstance(settings, Table):
+        settings = tomlkit.table()
+        doc.add("settings", settings)
+    settings["readme"] = wanted
+    text = tomlkit.dumps(doc)
+    parse_catalog(text, catalog_path)
+    return dataclasses.replace(result, text=text, changed=text != (catalog_text or ""))

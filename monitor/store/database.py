@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -24,7 +24,9 @@ from sqlmodel import JSON, Column, Field, Session, SQLModel, col, create_engine,
 
 from monitor.domain.models import CheckResult, Hop, Metadata, Resource, Run, Verdict
 from monitor.domain.models import StoredCheck as StoredCheck  # re-exported: its old home
+from monitor.domain.snapshot import HistorySnapshot
 from monitor.paths import data_dir
+from monitor.store.errors import open_sqlite_read_only, refuse_read_only, translate_errors
 
 DEFAULT_DB = Path("db") / "monitor.sqlite"
 
@@ -111,10 +113,11 @@ class ThinReport:
 KeepPolicy = Callable[[Sequence[CheckKey], Sequence[int]], set[int]]
 # compact(meta) -> smaller meta for a kept old check, or None to leave it as it is
 CompactPolicy = Callable[[dict[str, Any] | None], dict[str, Any] | None]
+_Id = TypeVar("_Id", int, str)
 _CHUNK = 500  # ids per DELETE/UPDATE statement: well under SQLite's variable limit
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+def _chunks(ids: Sequence[_Id]) -> Iterable[Sequence[_Id]]:
     for start in range(0, len(ids), _CHUNK):
         yield ids[start : start + _CHUNK]
 
@@ -191,6 +194,14 @@ def database_url(db: str | Path | None) -> str:
     return f"sqlite:///{Path(value)}"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file behind an SQLite URL; None for another database or an in-memory one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database.removeprefix("file:").split("?", 1)[0])
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -230,17 +241,28 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, db: str | Path | None = None) -> Store:
+    def open(cls, db: str | Path | None = None, *, read_only: bool = False) -> Store:
+        """Open (and migrate) the store; `read_only` opens an existing SQLite file without
+        writing anything, not even a migration (`StoreError` when its schema is out of date).
+
+        Raises `StoreError` with the database named (see `monitor.store.errors`).
+        """
         url = database_url(db)
         parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if read_only and parsed.get_backend_name() == "sqlite":
+            return cls(open_sqlite_read_only(url))
+        path = sqlite_file(url)
+        if path is not None:
+            with translate_errors(url):
+                path.parent.mkdir(parents=True, exist_ok=True)
+            refuse_read_only(url, path)
         engine = create_engine(url)
         if parsed.get_backend_name() == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         elif parsed.get_backend_name() == "postgresql":
             event.listen(engine, "connect", _postgres_utc, insert=True)
-        migrate(engine)
+        with translate_errors(url):
+            migrate(engine)
         return cls(engine)
 
     def close(self) -> None:
@@ -350,20 +372,54 @@ class Store:
                 )
             return out
 
+    def snapshot(self, now: datetime, *, down_after: int = 2, full: bool = True) -> HistorySnapshot:
+        """What reports show, answered by SQL (`monitor.store.queries`) in one read
+        transaction: states, recent checks, uptime windows... never the whole history.
+        `full=False` (README, down-report): only what the latest states need."""
+        from monitor.store.queries import load_snapshot  # it builds on this module
+
+        return load_snapshot(self, now, down_after=down_after, full=full)
+
     def latest(self, resource_id: str, *, usable_only: bool = False) -> CheckResult | None:
         """The newest check of a resource (optionally only from runs whose network worked)."""
+        return self.latest_many([resource_id], usable_only=usable_only).get(resource_id)
+
+    def latest_many(
+        self, resource_ids: Iterable[str], *, usable_only: bool = False
+    ) -> dict[str, CheckResult]:
+        """Resource id -> its newest check, for many resources in one query (per 500 ids).
+
+        Resources never checked are absent. `usable_only`: only checks from runs whose network
+        worked (what a new run may reuse or compare against).
+        """
+        ids = sorted(set(resource_ids))
+        out: dict[str, CheckResult] = {}
         with Session(self.engine) as session:
-            query = (
-                select(CheckRow)
-                .join(RunRow, col(CheckRow.run_id) == col(RunRow.id))
-                .where(CheckRow.resource_id == resource_id)
-                .order_by(col(CheckRow.checked_at).desc(), col(CheckRow.id).desc())
-                .limit(1)
-            )
-            if usable_only:
-                query = query.where(col(RunRow.network_ok).is_(True))
-            row = session.exec(query).first()
-            return _result_from_row(row) if row else None
+            for chunk in _chunks(ids):
+                rank = (
+                    func.row_number()
+                    .over(
+                        partition_by=col(CheckRow.resource_id),
+                        order_by=(col(CheckRow.checked_at).desc(), col(CheckRow.id).desc()),
+                    )
+                    .label("rank")
+                )
+                ranked = (
+                    sa_select(col(CheckRow.id).label("id"), rank)
+                    .join(RunRow, col(CheckRow.run_id) == col(RunRow.id))
+                    .where(col(CheckRow.resource_id).in_(chunk))
+                )
+                if usable_only:
+                    ranked = ranked.where(col(RunRow.network_ok).is_(True))
+                newest = ranked.subquery()
+                query = (
+                    select(CheckRow)
+                    .join(newest, col(CheckRow.id) == newest.c.id)
+                    .where(newest.c.rank == 1)
+                )
+                for row in session.exec(query):
+                    out[row.resource_id] = _result_from_row(row)
+        return out
 
     # -- retention (policy in monitor.store.retention) -------------------------------------------
 

@@ -126,6 +126,50 @@ async def test_checker_portuguese_page_in_latin1(server: LoopbackServer, content
     assert result.note == "duration from page text"
 
 
+def _course_page(facts: str) -> bytes:
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Curso</title></head><body>"
+        f"<main><h1>Curso</h1><p>Aprenda a usar embeddings.</p>{facts}</main></body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("facts", "seconds"),
+    [
+        # the page: one paragraph of "·"-separated facts
+        ("<p>Nível: Iniciante · Duração: 55 min · 8 aulas</p>", 55 * 60),
+        # Portuguese, label in bold, hours and minutes with spaces
+        ("<p>Gratuito · <b>Duração:</b> 1 h 30 min · certificado</p>", 5400),
+        # English sentence, no label
+        ("<p>This short course takes 1 hour 16 minutes to complete, in 8 lessons.</p>", 4560),
+        # English, compact units inside a sentence
+        ("<p>Beginner friendly, 1h 16min of video and 7 code examples.</p>", 4560),
+        # Spanish
+        ("<p>Curso gratuito · Duración: 2 horas y 5 minutos · Nivel básico</p>", 7500),
+        ("<p>Este curso dura 45 minutos en total.</p>", 2700),
+    ],
+)
+async def test_duration_in_running_text(server: LoopbackServer, facts: str, seconds: int) -> None:
+    result = await check(server, "/curso/", Reply(200, _course_page(facts)))
+    assert result.verdict is Verdict.OK
+    assert result.meta.duration_s == seconds
+    assert result.note == "duration from page text"
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        "<p>Posted 3 hours ago · 5 min read</p>",
+        "<p>Publicado há 2 horas · 4 minutos de leitura</p>",
+        "<p>Publicado hace 2 horas.</p><script>var d = 'Duração: 55 min'</script>",
+    ],
+)
+async def test_reading_times_and_ages_are_not_durations(server: LoopbackServer, facts: str) -> None:
+    result = await check(server, "/curso/", Reply(200, _course_page(facts)))
+    assert result.meta.duration_s is None
+    assert result.note == "no duration found on the page"
+
+
 async def test_checker_fixture_over_http(server: LoopbackServer) -> None:
     body = (COURSES / "nextdata_open-source-models-hugging-face.html").read_bytes()
     result = await check(server, "/short-courses/hf/", Reply(200, body))

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from monitor.checkers import checker_for
 from monitor.checkers.base import CheckContext
 from monitor.checkers.github import GithubChecker, graphql_query, moved_url, parse_repo
-from monitor.config.catalog import EngineSettings, GithubSettings
+from monitor.config.catalog import EngineSettings, GithubSettings, infer_kind
 from monitor.domain.models import CheckResult, Kind, Metadata, Resource, Verdict
 from monitor.net.engine import HttpEngine
 from tests.conftest import FIXTURES, LoopbackServer, Reply, Seen
@@ -41,6 +42,14 @@ class GithubApi:
     def __init__(self, server: LoopbackServer) -> None:
         self.server = server
         self.graphql_nodes: dict[str, dict[str, object]] = {}
+        # What lives inside each repository (lower-case full name), as GitHub resolves it:
+        # `object(expression:)` -> "REF:PATH" or a commit, `ref(qualifiedName:)` -> a branch or
+        # tag, `issueOrPullRequest(number:)`, `release(tagName:)`.
+        self.objects: dict[str, set[str]] = {}
+        self.refs: dict[str, set[str]] = {}
+        self.numbers: dict[str, set[int]] = {}
+        self.releases: dict[str, set[str]] = {}
+        self.queries: list[str] = []
         server.routes["/graphql"] = self._graphql
 
     def repo(self, full_name: str, reply: Reply) -> None:
@@ -62,7 +71,10 @@ class GithubApi:
             if not m:
                 continue
             alias, owner, name = m.groups()
-            node = self.graphql_nodes.get(f"{owner}/{name}".lower())
+            key = f"{owner}/{name}".lower()
+            node = self.graphql_nodes.get(key)
+            if node is not None:
+                node = {**node, **self._targets(key, alias, line, errors, line_no)}
             data[alias] = node
             if node is None:
                 errors.append(
@@ -75,9 +87,45 @@ class GithubApi:
                     }
                 )
         body: dict[str, object] = {"data": data}
+        self.queries.append(query)
         if errors:
             body["errors"] = errors
         return Reply(200, json.dumps(body).encode(), limits())
+
+    _FIELD = re.compile(
+        r'(t\d+): (object|ref|issueOrPullRequest|release)\((\w+): ("(?:[^"\\]|\\.)*"|\d+)\)'
+    )
+
+    def _targets(
+        self, key: str, alias: str, line: str, errors: list[dict[str, object]], line_no: int
+    ) -> dict[str, object]:
+        found: dict[str, object] = {}
+        for m in self._FIELD.finditer(line):
+            field_alias, kind, _, raw = m.groups()
+            value = json.loads(raw)
+            if kind == "object":
+                hit = value in self.objects.get(key, set())
+                found[field_alias] = {"__typename": "Blob"} if hit else None
+            elif kind == "ref":
+                hit = value in self.refs.get(key, set())
+                found[field_alias] = {"name": value} if hit else None
+            elif kind == "release":
+                hit = value in self.releases.get(key, set())
+                found[field_alias] = {"tagName": value} if hit else None
+            else:
+                hit = value in self.numbers.get(key, set())
+                found[field_alias] = {"__typename": "Issue"} if hit else None
+                if not hit:  # GitHub answers null *and* a NOT_FOUND error at the field's path
+                    errors.append(
+                        {
+                            "type": "NOT_FOUND",
+                            "path": [alias, field_alias],
+                            "locations": [{"line": line_no, "column": 3}],
+                            "message": "Could not resolve to an issue or pull request with "
+                            f"the number of {value}.",
+                        }
+                    )
+        return found
 
 
 @pytest.fixture
@@ -256,7 +304,10 @@ async def test_rate_limit_is_blocked_never_broken(
             r.id, r.url, Verdict.OK, meta=Metadata(stars=70000, full_name="mlabonne/llm-course")
         )
     }
-    [result] = await check_all(GithubChecker(), [r], server.url(), previous=previous)
+    # a wait beyond what the run accepts (here 5 s) is not waited out
+    [result] = await check_all(
+        GithubChecker(), [r], server.url(), previous=previous, retry_after_cap_s=5
+    )
     assert result.verdict is Verdict.BLOCKED
     assert result.meta.stars == 70000 and result.partial
 
@@ -396,12 +447,239 @@ def test_graphql_query_shape() -> None:
     assert "stargazerCount" in query and "issues(states: OPEN) { totalCount }" in query
 
 
-async def test_link_inside_a_repo_checks_the_repo_and_names_the_path(
+async def test_a_repository_page_link_checks_the_repo_and_names_the_path(
     api: GithubApi, server: LoopbackServer, no_token: None
 ) -> None:
     api.repo("mlabonne/llm-course", Reply(200, LLM_COURSE, limits()))
-    url = "https://github.com/mlabonne/llm-course/blob/main/README.md#notebooks"
+    url = "https://github.com/mlabonne/llm-course/issues"
     [result] = await check_all(GithubChecker(), [res(url)], server.url())
     assert [s.path for s in api.rest_calls()] == ["/repos/mlabonne/llm-course"]
     assert result.verdict is Verdict.OK
-    assert result.note == "path in repository: blob/main/README.md"
+    assert result.note == "path in repository: issues"
+
+
+# ------------------------------------------------------------------------------ deep links
+
+REPO = "https://github.com/mlabonne/llm-course"
+
+
+def _llm_course_api(api: GithubApi) -> None:
+    """llm-course as GitHub would resolve what lives inside it."""
+    key = "mlabonne/llm-course"
+    api.graphql_nodes[key] = _node("mlabonne/llm-course")
+    api.objects[key] = {"main:README.md", "feature/x:docs", "feature/x:docs/a.md", "a1b2c3d"}
+    api.refs[key] = {"main", "feature/x", "v1.0"}
+    api.numbers[key] = {12, 3}
+    api.releases[key] = {"v1.0"}
+
+
+@pytest.mark.parametrize(
+    ("path", "verdict", "error"),
+    [
+        ("/blob/main/README.md", Verdict.OK, None),
+        ("/blob/main/missing.md", Verdict.BROKEN, "file main:missing.md not found in "),
+        ("/tree/feature/x/docs", Verdict.OK, None),  # a branch name with a slash
+        (
+            "/blob/feature/x/docs/gone.md",
+            Verdict.BROKEN,
+            "file feature:x/docs/gone.md not found in ",
+        ),
+        ("/tree/main", Verdict.OK, None),
+        ("/tree/no-such-branch", Verdict.BROKEN, "ref no-such-branch not found in "),
+        ("/commit/a1b2c3d", Verdict.OK, None),
+        ("/issues/12", Verdict.OK, None),
+        ("/issues/99999", Verdict.BROKEN, "issue #99999 not found in "),
+        ("/pull/3", Verdict.OK, None),
+        ("/pull/4", Verdict.BROKEN, "pull request #4 not found in "),
+        ("/releases/tag/v1.0", Verdict.OK, None),
+        ("/releases/tag/v9.9", Verdict.BROKEN, "release v9.9 not found in "),
+    ],
+)
+async def test_deep_links_check_their_target_in_the_graphql_batch(
+    api: GithubApi, server: LoopbackServer, token: str, path: str, verdict: Verdict, error: str
+) -> None:
+    _llm_course_api(api)
+    [result] = await check_all(GithubChecker(), [res(REPO + path)], server.url())
+    assert len(api.graphql_calls()) == 1 and api.rest_calls() == []
+    assert result.verdict is verdict
+    if error:
+        assert result.error == error + "mlabonne/llm-course"
+
+
+async def test_many_deep_links_and_repos_share_one_query(
+    api: GithubApi, server: LoopbackServer, token: str
+) -> None:
+    _llm_course_api(api)
+    api.graphql_nodes["o/other"] = _node("o/other")
+    resources = [
+        res(REPO + "/blob/main/README.md", "a"),
+        res(REPO + "/issues/99999", "b"),
+        res("https://github.com/o/other", "c"),
+        res("https://github.com/ghost/gone/blob/main/x.md", "d"),
+    ]
+    checker = GithubChecker()
+    results = {r.resource_id: r for r in await check_all(checker, resources, server.url())}
+    assert checker.requests == {"rest": 0, "graphql": 1}
+    assert results["a"].verdict is Verdict.OK
+    # a missing issue's NOT_FOUND error is the issue's, not the repository's
+    assert results["b"].verdict is Verdict.BROKEN
+    assert results["b"].error == "issue #99999 not found in mlabonne/llm-course"
+    assert results["c"].verdict is Verdict.OK
+    assert results["d"].verdict is Verdict.BROKEN
+    assert results["d"].error == "repository ghost/gone not found (GraphQL NOT_FOUND)"
+
+
+async def check_web(
+    resources: list[Resource], web: LoopbackServer, api_url: str
+) -> list[CheckResult]:
+    """github.com itself served by a loopback server (--remap), the API by another."""
+    settings = EngineSettings(allow_private=True, retries=0)
+    remap = [(re.compile(r"^https://github\.com"), web.url(""))]
+    async with HttpEngine(settings, remap=remap) as http:
+        ctx = CheckContext(http=http, github=GithubSettings(api_url=api_url))
+        results = []
+        for resource in resources:
+            checker = checker_for(resource)
+            assert checker is not None
+            prepare = getattr(checker, "prepare", None)
+            if prepare is not None:
+                await prepare([resource], ctx)
+            results.append(await checker.check(resource, ctx))
+        return results
+
+
+@pytest.fixture
+def github_web() -> Iterator[LoopbackServer]:
+    srv = LoopbackServer(host="127.0.0.3").start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+PAGE = b"<html><head><title>llm-course</title></head><body><h1>llm-course</h1></body></html>"
+
+
+async def test_without_a_token_deep_links_are_checked_on_their_web_page(
+    api: GithubApi, server: LoopbackServer, no_token: None, github_web: LoopbackServer
+) -> None:
+    github_web.routes["/mlabonne/llm-course/blob/main/README.md"] = Reply(200, PAGE)
+    # any other path: the loopback server's 404, as github.com answers a missing file
+    results = await check_web(
+        [res(REPO + "/blob/main/README.md", "a"), res(REPO + "/blob/main/missing.md", "b")],
+        github_web,
+        server.url(),
+    )
+    assert [r.verdict for r in results] == [Verdict.OK, Verdict.BROKEN]
+    assert results[1].error == "HTTP 404"
+    assert api.rest_calls() == [] and api.graphql_calls() == []
+    assert [s.path for s in github_web.requests] == [
+        "/mlabonne/llm-course/blob/main/README.md",
+        "/mlabonne/llm-course/blob/main/missing.md",
+    ]
+
+
+async def test_wiki_pages_go_to_the_web_checker_even_with_a_token(
+    api: GithubApi, server: LoopbackServer, token: str, github_web: LoopbackServer
+) -> None:
+    _llm_course_api(api)
+    github_web.routes["/mlabonne/llm-course/wiki/Home"] = Reply(200, PAGE)
+    [ok, gone] = await check_web(
+        [res(REPO + "/wiki/Home", "a"), res(REPO + "/wiki/Nope", "b")], github_web, server.url()
+    )
+    assert (ok.verdict, gone.verdict) == (Verdict.OK, Verdict.BROKEN)
+    assert ok.checker == "web" and api.graphql_calls() == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/user-attachments/assets/0b5f6c7e-3a4b-4c6d-9e8f-1a2b3c4d5e6f",
+        "/advisories/GHSA-jfh8-c2jp-5v3q",
+        "/orgs/huggingface/repositories",
+        "/settings/tokens",
+        "/sponsors/mlabonne",
+        "/marketplace/actions/checkout",
+        "/mlabonne",  # a profile page: no repository at all
+    ],
+)
+async def test_github_site_pages_are_web_links_never_broken_repositories(
+    api: GithubApi, server: LoopbackServer, no_token: None, github_web: LoopbackServer, path: str
+) -> None:
+    github_web.routes[path] = Reply(200, PAGE)
+    url = "https://github.com" + path
+    assert infer_kind(url) is Kind.WEB
+    # even a catalog that says kind = "github" gets the web checker
+    [result] = await check_web([res(url)], github_web, server.url())
+    assert result.verdict is Verdict.OK and result.checker == "web"
+    assert api.rest_calls() == []
+
+
+def test_reserved_names_come_from_githubs_list_not_a_short_one() -> None:
+    from monitor.config.github_names import GITHUB_RESERVED
+
+    assert len(GITHUB_RESERVED) > 300
+    assert {"user-attachments", "advisories", "orgs", "settings", "assets"} <= GITHUB_RESERVED
+
+
+# ------------------------------------------------------------------------------ rate limits
+
+
+async def test_a_rate_limit_that_lifts_in_seconds_is_waited_out(
+    api: GithubApi, server: LoopbackServer, no_token: None
+) -> None:
+    # An earlier answer announced the hour's window...
+    api.repo("mlabonne/llm-course", Reply(200, LLM_COURSE, limits(4999, time.time() + 3600)))
+    answers = iter([Reply(403, (GH / "rate_limited_403.json").read_bytes(),
+                          limits(0, time.time() + 2)),
+                    Reply(200, HANDS_ON, limits(4998, time.time() + 3600))])  # fmt: skip
+    api.repo("o/next", lambda seen: next(answers))
+    api.repo("o/third", Reply(200, LLM_COURSE, limits(4997, time.time() + 3600)))
+    resources = [res(REPO, "a"), res("https://github.com/o/next", "b")]
+    resources.append(res("https://github.com/o/third", "c"))
+    results = await check_all(GithubChecker(), resources, server.url(), retry_after_cap_s=30)
+    # ...and the 403 whose reset is 2 s away is waited out, not deferred for that hour, and
+    # the bookkeeping does not keep the hour's reset with the 403's zero either
+    assert [r.verdict for r in results] == [Verdict.OK, Verdict.MOVED, Verdict.MOVED]
+    assert not any(r.deferred for r in results)
+    calls = [c for c in api.rest_calls() if c.path == "/repos/o/next"]
+    assert len(calls) == 2 and calls[1].at - calls[0].at >= 1.0
+
+
+async def test_a_rate_limit_beyond_the_wait_budget_is_blocked_not_waited(
+    api: GithubApi, server: LoopbackServer, no_token: None
+) -> None:
+    body = (GH / "rate_limited_403.json").read_bytes()
+    api.repo("o/next", Reply(403, body, limits(0, time.time() + 600)))
+    started = time.monotonic()
+    [result] = await check_all(
+        GithubChecker(), [res("https://github.com/o/next")], server.url(), retry_after_cap_s=5
+    )
+    assert result.verdict is Verdict.BLOCKED and time.monotonic() - started < 5
+    assert len(api.rest_calls()) == 1
+
+
+@pytest.mark.parametrize(
+    ("reply_file", "status", "error"),
+    [
+        ("dmca_451.json", 451, "unavailable for legal reasons"),
+        ("not_found_404.json", 404, "repository taken/down not found"),
+    ],
+)
+async def test_a_deferred_second_opinion_keeps_the_definitive_answer(
+    api: GithubApi, server: LoopbackServer, no_token: None, reply_file: str, status: int, error: str
+) -> None:
+    from monitor.run.pipeline import run_checks
+
+    # The definitive answer also says the hour's budget is spent: the recheck can send nothing.
+    api.repo("taken/down", Reply(status, (GH / reply_file).read_bytes(),
+                                 limits(0, time.time() + 3600)))  # fmt: skip
+    settings = EngineSettings(allow_private=True, retries=0, recheck_interval_ms=0)
+    async with HttpEngine(settings) as http:
+        ctx = CheckContext(http=http, github=GithubSettings(api_url=server.url()))
+        outcome = await run_checks([res("https://github.com/taken/down")], ctx)
+    [result] = outcome.results
+    assert len(api.rest_calls()) == 1  # the second opinion sent nothing
+    assert result.verdict is Verdict.BROKEN and result.status == status
+    assert result.error is not None and result.error.startswith(error)
+    assert "second check not made (deferred: rate limit" in (result.note or "")

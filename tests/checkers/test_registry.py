@@ -75,10 +75,14 @@ def test_registry_order_and_kinds() -> None:
         (Kind.FILE, "file"),
         (Kind.WEB, "web"),
     ]:
-        checker = checker_for(
-            Resource(id="x", url="https://example.org/", kind=kind, section="s", label="l")
-        )
+        # the GitHub checker takes repository links only
+        url = "https://github.com/o/r" if kind is Kind.GITHUB else "https://example.org/"
+        checker = checker_for(Resource(id="x", url=url, kind=kind, section="s", label="l"))
         assert checker is not None and checker.name == expected
+    site_page = Resource(
+        id="x", url="https://github.com/advisories/GHSA-x", kind=Kind.GITHUB, section="s", label="l"
+    )
+    assert checker_for(site_page) is CHECKERS[-1]  # a GitHub site page is a web link
 
 
 def _site(server: LoopbackServer) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import codecs
 import socket
-from collections.abc import AsyncIterator, Iterator
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 import pytest
@@ -16,7 +17,7 @@ from monitor.checkers.web import WebChecker, trivial_differences, verdict_for
 from monitor.config.catalog import EngineSettings
 from monitor.domain.models import CheckResult, Hop, Kind, Resource, Verdict
 from monitor.net.engine import Failure, FetchResult, HttpEngine
-from tests.conftest import LoopbackServer, Reply
+from tests.conftest import LoopbackServer, Reply, Seen
 
 PAGE = b"""<!doctype html>
 <html lang="pt-BR"><head>
@@ -529,7 +530,6 @@ async def test_bom_wins_over_declarations(server: LoopbackServer, engine: HttpEn
         ("#:~:text=Python", None),  # text fragment
         ("#/route/42", None),  # SPA route
         ("#!/route", None),
-        ("#missing", "fragment #missing not found on the page"),
         ("#install:~:text=x", None),
     ],
 )
@@ -540,6 +540,81 @@ async def test_fragments(
     result = await check(engine, server.url("/doc" + fragment))
     assert result.verdict is Verdict.OK
     assert result.note == note
+
+
+# A server-rendered docs page (Sphinx-like: ids on sections, ¶ links inside headings).
+SPHINX = b"""<html><head><title>Install - Docs</title></head><body>
+<section id="installation"><h1>Installation<a class="headerlink" href="#installation">\xc2\xb6</a>
+</h1><section id="from-pypi"><h2>From PyPI</h2></section></section></body></html>"""
+# A Jekyll page whose heading ids come from anchor.js at load time: no id in the HTML.
+JEKYLL_JS = b"""<html><head><title>Guide</title><script src="/anchor.min.js"></script></head>
+<body><nav id="menu">Menu</nav><h2>Getting started</h2><p>Text.</p>
+<script>anchors.add('h2')</script></body></html>"""
+# A React app shell: an empty mount point, everything built by the bundle.
+APP_SHELL = b"""<!doctype html><html><head><title>Docs</title></head><body>
+<noscript>You need to enable JavaScript to run this app.</noscript><div id="root"></div>
+<script src="/static/js/main.js"></script></body></html>"""
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (PAGE, "#missing"),  # heading ids on the page
+        (SPHINX, "#from-conda"),  # a different server-rendered page: section ids
+    ],
+)
+async def test_missing_anchor_on_a_server_rendered_page_is_broken(
+    server: LoopbackServer, engine: HttpEngine, body: bytes, fragment: str
+) -> None:
+    server.routes["/doc"] = Reply(200, body)
+    result = await check(engine, server.url("/doc" + fragment))
+    assert result.verdict is Verdict.BROKEN
+    assert result.error == f"missing anchor {fragment}"
+    assert result.status == 200
+
+
+@pytest.mark.parametrize("body", [JEKYLL_JS, APP_SHELL])
+async def test_missing_anchor_on_a_javascript_page_is_ok_with_a_note(
+    server: LoopbackServer, engine: HttpEngine, body: bytes
+) -> None:
+    server.routes["/guide"] = Reply(200, body)
+    result = await check(engine, server.url("/guide#getting-started"))
+    assert result.verdict is Verdict.OK
+    assert result.note == (
+        "fragment #getting-started not found on the page (its anchors are built by JavaScript)"
+    )
+
+
+async def test_an_app_shell_with_a_stray_heading_id_is_still_javascript(
+    server: LoopbackServer, engine: HttpEngine
+) -> None:
+    body = APP_SHELL.replace(b'<div id="root"></div>', b'<div id="root"><h1 id="x">Hi</h1></div>')
+    server.routes["/app"] = Reply(200, body)
+    result = await check(engine, server.url("/app#pricing"))
+    assert result.verdict is Verdict.OK
+
+
+async def test_missing_anchor_after_a_redirect_elsewhere_is_a_note(
+    server: LoopbackServer, engine: HttpEngine
+) -> None:
+    server.routes["/old"] = redirect(server.url("/doc"), 302)
+    server.routes["/doc"] = Reply(200, PAGE)
+    result = await check(engine, server.url("/old#missing"))
+    assert result.verdict is Verdict.OK
+    assert "fragment #missing not found on the page redirected to" in (result.note or "")
+
+
+async def test_truncated_page_missing_anchor_is_a_note(
+    server: LoopbackServer, engine: HttpEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.checkers import web
+
+    body = PAGE.replace(b"</body>", b"<p>" + b"x" * 3000 + b"</p></body>")
+    server.routes["/long"] = Reply(200, body)
+    monkeypatch.setattr(web, "HTML_MAX_BYTES", 1024)
+    result = await check(engine, server.url("/long#nowhere"))
+    assert result.verdict is Verdict.OK
+    assert "fragment #nowhere not found in the part of the page we read" in (result.note or "")
 
 
 # ------------------------------------------------------------------------------ files
@@ -568,6 +643,111 @@ async def test_html_page_is_fetched_with_get(server: LoopbackServer, engine: Htt
     server.routes["/guide.html"] = Reply(200, PAGE)
     await check(engine, server.url("/guide.html"))
     assert [r.method for r in server.requests] == ["GET"]
+
+
+# ------------------------------------------------------------------ HEAD is not a verdict
+
+
+def head_then_get(head: int, get: int, body: bytes = b"%PDF-1.7 data") -> Callable[[Seen], Reply]:
+    def reply(seen: Seen) -> Reply:
+        if seen.method == "HEAD":
+            return Reply(head, b"", {"Content-Type": "application/pdf"})
+        return Reply(get, body, {"Content-Type": "application/pdf"})
+
+    return reply
+
+
+@pytest.mark.parametrize(
+    ("path", "head", "note"),
+    [
+        # a generated download: the HEAD route is not wired, GET is
+        ("/export/report.pdf", 404, "HEAD answered HTTP 404, GET HTTP 200"),
+        # a different input of the same kind: HEAD crashes (500), GET streams the archive
+        ("/dl/data.zip", 500, "HEAD answered HTTP 500, GET HTTP 200"),
+    ],
+)
+async def test_failing_head_is_confirmed_by_get(
+    server: LoopbackServer, engine: HttpEngine, path: str, head: int, note: str
+) -> None:
+    server.routes[path] = head_then_get(head, 200)
+    result = await check(engine, server.url(path))
+    assert [r.method for r in server.requests] == ["HEAD", "GET"]
+    assert (result.verdict, result.status, result.note) == (Verdict.OK, 200, note)
+
+
+async def test_get_confirms_a_missing_file(server: LoopbackServer, engine: HttpEngine) -> None:
+    server.routes["/gone.pdf"] = head_then_get(404, 404)
+    result = await check(engine, server.url("/gone.pdf"))
+    assert [r.method for r in server.requests] == ["HEAD", "GET"]
+    assert (result.verdict, result.error, result.note) == (Verdict.BROKEN, "HTTP 404", None)
+
+
+async def test_the_second_opinion_confirms_with_get_too(server: LoopbackServer) -> None:
+    from monitor.run.pipeline import run_checks
+
+    server.routes["/gone.zip"] = head_then_get(404, 404)
+    settings_ = EngineSettings(allow_private=True, retries=0, recheck_interval_ms=0)
+    async with HttpEngine(settings_) as http:
+        outcome = await run_checks([resource(server.url("/gone.zip"))], CheckContext(http=http))
+    assert [r.method for r in server.requests] == ["HEAD", "GET", "HEAD", "GET"]
+    assert outcome.results[0].verdict is Verdict.BROKEN
+
+
+class StreamingServer:
+    """Answers HEAD with 404 and GET with an endless-looking 200 body, counting what it sent
+    before the client hung up: the confirming GET must be read up to its cap and closed."""
+
+    TOTAL = 200 * 1024 * 1024
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sent = 0
+        self.methods: list[str] = []
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                request = conn.recv(65536).decode("latin-1")
+                method = request.split(" ", 1)[0]
+                self.methods.append(method)
+                head = "HTTP/1.1 404 Not Found" if method == "HEAD" else "HTTP/1.1 200 OK"
+                conn.sendall(
+                    f"{head}\r\nContent-Type: application/zip\r\n"
+                    f"Content-Length: {self.TOTAL}\r\nConnection: close\r\n\r\n".encode()
+                )
+                if method != "GET":
+                    continue
+                chunk = b"\0" * 65536
+                try:
+                    while self.sent < self.TOTAL:
+                        conn.sendall(chunk)
+                        self.sent += len(chunk)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+async def test_confirming_get_is_capped_and_closed_early(engine: HttpEngine) -> None:
+    srv = StreamingServer()
+    try:
+        result = await check(engine, f"http://127.0.0.1:{srv.port}/big/model.zip")
+        srv.thread.join(timeout=5)
+    finally:
+        srv.close()
+    assert srv.methods == ["HEAD", "GET"]
+    assert result.verdict is Verdict.OK
+    assert result.note == "HEAD answered HTTP 404, GET HTTP 200"
+    # the client read 64 KiB and hung up; what the server pushed is socket buffers, not 200 MB
+    assert srv.sent < 32 * 1024 * 1024
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

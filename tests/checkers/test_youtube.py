@@ -444,3 +444,176 @@ async def test_real_yt_dlp_through_a_dead_loopback_proxy(monkeypatch: pytest.Mon
     assert result.verdict is Verdict.ERROR
     assert "Connection refused" in (result.error or "")
     assert "s3cret" not in (result.error or "") + (result.note or "")
+
+
+# ------------------------------------------------------------------------------ yt-dlp's own path
+
+
+class _ShapedYoutubeIE(YoutubeIE):
+    """yt-dlp's own YoutubeIE whose `_real_extract` ends as the real one does for a given
+    player answer: the playability reason goes through `raise_no_formats`, then the info dict
+    goes through YoutubeDL's real processing (format selection, the live title)."""
+
+    answer: tuple[dict[str, Any], str | None] = ({}, None)
+
+    def _real_extract(self, url: str) -> dict[str, Any]:
+        info, reason = self.answer
+        if reason:
+            self.raise_no_formats(reason, expected=True, video_id=info.get("id"))
+        return copy.deepcopy(info)
+
+
+def youtube_answers(info: dict[str, Any], reason: str | None = None) -> Any:
+    def extract(url: str, opts: dict[str, Any]) -> dict[str, Any]:
+        with YoutubeDL(opts) as ydl:
+            ie = _ShapedYoutubeIE(ydl)
+            ie.answer = (info, reason)
+            ydl.add_info_extractor(ie)
+            result = ydl.extract_info(url, download=False, ie_key=ie.ie_key())
+            sanitized: dict[str, Any] = ydl.sanitize_info(result)
+            return sanitized
+
+    return extract
+
+
+def test_storyboards_only_fail_yt_dlp_format_selection() -> None:
+    """The fixture is what YouTube often hands a healthy video: storyboards only. yt-dlp's
+    format selection refuses it; this is the input the checker must survive."""
+    opts = {"quiet": True, "logger": _Quiet(), "skip_download": True}
+    with pytest.raises(DownloadError, match="Requested format is not available"):
+        youtube_answers(VIDEO)("https://www.youtube.com/watch?v=qYNweeDHiyU", opts)
+
+
+async def test_storyboards_only_video_is_ok() -> None:
+    result = await run(YoutubeChecker(extract=youtube_answers(VIDEO)), res())
+    assert result.verdict is Verdict.OK
+    assert result.error is None and result.note is None
+    assert result.meta.title == "AI, Machine Learning, Deep Learning and Generative AI Explained"
+    assert result.meta.duration_s == 603
+
+
+async def test_live_stream_is_ok_with_its_clean_title() -> None:
+    live = {**VIDEO, "is_live": True, "live_status": "is_live", "duration": None}
+    result = await run(YoutubeChecker(extract=youtube_answers(live)), res())
+    assert result.verdict is Verdict.OK
+    assert result.note == "live now"
+    # yt-dlp's `title` has the check time appended ("... 2026-11-29 08:30")
+    assert result.meta.title == "AI, Machine Learning, Deep Learning and Generative AI Explained"
+    assert result.meta.live_status == "is_live"
+
+
+async def test_members_only_reason_as_a_warning_is_ok() -> None:
+    reason = "Join this channel to get access to members-only content like this video"
+    extract = youtube_answers({**VIDEO, "availability": "subscriber_only"}, reason)
+    result = await run(YoutubeChecker(extract=extract), res())
+    assert result.verdict is Verdict.OK
+    assert result.note == "members-only video"
+    assert result.meta.title == VIDEO["title"]
+
+
+async def test_private_video_reason_as_a_warning_is_broken() -> None:
+    gone = {"id": "qYNweeDHiyU", "title": "YouTube", "formats": []}
+    reason = f"Private video. Sign in if you've been granted access to this video. {HINT}"
+    checker = YoutubeChecker(
+        extract=youtube_answers(gone, reason), oembed_endpoint="http://127.0.0.1:9/none"
+    )
+    result = await run(checker, res())
+    assert result.verdict is Verdict.BROKEN
+    assert result.error == (
+        "private video: Private video. Sign in if you've been granted access to this video"
+    )
+
+
+UNAVAILABLE = "Video unavailable. This content isn't available."
+
+
+@pytest.mark.parametrize("as_exception", [False, True], ids=["warning", "exception"])
+async def test_this_content_isnt_available_asks_oembed(
+    server: LoopbackServer, as_exception: bool
+) -> None:
+    server.routes["/oembed"] = Reply(200, OEMBED, {"Content-Type": "application/json"})
+    gone = {"id": "qYNweeDHiyU", "title": "YouTube", "formats": []}
+    extract = (
+        raising(yt_error("qYNweeDHiyU", UNAVAILABLE))
+        if as_exception
+        else youtube_answers(gone, UNAVAILABLE)
+    )
+    checker = YoutubeChecker(extract=extract, oembed_endpoint=server.url("/oembed"))
+    result = await run(checker, res())
+    assert [r.path.split("?")[0] for r in server.requests] == ["/oembed"]
+    assert result.verdict is Verdict.OK
+    assert result.partial
+    assert result.note is not None
+    assert result.note.startswith(
+        "yt-dlp: YouTube: this content isn't available; title from oEmbed"
+    )
+
+
+async def test_this_content_isnt_available_and_oembed_404_is_broken(
+    server: LoopbackServer,
+) -> None:
+    server.routes["/oembed"] = Reply(404, b"Not Found", {"Content-Type": "text/html"})
+    gone = {"id": "qYNweeDHiyU", "title": "YouTube", "formats": []}
+    checker = YoutubeChecker(
+        extract=youtube_answers(gone, UNAVAILABLE), oembed_endpoint=server.url("/oembed")
+    )
+    result = await run(checker, res())
+    assert result.verdict is Verdict.BROKEN
+    assert result.error is not None and result.error.startswith("deleted (oEmbed 404)")
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "This video is not playable on this device today",  # a reason YouTube may invent
+        "Something went wrong. Please try again",
+    ],
+)
+async def test_unknown_reason_is_never_broken(reason: str) -> None:
+    gone = {"id": "qYNweeDHiyU", "title": "YouTube", "formats": []}
+    for extract in (youtube_answers(gone, reason), raising(yt_error("qYNweeDHiyU", reason))):
+        checker = YoutubeChecker(extract=extract, oembed_endpoint="http://127.0.0.1:9/none")
+        result = await run(checker, res())
+        assert result.verdict is Verdict.ERROR
+        assert result.error is not None and reason in result.error
+
+
+def test_every_reason_the_installed_extractor_raises_is_in_the_table() -> None:
+    """Read yt-dlp's YouTube extractors as installed: every literal error message must have
+    an entry in REASONS (a new yt-dlp with a new reason fails here, not in the nightly)."""
+    import re
+
+    import yt_dlp.extractor.youtube as package
+
+    from monitor.checkers.youtube import lookup
+
+    raising_call = re.compile(
+        r"(?:ExtractorError|raise_no_formats|raise_login_required|raise_geo_restricted"
+        r"|error_msg\s*=|err_note\s*=|msg\s*=)\(?\s*f?(['\"])(.+?)\1"
+    )
+    # Not reasons themselves: "YouTube said: X" relays an alert (X is looked up); "{msg}. ..."
+    # continues a message looked up on its first part; the DRM warning names a client.
+    relays = ("YouTube said: ", "{msg}", "Some {client_name}")
+    found = 0
+    for source in sorted(Path(package.__file__).parent.glob("*.py")):
+        for m in raising_call.finditer(source.read_text()):
+            text = m.group(2)
+            if text.startswith(relays):
+                continue
+            found += 1
+            literal = text.split("{", 1)[0]
+            assert lookup(literal) is not None, f"{source.name}: {text!r} is not in REASONS"
+    assert found >= 20  # the scan itself still finds yt-dlp's messages
+
+
+def test_javascript_runtime_and_challenge_solver_ship_with_the_package() -> None:
+    """YouTube's players need a JavaScript runtime and yt-dlp's EJS solver scripts; both come
+    from PyPI (`deno`, `yt-dlp-ejs`) so a fresh machine and the nightly extract completely."""
+    from yt_dlp.dependencies import yt_dlp_ejs
+
+    opts = ytdlp_options(FAST, playlist=False, cookies=None, proxy=None)
+    with YoutubeDL(opts) as ydl:
+        deno = ydl._js_runtimes["deno"]
+        info = deno.info
+    assert info is not None and info.supported, "yt-dlp found no usable deno"
+    assert yt_dlp_ejs is not None

@@ -41,8 +41,9 @@ def test_report_writes_page_badge_and_markdown_reproducibly(tmp_path: Path) -> N
 
 
 def test_report_never_touches_the_network_and_needs_no_history(tmp_path: Path) -> None:
-    # an empty store: the page says nothing was checked yet
+    # an empty store (created by an earlier command): the page says nothing was checked yet
     catalog = make_catalog(tmp_path)
+    Store.open(tmp_path / "empty.sqlite").close()
     result = runner.invoke(
         app,
         [

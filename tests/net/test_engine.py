@@ -216,14 +216,26 @@ async def test_global_limit_spans_hosts(server: LoopbackServer, server2: Loopbac
     assert len(server.requests) + len(server2.requests) == 10
 
 
-async def test_slow_down_serialises_each_host(server: LoopbackServer) -> None:
-    server.routes["/a"] = Reply(200, b"ok")
-    async with HttpEngine(settings(per_host_concurrency=10)) as http:
-        http.slow_down(concurrency=1, min_interval_ms=200)
-        await asyncio.gather(*(http.fetch(server.url("/a")) for _ in range(3)))
-    starts = [seen.at for seen in server.requests]
-    assert server.max_active == 1
-    assert starts[2] - starts[0] >= 0.35
+async def test_a_timeout_is_not_retried_inside_the_fetch(server: LoopbackServer) -> None:
+    """The second opinion is a timeout's retry (DESIGN.md): one request, one read timeout."""
+    server.routes["/silent"] = Reply(200, b"late", delay_s=2)
+    async with HttpEngine(settings(retries=3, read_timeout_s=0.3, deadline_s=10)) as http:
+        result = await http.fetch(server.url("/silent"))
+    assert result.failure is Failure.TIMEOUT
+    assert result.attempts == 1
+    assert [seen.path for seen in server.requests] == ["/silent"]
+
+
+async def test_a_second_opinion_does_not_retry_a_reset(server: LoopbackServer) -> None:
+    """A reset is retried in the first check, not again inside its second opinion."""
+    server.routes["/gone-away"] = lambda seen: Reply(200, headers={"Content-Length": "x"})
+    async with HttpEngine(settings(retries=2)) as http:
+        first = await http.fetch(server.url("/gone-away"))
+        asked_first = len(server.requests)
+        again = await http.fetch(server.url("/gone-away"), retry_failures=False)
+    assert first.failure is again.failure is Failure.RESET
+    assert asked_first == 3
+    assert len(server.requests) - asked_first == 1
 
 
 # -- redirects and HEAD ----------------------------------------------------------------------

@@ -13,7 +13,6 @@ from monitor.reports.context import (
     fmt_duration,
     fmt_pct,
     fold,
-    safe_url,
     sparkline,
 )
 from tests.report_fixture import NOW, build_context
@@ -57,30 +56,6 @@ def test_fmt_count_pct_ago_fold() -> None:
     assert fmt_ago(timedelta(hours=30), "pt-BR") == "30 horas"
     assert fmt_ago(timedelta(days=3, hours=5), "pt-BR") == "3 dias"
     assert fold("  Vídeo ÀÉ ") == "video ae"
-
-
-@pytest.mark.parametrize(
-    ("url", "safe"),
-    [
-        ("https://e.org/x?a=1#b", True),
-        ("http://e.org", True),
-        ("docs/a.pdf", True),
-        ("spacy_cheatsheet.pdf", True),
-        ("javascript:alert(1)", False),
-        ("JavaScript:alert(1)", False),
-        ("data:text/html,x", False),
-        ("//e.org/x", False),
-        ("/etc/passwd", False),
-        ("https://e.org/a b", False),
-        ("https://", False),
-        ("vbscript:x", False),
-        ("", False),
-        (None, False),
-        ("a\nb", False),
-    ],
-)
-def test_safe_url(url: str | None, safe: bool) -> None:
-    assert (safe_url(url) is not None) is safe
 
 
 def test_sparkline() -> None:

@@ -7,9 +7,9 @@ from typer.testing import CliRunner
 
 from monitor.cli.app import app
 from monitor.domain.models import CheckResult, Kind, Resource, Run, Verdict
-from monitor.reports.downlist import down_resources, md_escape, render_markdown
+from monitor.reports.downlist import down_resources, render_markdown
+from monitor.reports.text import md_escape
 from monitor.store.database import Store
-from monitor.store.queries import load_snapshot
 
 T0 = datetime(2026, 11, 1, 3, tzinfo=UTC)
 NOW = T0 + timedelta(days=10)
@@ -53,13 +53,13 @@ def _store(path: Path) -> Store:
 
 def test_down_needs_n_consecutive_usable_failures(tmp_path: Path) -> None:
     with _store(tmp_path / "d.sqlite") as store:
-        downs = down_resources(list(RES.values()), load_snapshot(store, NOW, down_after=2))
+        downs = down_resources(list(RES.values()), store.snapshot(NOW, down_after=2))
         assert [d.resource.id for d in downs] == ["twice"]
         assert downs[0].since == T0 + timedelta(days=2)  # down from the 2nd failure
         assert downs[0].latest.verdict is Verdict.ERROR
         assert [
             d.resource.id
-            for d in down_resources(list(RES.values()), load_snapshot(store, NOW, down_after=1))
+            for d in down_resources(list(RES.values()), store.snapshot(NOW, down_after=1))
         ] == [
             "twice",
             "once",
@@ -68,12 +68,12 @@ def test_down_needs_n_consecutive_usable_failures(tmp_path: Path) -> None:
 
 def test_markdown_is_stable_escaped_and_empty_when_nothing_is_down(tmp_path: Path) -> None:
     with _store(tmp_path / "d.sqlite") as store:
-        downs = down_resources(list(RES.values()), load_snapshot(store, NOW, down_after=2))
+        downs = down_resources(list(RES.values()), store.snapshot(NOW, down_after=2))
     text = render_markdown(downs, 2)
     assert text == render_markdown(downs, 2)
     assert "| Broken \\| twice | <https://twice.example/> | error | 2026-11-03 |" in text
     assert render_markdown([], 2) == ""
-    assert md_escape("a|b<script>[x](y)\nz") == "a\\|b\\<script\\>\\[x\\](y) z"
+    assert md_escape("a|b<script>[x](y)\nz") == "a\\|b&lt;script&gt;\\[x\\](y) z"
 
 
 def test_down_report_command(tmp_path: Path) -> None:

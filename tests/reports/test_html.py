@@ -158,14 +158,13 @@ def test_network_down_last_run_is_announced(tmp_path: Path) -> None:
     from monitor.domain.models import Run
     from monitor.reports.context import load_context
     from monitor.store.database import Store
-    from monitor.store.queries import load_snapshot
 
     catalog = make_catalog(tmp_path)
     with Store.open(tmp_path / "h.sqlite") as store:
         store.record_run(
             Run(id=None, started_at=NOW - timedelta(hours=1), network_ok=False), [], []
         )
-        page = render_html(load_context(catalog, load_snapshot(store, NOW), NOW))
+        page = render_html(load_context(catalog, store.snapshot(NOW), NOW))
     assert "rede inutilizável: esta execução não mudou nenhum estado" in page
 
 

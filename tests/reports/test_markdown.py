@@ -6,7 +6,8 @@ import pytest
 
 from monitor.domain.snapshot import HistorySnapshot
 from monitor.reports.context import ReportContext
-from monitor.reports.markdown import Md, md_code, md_escape, md_link, render_status_md
+from monitor.reports.markdown import render_status_md
+from monitor.reports.text import Md, md_code, md_escape, md_link
 from tests.report_fixture import EVIL_TITLE, NOW, assert_golden, build_context, make_catalog
 
 

@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from monitor.cli.app import app
+from monitor.config.urls import followable_url
 from monitor.domain.models import Metadata, Run, Verdict
 from monitor.domain.snapshot import HistorySnapshot
-from monitor.reports.context import ReportContext, safe_url
+from monitor.reports.context import ReportContext
 from monitor.reports.readme import ReadmeError, rewrite, update_readme
+from monitor.store.database import Store
 from tests.report_fixture import NOW, README_IN, assert_golden, build_context
 
 REPO = Path(__file__).resolve().parents[2]
@@ -121,7 +123,7 @@ def _with_title(ctx: ReportContext, label: str, title: str, url: str) -> ReportC
     evil = dataclasses.replace(
         row,
         resource=resource,
-        url=safe_url(url),
+        url=followable_url(url),
         title=title,
         st=dataclasses.replace(row.st, meta=Metadata(title=title)),
     )
@@ -208,6 +210,7 @@ def test_repo_readme_is_what_monitor_readme_produces_with_an_empty_store(tmp_pat
     """Until the nightly job publishes real data, the README is exactly what an empty store
     renders. Afterwards only the data columns (duration, stars, status, date) and the total
     lines may differ: the resources, links and kinds must still match the catalog."""
+    Store.open(tmp_path / "empty.sqlite").close()
     result = runner.invoke(
         app,
         [
@@ -242,6 +245,7 @@ def test_readme_check_exits_1_with_a_diff_then_readme_fixes_it(tmp_path: Path) -
     (tmp_path / "resources.toml").write_text(catalog_text)
     readme = (REPO / "README.md").read_text().replace("| vídeo |", "| video |", 1)
     (tmp_path / "README.md").write_text(readme)
+    Store.open(tmp_path / "h.sqlite").close()  # an empty history: readme only reads one
     args = [
         "readme",
         "--catalog",
@@ -300,6 +304,7 @@ def test_readme_after_a_check_shows_the_state(tmp_path: Path) -> None:
 def test_bad_marker_exits_2_naming_the_line(tmp_path: Path) -> None:
     (tmp_path / "resources.toml").write_text((REPO / "resources.toml").read_text())
     (tmp_path / "README.md").write_text("# x\n<!-- monitor:begin section=cursos -->\n")
+    Store.open(tmp_path / "h.sqlite").close()
     result = runner.invoke(
         app,
         [

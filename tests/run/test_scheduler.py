@@ -18,8 +18,9 @@ from typer.testing import CliRunner
 from monitor.cli.app import app
 from monitor.config.catalog import load_catalog
 from monitor.domain.models import CheckResult, Kind, Resource, Run, Verdict
-from monitor.run.jobs import check_and_record, failing_resources, publish
+from monitor.run.jobs import check_and_record, publish
 from monitor.run.scheduler import Job, MonitorScheduler, cron
+from monitor.run.session import select_failing
 from monitor.store.database import Store
 from tests.conftest import REPO, LoopbackServer, Reply
 
@@ -202,7 +203,7 @@ def test_real_jobs_record_runs_and_recheck_only_failing(
     assert summary.startswith("2 checked")
     with Store.open(db) as store:
         assert len(store.runs()) == 1
-        failing = failing_resources(store, load_catalog(catalog).resources)
+        failing = select_failing(store.all_history(), load_catalog(catalog).resources, 2)
         assert [r.id for r in failing] == ["gone"]
     before = len(server.requests)
     summary = check_and_record(catalog, db, stop, only_failing=True)
@@ -230,7 +231,7 @@ def test_full_job_publishes_reports_and_readme(tmp_path: Path, server: LoopbackS
     assert text.startswith(prose) and server.url("/good") in text
 
 
-def test_failing_resources_ignores_network_down_runs(tmp_path: Path) -> None:
+def test_select_failing_ignores_network_down_runs(tmp_path: Path) -> None:
     res = Resource("a", "https://a.example/", Kind.WEB, "s", "A")
     at = datetime(2026, 1, 1, tzinfo=UTC)
     with Store.open(tmp_path / "f.sqlite") as store:
@@ -243,7 +244,7 @@ def test_failing_resources_ignores_network_down_runs(tmp_path: Path) -> None:
             [CheckResult("a", res.url, Verdict.ERROR, checked_at=later)],
             [res],
         )
-        assert failing_resources(store, [res]) == []
+        assert select_failing(store.all_history(), [res], 2) == []
 
 
 def test_sigterm_mid_run_leaves_the_store_consistent(

@@ -16,7 +16,6 @@ from monitor.sources.extract import (
     extract_links,
     extract_markdown,
     extract_text,
-    is_checkable,
 )
 
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "roadmap.md"  # copy of shared/seed
@@ -257,26 +256,6 @@ def test_text_lists_and_prose() -> None:
 )
 def test_extract_links_picks_the_reader(path: str | None, text: str, url: str) -> None:
     assert [link.url for link in extract_links(text, path)] == [url]
-
-
-@pytest.mark.parametrize(
-    ("url", "ok"),
-    [
-        ("https://a.com/x", True),
-        ("HTTP://A.COM", True),
-        ("docs/a.pdf", True),
-        ("#section", False),
-        ("mailto:a@b.com", False),
-        ("ftp://a.com/f", False),
-        ("/etc/passwd", False),
-        ("//cdn.com/x.js", False),
-        ("https://", False),
-        ("a b.pdf", False),
-        ("", False),
-    ],
-)
-def test_is_checkable(url: str, ok: bool) -> None:
-    assert is_checkable(url) is ok
 
 
 def _line_count(text: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -263,12 +264,14 @@ runner = CliRunner()
 
 def test_command_writes_then_reports_up_to_date(tmp_path: Path, shipped: str) -> None:
     catalog = tmp_path / "resources.toml"
-    first = runner.invoke(app, ["import", str(SEED), "--catalog", str(catalog)])
+    readme = tmp_path / "README.md"
+    readme.write_bytes(SEED.read_bytes())
+    first = runner.invoke(app, ["import", str(readme), "--catalog", str(catalog)])
     assert first.exit_code == 0, first.output
     assert catalog.read_text(encoding="utf-8") == shipped
     assert "16 links" in first.output and "wrote" in first.output
     assert load_catalog(catalog).find("llm-course") is not None
-    second = runner.invoke(app, ["import", str(SEED), "--catalog", str(catalog)])
+    second = runner.invoke(app, ["import", str(readme), "--catalog", str(catalog)])
     assert second.exit_code == 0
     assert "is up to date" in second.output
     assert catalog.read_text(encoding="utf-8") == shipped
@@ -304,3 +307,31 @@ def test_fixture_is_the_seed_roadmap() -> None:
     if not shared.exists():
         pytest.skip("../shared/seed/roadmap.md is not beside this checkout")
     assert SEED.read_bytes() == shared.read_bytes()
+
+
+def test_import_from_another_folder_records_the_roadmap_and_its_links_resolve_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The roadmap lives in docs/, the catalog at the top, and every command runs from a
+    third folder: the catalog names docs/roadmap.md, and the local PDF link resolves against
+    docs/, not against the catalog's folder or the working directory."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    roadmap = tmp_path / "docs" / "roadmap.md"
+    roadmap.write_text("## Files\n- [Sheet](sheet.pdf)\n- [Gone](gone.pdf)\n")
+    (tmp_path / "docs" / "sheet.pdf").write_bytes(b"%PDF-1.4\n")  # only beside the roadmap
+    (tmp_path / "gone.pdf").write_bytes(b"%PDF-1.4\n")  # decoys beside the catalog...
+    (tmp_path / "elsewhere" / "gone.pdf").write_bytes(b"%PDF-1.4\n")  # ...and in the cwd
+    catalog = tmp_path / "resources.toml"
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    result = runner.invoke(app, ["import", "../docs/roadmap.md", "--catalog", "../resources.toml"])
+    assert result.exit_code == 0, result.output
+    assert 'readme = "docs/roadmap.md"' in catalog.read_text(encoding="utf-8")
+    loaded = load_catalog(catalog)
+    assert loaded.readme_path.resolve() == roadmap.resolve()
+    assert loaded.links_dir.resolve() == roadmap.parent.resolve()
+    again = runner.invoke(app, ["import", "../docs/roadmap.md", "--catalog", "../resources.toml"])
+    assert "is up to date" in again.output
+    check = runner.invoke(app, ["check", "--catalog", "../resources.toml", "--format", "json"])
+    verdicts = {r["url"]: r["verdict"] for r in json.loads(check.stdout)["results"]}
+    assert verdicts == {"sheet.pdf": "ok", "gone.pdf": "broken"}

@@ -185,3 +185,50 @@ def test_thin_keeps_one_check_per_utc_day_and_compacts(db_url: str) -> None:
         assert history[1].result.meta == Metadata(title=META.title, stars=41000, archived=False)
         again = prune(store, 90, now=now)
         assert (again.checks_deleted, again.runs_deleted, again.compacted) == (0, 0, 0)
+
+
+def test_latest_many_is_one_query_per_chunk_and_picks_each_newest(db_url: str) -> None:
+    """The newest check of each of many resources in one query (not one per resource); a
+    network-down run is passed over with usable_only, unknown ids are absent."""
+    from sqlalchemy import event
+
+    day = datetime(2026, 3, 1, tzinfo=UTC)
+    resources = [
+        Resource(id=f"r{i}", url=f"https://e{i}.example/", kind=Kind.WEB, section="s", label="x")
+        for i in range(30)
+    ]
+
+    def results(at: datetime, verdict: Verdict) -> list[CheckResult]:
+        return [CheckResult(r.id, r.url, verdict, checked_at=at) for r in resources]
+
+    with Store.open(db_url) as store:
+        store.record_run(_run(day), results(day, Verdict.OK), resources)
+        later = day + timedelta(hours=1)
+        store.record_run(_run(later), results(later, Verdict.BROKEN), resources)
+        down = day + timedelta(hours=2)
+        store.record_run(_run(down, ok=False), results(down, Verdict.ERROR), resources)
+        statements: list[str] = []
+        event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        usable = store.latest_many([r.id for r in resources] + ["unknown"], usable_only=True)
+        assert len(statements) == 1
+        newest = store.latest_many([r.id for r in resources])
+    assert set(usable) == {r.id for r in resources}
+    assert {r.verdict for r in usable.values()} == {Verdict.BROKEN}
+    assert {r.checked_at for r in usable.values()} == {later}
+    assert {r.verdict for r in newest.values()} == {Verdict.ERROR}
+
+
+def test_latest_many_beyond_one_chunk(tmp_path: Path) -> None:
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    resources = [
+        Resource(id=f"r{i:04}", url=f"https://e{i}.example/", kind=Kind.WEB, section="s", label="x")
+        for i in range(1203)
+    ]
+    with Store.open(tmp_path / "m.sqlite") as store:
+        store.record_run(
+            _run(at),
+            [CheckResult(r.id, r.url, Verdict.OK, checked_at=at) for r in resources],
+            resources,
+        )
+        found = store.latest_many(r.id for r in resources)
+    assert sorted(found) == [r.id for r in resources]
