@@ -25,7 +25,7 @@ from sqlalchemy import and_, case, func, literal, or_, select, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, Select
 
-from monitor.domain.models import StoredCheck, Verdict
+from monitor.domain.models import CheckResult, Hop, Metadata, Run, StoredCheck, Verdict
 from monitor.domain.snapshot import (
     Change,
     HistoryLine,
@@ -40,7 +40,7 @@ from monitor.domain.state import (
     UPTIME_WINDOWS_DAYS,
     check_detail,
 )
-from monitor.store.database import CheckRow, RunRow, Store, _result_from_row, _run_from_row
+from monitor.store.database import CheckRow, RunRow, Store, _run_from_row
 
 GOOD = (Verdict.OK.value, Verdict.MOVED.value)
 BAD = (Verdict.BROKEN.value, Verdict.ERROR.value)
@@ -147,16 +147,35 @@ def _full_checks(conn: Connection, id_query: Select[Any]) -> list[tuple[int, Sto
     ).mappings()
     out = []
     for m in rows:
-        c = CheckRow(**{column.key: m[column.key] for column in check.c})
-        r = RunRow(
+        # Plain values straight from the row: building ORM objects cost most of the time.
+        result = CheckResult(
+            resource_id=m["resource_id"],
+            url=m["url"],
+            verdict=Verdict(m["verdict"]),
+            checker=m["checker"],
+            status=m["http_status"],
+            final_url=m["final_url"],
+            redirects=tuple(
+                Hop(url=h["url"], status=h["status"]) for h in m["redirect_chain"] or []
+            ),
+            elapsed_ms=m["elapsed_ms"],
+            error=m["error"],
+            note=m["note"],
+            moved_to=m["moved_to"],
+            partial=bool(m["partial"]),
+            network_failure=bool(m["network_failure"]),
+            meta=Metadata.from_dict(m["meta"]),
+            checked_at=_aware(m["checked_at"]),
+        )
+        stored_run = Run(
             id=m["run_id"],
-            started_at=m["started_at"],
-            finished_at=m["finished_at"],
-            network_ok=m["network_ok"],
+            started_at=_aware(m["started_at"]),
+            finished_at=_aware(m["finished_at"]) if m["finished_at"] else None,
+            network_ok=bool(m["network_ok"]),
             trigger=m["trigger"],
             note=m["run_note"],
         )
-        out.append((m["id"], StoredCheck(run=_run_from_row(r), result=_result_from_row(c))))
+        out.append((m["id"], StoredCheck(run=stored_run, result=result)))
     return out
 
 
@@ -310,109 +329,93 @@ def transitions(
 ) -> dict[str, list[StateChange]]:
     """The checks at which each resource's state changed, oldest first.
 
-    The state machine of `monitor.domain.state.replay` in window functions (tested against it):
-    over a resource's usable good/bad checks, `streak` counts the bad ones since the last good
-    (a running count of goods partitions them), `flips` sums the good<->bad changes among the
-    last `flaky_window` flags, and a good check after a streak of `down_after` is `recovered`.
-    `blocked` and `skipped` checks take their own state and touch neither streak nor window.
+    The state machine of `monitor.domain.state.replay` in window functions (tested against it).
+    Windows partitioned by (resource, is-good-or-bad) see a resource's good/bad checks alone:
+    `streak` counts the bad ones since the last good (a running count of goods partitions
+    them), `flips` sums the good<->bad changes among the last `flaky_window` flags, and a good
+    check after a streak of `down_after` is `recovered`. `blocked` and `skipped` checks take
+    their own state and touch neither streak nor window. Each step reads only the one before
+    (no join): every level is one pass over the covering index's order.
     `since`/`until` only filter the answer: the machine always runs over the whole history.
     """
-    cls = case(
-        (check.c.verdict.in_(GOOD), 1),
-        (check.c.verdict.in_(BAD), 0),
-        else_=None,
-    )
+    g = case((check.c.verdict.in_(GOOD), 1), (check.c.verdict.in_(BAD), 0), else_=None)
     usable = (
         select(
             check.c.id,
             check.c.resource_id,
             check.c.checked_at,
             check.c.verdict,
-            cls.label("g"),
+            g.label("g"),
+            case((check.c.verdict.in_(GOOD + BAD), 1), else_=0).label("gb"),
         )
         .select_from(check.join(run, run.c.id == check.c.run_id))
         .where(_usable(), _in(check.c.resource_id, ids))
     ).cte("usable_checks")
-    order = (usable.c.checked_at, usable.c.id)
-    previous_g = func.lag(usable.c.g).over(partition_by=usable.c.resource_id, order_by=order)
-    flagged = (
-        select(
-            usable.c.id,
-            usable.c.resource_id,
-            usable.c.checked_at,
-            usable.c.g,
-            func.sum(usable.c.g)
-            .over(partition_by=usable.c.resource_id, order_by=order)
-            .label("goods"),
-            case((and_(previous_g.is_not(None), previous_g != usable.c.g), 1), else_=0).label(
-                "chg"
-            ),
-        ).where(usable.c.g.is_not(None))
+
+    def ordered(cte: Any) -> tuple[Any, Any]:
+        return (cte.c.checked_at, cte.c.id)
+
+    def keep(cte: Any) -> list[Any]:
+        return [cte.c.id, cte.c.resource_id, cte.c.checked_at, cte.c.verdict, cte.c.g, cte.c.gb]
+
+    u = usable
+    previous_g = func.lag(u.c.g).over(partition_by=(u.c.resource_id, u.c.gb), order_by=ordered(u))
+    flagged = select(
+        *keep(u),
+        func.sum(u.c.g).over(partition_by=u.c.resource_id, order_by=ordered(u)).label("goods"),
+        case((and_(previous_g.is_not(None), previous_g != u.c.g), 1), else_=0).label("chg"),
     ).cte("flagged")
-    f_order = (flagged.c.checked_at, flagged.c.id)
+    f = flagged
     position = func.row_number().over(
-        partition_by=(flagged.c.resource_id, flagged.c.goods), order_by=f_order
+        partition_by=(f.c.resource_id, f.c.gb, f.c.goods), order_by=ordered(f)
     )
     counted = select(
-        flagged.c.id,
-        flagged.c.resource_id,
-        flagged.c.checked_at,
-        flagged.c.g,
-        func.sum(flagged.c.chg)
+        *keep(f),
+        func.sum(f.c.chg)
         .over(
-            partition_by=flagged.c.resource_id,
-            order_by=f_order,
+            partition_by=(f.c.resource_id, f.c.gb),
+            order_by=ordered(f),
             # a window of W flags holds W-1 adjacent pairs: `chg` of this row and W-2 before
             rows=(-(flaky_window - 2), 0),
         )
         .label("flips"),
-        (position - case((flagged.c.goods > 0, 1), else_=0)).label("streak"),
+        (position - case((func.coalesce(f.c.goods, 0) > 0, 1), else_=0)).label("streak"),
     ).cte("counted")
-    streaked = select(
-        counted.c.id,
-        counted.c.g,
-        counted.c.flips,
-        counted.c.streak,
-        func.lag(counted.c.streak)
-        .over(partition_by=counted.c.resource_id, order_by=(counted.c.checked_at, counted.c.id))
-        .label("prev_streak"),
-    ).cte("streaked")
+    c = counted
+    prev_streak = func.lag(c.c.streak).over(
+        partition_by=(c.c.resource_id, c.c.gb), order_by=ordered(c)
+    )
     state = case(
-        (usable.c.verdict == Verdict.SKIPPED.value, "skipped"),
-        (usable.c.verdict == Verdict.BLOCKED.value, "blocked"),
-        (and_(streaked.c.g == 0, streaked.c.streak >= down_after), "down"),
-        (and_(streaked.c.g == 0, streaked.c.flips >= flaky_transitions), "flaky"),
-        (streaked.c.g == 0, "failing"),
-        (func.coalesce(streaked.c.prev_streak, 0) >= down_after, "recovered"),
-        (streaked.c.flips >= flaky_transitions, "flaky"),
-        (usable.c.verdict == Verdict.MOVED.value, "moved"),
+        (c.c.verdict == Verdict.SKIPPED.value, "skipped"),
+        (c.c.verdict == Verdict.BLOCKED.value, "blocked"),
+        (and_(c.c.g == 0, c.c.streak >= down_after), "down"),
+        (and_(c.c.g == 0, c.c.flips >= flaky_transitions), "flaky"),
+        (c.c.g == 0, "failing"),
+        (func.coalesce(prev_streak, 0) >= down_after, "recovered"),
+        (c.c.flips >= flaky_transitions, "flaky"),
+        (c.c.verdict == Verdict.MOVED.value, "moved"),
         else_="ok",
     )
-    stated = (
-        select(
-            usable.c.id,
-            usable.c.resource_id,
-            usable.c.checked_at,
-            usable.c.verdict,
-            state.label("state"),
-            streaked.c.streak,
-        ).select_from(usable.outerjoin(streaked, streaked.c.id == usable.c.id))
+    stated = select(
+        c.c.id,
+        c.c.resource_id,
+        c.c.checked_at,
+        c.c.verdict,
+        state.label("state"),
+        case((c.c.gb == 1, c.c.streak), else_=0).label("streak"),
     ).cte("stated")
-    # The failure streak as `failure_streak` counts it: blocked/skipped checks after a bad
-    # one carry its streak forward (the latest good/bad check's streak, 0 after a good one).
-    previous_state = func.lag(stated.c.state).over(
-        partition_by=stated.c.resource_id, order_by=(stated.c.checked_at, stated.c.id)
-    )
+    st = stated
+    previous_state = func.lag(st.c.state).over(partition_by=st.c.resource_id, order_by=ordered(st))
     changed = select(
-        stated.c.id,
-        stated.c.resource_id,
-        stated.c.checked_at,
-        stated.c.verdict,
-        stated.c.state,
-        func.coalesce(stated.c.streak, 0).label("streak"),
+        st.c.id,
+        st.c.resource_id,
+        st.c.checked_at,
+        st.c.verdict,
+        st.c.state,
+        st.c.streak,
         case(
             (previous_state.is_(None), 1),
-            (previous_state != stated.c.state, 1),
+            (previous_state != st.c.state, 1),
             else_=0,
         ).label("is_change"),
     ).subquery()
@@ -434,7 +437,7 @@ def transitions(
     ):
         out.setdefault(resource_id, []).append(
             StateChange(
-                check_id, resource_id, _aware(at), state_value, Verdict(verdict), int(streak)
+                check_id, resource_id, _aware(at), state_value, Verdict(verdict), int(streak or 0)
             )
         )
     return out

@@ -127,6 +127,16 @@ V = Verdict
         ((V.BROKEN, V.BLOCKED, V.BROKEN), ["failing", "blocked", "down"]),
         # ok,bad,ok,bad: three flips among the last eight good/bad checks is flaky
         ((V.OK, V.ERROR, V.OK, V.ERROR, V.OK), ["ok", "failing", "ok", "flaky"]),
+        # the window is eight flags wide: the first ok still counts at the eighth check
+        (
+            (V.OK, V.BROKEN, V.OK, V.OK, V.OK, V.OK, V.OK, V.BROKEN),
+            ["ok", "failing", "ok", "flaky"],
+        ),
+        # ... and a ninth check pushes it out: two flips left, plain failing
+        (
+            (V.OK, V.BROKEN, V.OK, V.OK, V.OK, V.OK, V.OK, V.OK, V.BLOCKED, V.ERROR),
+            ["ok", "failing", "ok", "blocked", "failing"],
+        ),
     ],
 )
 def test_transitions_on_known_histories(
