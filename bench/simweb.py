@@ -41,7 +41,7 @@ from typing import Any
 # says `broken` is not wrong either. Such links are scored on their own line.
 OK, BROKEN, FAILING, NXDOMAIN = "ok", "broken", "failing", "nxdomain"
 
-# (kind, ground truth, share of the links, the DESIGN.md verdict a checker should give).
+# (kind, ground truth, share of the links, the docs/architecture.md verdict a checker should give).
 # `page` takes whatever share is left.
 # Each line is a behaviour real link lists meet; the comment says what it models.
 KINDS: list[tuple[str, str, float, str]] = [
@@ -165,7 +165,8 @@ def build_links(
 
 
 # The fewest requests a correct checker sends for a link of each kind: one per hop to the
-# answer, twice over when the verdict is a failure (DESIGN.md: failures get a second opinion).
+# answer, twice over when the verdict is a failure (failures get a second opinion:
+# docs/architecture.md).
 # A `redirect` link adds its hops (see `requests_needed`). `refused` and `nxdomain` links cost
 # their hosts nothing.
 MIN_REQUESTS = {

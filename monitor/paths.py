@@ -1,4 +1,4 @@
-"""Where the folders shipped with monitor live: the source tree, or inside a built wheel."""
+"""Where the folders shipped with monitor live: inside the installed package, or the checkout."""
 
 from __future__ import annotations
 
@@ -10,10 +10,16 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 def data_dir(*parts: str) -> Path:
     """A folder shipped with monitor (`templates`, `db/migrations`).
 
-    Looked up in the source tree first, then in `monitor/_data/<last part>` of a built wheel.
-    Raises FileNotFoundError when neither exists.
+    An installed wheel carries them as `monitor/_data/<last part>`, and only that copy
+    counts there: site-packages is shared, and another distribution's empty `templates/`
+    beside our package once shadowed ours and broke `monitor report`. The checkout's
+    top-level folders are used only in a source tree (a `pyproject.toml` beside `monitor/`,
+    as in an editable install). Raises FileNotFoundError when neither exists.
     """
-    for candidate in (PACKAGE_DIR.parent.joinpath(*parts), PACKAGE_DIR / "_data" / parts[-1]):
-        if candidate.is_dir():
-            return candidate
+    packaged = PACKAGE_DIR / "_data" / parts[-1]
+    if packaged.is_dir():
+        return packaged
+    source = PACKAGE_DIR.parent.joinpath(*parts)
+    if (PACKAGE_DIR.parent / "pyproject.toml").is_file() and source.is_dir():
+        return source
     raise FileNotFoundError(f"cannot find the {'/'.join(parts)!r} folder of monitor")

@@ -238,3 +238,34 @@ def test_git_token_requires_a_token(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "GIT_TOKEN is not set" in done.stderr
+
+
+# -- the pull-request gate --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("monitor_exit", "gate_fails"), [(0, False), (1, True), (3, True)])
+def test_pr_gate_fails_on_broken_links_and_on_links_not_judged(
+    tmp_path: Path, monitor_exit: int, gate_fails: bool
+) -> None:
+    """Exit 3 (not even the catalog's known-good links answered) used to pass the gate."""
+    ci = _jobs((GITHUB / "workflows" / "ci.yml").read_text(encoding="utf-8"))
+    script = _run_script(
+        _step(ci["changed-links"], "Check the links this pull request adds or changes")
+    )
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    fake_uv = bindir / "uv"  # stands in for `uv run --no-sync monitor check ...`
+    fake_uv.write_text(f'#!/bin/sh\necho "uv $*"\nexit {monitor_exit}\n', encoding="utf-8")
+    fake_uv.chmod(0o755)
+    done = subprocess.run(
+        ["bash", "-e", "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}", "BASE_REF": "main"},
+        check=False,
+    )
+    assert "uv run --no-sync monitor check --changed-since origin/main" in done.stdout
+    assert (done.returncode != 0) is gate_fails, done.stdout
+    if monitor_exit == 3:
+        assert "::error::" in done.stdout and "not judged" in done.stdout

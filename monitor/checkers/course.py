@@ -250,21 +250,25 @@ def provider_for(url: str) -> str | None:
     return None
 
 
+def _next_props(tree: LexborHTMLParser) -> object:
+    """The `props` of a Next.js page's __NEXT_DATA__ script, or None."""
+    script = tree.css_first("script#__NEXT_DATA__")
+    if script is None:
+        return None
+    try:
+        next_data = json.loads(script.text() or "")
+    except ValueError:
+        return None
+    return next_data.get("props", {}) if isinstance(next_data, dict) else None
+
+
 def course_metadata(html: str, url: str) -> tuple[Metadata, str | None]:
     """Metadata from a course page, and which source gave the duration."""
     tree = LexborHTMLParser(html)
     items = jsonld_items(tree)
     course = next((i for i in items if _types(i) & {"Course", "CourseInstance"}), {})
     video = next((i for i in items if "VideoObject" in _types(i)), {})
-    next_props: object = None
-    script = tree.css_first("script#__NEXT_DATA__")
-    if script is not None:
-        try:
-            next_data = json.loads(script.text() or "")
-        except ValueError:
-            next_data = None
-        if isinstance(next_data, dict):
-            next_props = next_data.get("props", {})
+    next_props = _next_props(tree)
 
     sources: list[tuple[str, Any]] = []
     for key in ("timeRequired", "duration"):

@@ -3,9 +3,8 @@
 github.com answers 200 for a renamed repository (through a redirect), so the page says
 little; the API says whether the repository exists, was renamed or transferred, is archived,
 and how popular it is. The token (GITHUB_TOKEN or GH_TOKEN, optional) is only ever put on a
-request to the configured API host: redirects are followed here, hop by hop, and each hop's
-headers are rebuilt for its own host (the engine strips credentials on cross-host redirects
-too; this does not rely on it).
+request to the configured API's origin (scheme, host and port); redirects are followed by the
+engine, which drops credentials as soon as a hop leaves the origin they were sent to.
 
 ETags: GitHub answers `Vary: Accept, Authorization, Cookie`, so a stored ETag only matches
 under the same credentials. Anonymous runs and a stable personal token get 304s (which do not
@@ -23,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
 
@@ -33,7 +32,7 @@ from monitor.checkers.web import WebChecker
 from monitor.config.github_names import GITHUB_RESERVED
 from monitor.config.trust import env_api_url
 from monitor.config.urls import UnsafeUrl, check_repo_name, safe_url
-from monitor.domain.models import CheckResult, Hop, Kind, Metadata, Resource, Verdict
+from monitor.domain.models import CheckResult, Kind, Metadata, Resource, Verdict
 from monitor.net.engine import FetchResult
 
 TOKEN_ENV = ("GITHUB_TOKEN", "GH_TOKEN")
@@ -42,12 +41,10 @@ API_VERSION = "2022-11-28"
 # (GraphQL needs a token; anonymous callers get 401).
 GRAPHQL_MIN_REPOS = 5
 GRAPHQL_BATCH = 100
-MAX_HOPS = 5
 # A rate-limited answer is asked again once, after the wait GitHub named, when that wait is
 # within `retry_after_cap_s`.
 RATE_LIMIT_WAITS = 1
 CONCURRENCY = 4  # REST calls in flight, so the budget read from headers stays meaningful
-REDIRECTS = frozenset({301, 302, 307, 308})
 GRAPHQL_FIELDS = (
     "nameWithOwner url stargazerCount forkCount isArchived isDisabled pushedAt description "
     "licenseInfo { spdxId } defaultBranchRef { name } primaryLanguage { name } "
@@ -497,32 +494,22 @@ class GithubChecker:
         api = (env_api_url() or ctx.github.api_url).rstrip("/")
         url = f"{api}/repos/{quote(ref.owner, safe='')}/{quote(ref.name, safe='')}"
         known = previous_meta(resource, ctx)
-        hops: list[Hop] = []
         started = time.monotonic()
-        waits = 0
-        for _ in range(MAX_HOPS + RATE_LIMIT_WAITS):
+        for attempt in range(1 + RATE_LIMIT_WAITS):
             headers = self._headers(url, api, token)
             if known.etag:
                 headers["If-None-Match"] = known.etag
             self.requests["rest"] += 1
-            fetch = await ctx.http.fetch(
-                url, headers=headers, follow_redirects=False, max_bytes=2_000_000
-            )
+            fetch = await ctx.http.fetch(url, headers=headers, max_bytes=2_000_000)
             self._budget(ctx).update(fetch.headers)
             wait = _rate_limit_wait(fetch) if _rate_limited(fetch) else None
-            if wait is not None and wait <= ctx.http.settings.retry_after_cap_s and waits < 1:
+            if wait is None or wait > ctx.http.settings.retry_after_cap_s:
+                break
+            if attempt < RATE_LIMIT_WAITS:
                 # A limit that lifts within what a run waits for is waited out, not reported.
-                waits += 1
                 await asyncio.sleep(wait)
-                continue
-            location = fetch.headers.get("location")
-            if fetch.failure is None and fetch.status in REDIRECTS and location:
-                hops.append(Hop(url=url, status=fetch.status))
-                url = urljoin(url, location)
-                continue
-            break
         base = replace(
-            base, status=fetch.status, final_url=url, redirects=tuple(hops),
+            base, status=fetch.status, final_url=fetch.final_url, redirects=fetch.redirects,
             elapsed_ms=int((time.monotonic() - started) * 1000),
         )  # fmt: skip
         return self._verdict(base, ref, fetch, known)

@@ -19,6 +19,7 @@ from monitor.checkers import quirks
 
 # Scraped text is shown in tables: cap what we keep.
 MAX_TEXT = 500
+FULL_TITLE = 100_000
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]+)""", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _BOM = (
@@ -107,6 +108,9 @@ class Page:
     # contents, Sphinx's ¶ links to section ids). Then a missing #fragment is really missing.
     # False on pages that build their content, or their heading ids, in JavaScript.
     server_anchors: bool = False
+    # The title uncut (up to FULL_TITLE characters), for judging only: a 10,000-character
+    # title must not push its "| 404 Not Found" past the cut (issue 16).
+    full_title: str | None = None
 
 
 def clean_text(value: str | None, limit: int = MAX_TEXT) -> str | None:
@@ -125,9 +129,12 @@ def is_html(headers: httpx.Headers, body: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html", b"<head", b"<title"))
 
 
-def parse_page(body: bytes, headers: httpx.Headers, base_url: str) -> Page:
+def parse_page(body: bytes, headers: httpx.Headers, base_url: str, *, anchors: bool = True) -> Page:
     """Scrape title, description, canonical URL, language, first h1 and anchors. Never raises
-    on any input: a page we cannot read is simply a page without metadata."""
+    on any input: a page we cannot read is simply a page without metadata.
+
+    `anchors=False` (a URL without a #fragment) skips the anchor work, a third of the parse.
+    """
     text, charset = decode_html(body, headers)
     try:
         tree = LexborHTMLParser(text.replace("\x00", "\ufffd"))
@@ -159,20 +166,26 @@ def parse_page(body: bytes, headers: httpx.Headers, base_url: str) -> Page:
         language = language.split(",")[0]
     title_node = tree.css_first("head title") or tree.css_first("title")
     h1_node = tree.css_first("h1")
-    anchors = {v for n in tree.css("[id]") if (v := n.attributes.get("id"))}
-    named = {v for n in tree.css("a[name]") if (v := n.attributes.get("name"))}
-    anchors |= named
+    ids: set[str] = set()
+    server_anchors = False
+    if anchors:
+        ids = {v for n in tree.css("[id]") if (v := n.attributes.get("id"))}
+        named = {v for n in tree.css("a[name]") if (v := n.attributes.get("name"))}
+        ids |= named
+        server_anchors = bool(
+            named or _heading_ids(tree) or _self_links(tree, ids)
+        ) and not _app_shell(tree)
     return Page(
         title=clean_text(title_node.text() if title_node is not None else None),
+        full_title=clean_text(title_node.text() if title_node is not None else None, FULL_TITLE),
         og_title=clean_text(metas.get("og:title")),
         description=clean_text(metas.get("description") or metas.get("og:description"), 1000),
         canonical_url=canonical,
         language=clean_text(language, 35),
         h1=clean_text(h1_node.text() if h1_node is not None else None),
-        anchors=frozenset(anchors),
+        anchors=frozenset(ids),
         charset=charset,
-        server_anchors=bool(named or _heading_ids(tree) or _self_links(tree, anchors))
-        and not _app_shell(tree),
+        server_anchors=server_anchors,
     )
 
 

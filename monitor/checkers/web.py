@@ -1,10 +1,10 @@
 """The web checker: any http(s) page. The fallback for every kind without its own checker.
 
 The judgement is pure: `verdict_for` takes a `FetchResult` and returns a `Judgement`, so every
-rule of DESIGN.md is unit-testable without a network. `WebChecker.check` only chooses how to
-fetch (HEAD for files, GET for pages) and assembles the `CheckResult`. Reading the page is
-`monitor.checkers.page`; per-site knowledge (soft-404 phrases, bot walls, file extensions)
-lives in `monitor.checkers.quirks`.
+verdict rule (docs/architecture.md) is unit-testable without a network. `WebChecker.check`
+only chooses how to fetch (HEAD for files, GET for pages) and assembles the `CheckResult`.
+Reading the page is `monitor.checkers.page`; per-site knowledge (soft-404 phrases, bot
+walls, file extensions) lives in `monitor.checkers.quirks`.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def soft_404_reason(page: Page, url: str) -> str | None:
         return None
     if says_not_found(page.h1):
         return f"soft-404: the page heading says {page.h1!r}"
-    if says_not_found(page.title):
+    if says_not_found(page.full_title or page.title):
         if page.h1 and len(page.h1.split()) >= 5:
             return None
         return f"soft-404: the page title says {page.title!r}"
@@ -299,35 +299,23 @@ def _failure_judgement(fetch: FetchResult) -> Judgement:
 
 
 def verdict_for(fetch: FetchResult, resource: Resource, page: Page | None = None) -> Judgement:
-    """Judge one fetch by the rules of DESIGN.md. Pure: no I/O, never raises on odd input."""
-    judged_by_status = fetch.failure is None or (
-        fetch.failure is Failure.TOO_LARGE and fetch.status is not None
-    )
-    if not judged_by_status:
+    """Judge one fetch by the verdict rules (docs/architecture.md). Pure, never raises."""
+    if fetch.failure is not None:
         return _failure_judgement(fetch)
     status = fetch.status or 0
     if page is None and fetch.body and is_html(fetch.headers, fetch.body):
-        page = parse_page(fetch.body, fetch.headers, fetch.final_url)
+        fragment = bool(_split(resource.url).fragment)  # anchors matter only then
+        page = parse_page(fetch.body, fetch.headers, fetch.final_url, anchors=fragment)
     notes: list[str] = []
-    if fetch.truncated or fetch.failure is Failure.TOO_LARGE:
+    if fetch.truncated:
         notes.append(f"body cut at {len(fetch.body)} bytes")
     accepted = status in resource.accept
-    if not accepted:
-        wall = bot_wall(fetch, page.title if page else None)
-        if wall:
-            return Judgement(Verdict.BLOCKED, error=f"{wall} (HTTP {status})", page=page)
+    if not accepted and (wall := bot_wall(fetch, page.title if page else None)):
+        return Judgement(Verdict.BLOCKED, error=f"{wall} (HTTP {status})", page=page)
     if not (accepted or 200 <= status < 300):
-        if status in (404, 410):
-            return Judgement(Verdict.BROKEN, error=f"HTTP {status}", page=page)
-        if status in quirks.BLOCKED_STATUSES:
-            return Judgement(Verdict.BLOCKED, error=quirks.BLOCKED_STATUSES[status], page=page)
-        if status in REDIRECT_STATUSES:
-            return Judgement(Verdict.ERROR, error=f"HTTP {status} without a Location", page=page)
-        return Judgement(Verdict.ERROR, error=f"HTTP {status}", page=page)
-    if page is not None and 200 <= status < 300:
-        reason = soft_404_reason(page, resource.url)
-        if reason:
-            return Judgement(Verdict.BROKEN, error=reason, page=page)
+        return _status_judgement(status, page)
+    if page is not None and 200 <= status < 300 and (reason := soft_404_reason(page, resource.url)):
+        return Judgement(Verdict.BROKEN, error=reason, page=page)
     base = Judgement(Verdict.OK)
     if fetch.redirects:
         base = judge_redirects(fetch.url, fetch)  # the URL asked for, after any --remap
@@ -335,15 +323,32 @@ def verdict_for(fetch: FetchResult, resource: Resource, page: Page | None = None
             return Judgement(Verdict.BROKEN, error=base.error, page=page)
     if accepted and not 200 <= status < 300:
         notes.append(f"HTTP {status} accepted by the catalog")
-    if page is not None:
-        moved_on = trivial_differences(fetch.url, fetch.final_url) is None
-        elsewhere = bool(fetch.redirects) and moved_on
-        missing = missing_fragment(resource.url, page, fetch.truncated, redirected=elsewhere)
-        if missing is not None and missing[0]:
-            return Judgement(Verdict.BROKEN, error=missing[1], page=page)
-        if missing is not None:
-            notes.append(missing[1])
+    missing = _fragment(fetch, resource, page)
+    if missing is not None and missing[0]:
+        return Judgement(Verdict.BROKEN, error=missing[1], page=page)
+    if missing is not None:
+        notes.append(missing[1])
     return Judgement(base.verdict, moved_to=base.moved_to, notes=(*base.notes, *notes), page=page)
+
+
+def _status_judgement(status: int, page: Page | None) -> Judgement:
+    """A non-2xx answer the catalog does not accept."""
+    if status in (404, 410):
+        return Judgement(Verdict.BROKEN, error=f"HTTP {status}", page=page)
+    if status in quirks.BLOCKED_STATUSES:
+        return Judgement(Verdict.BLOCKED, error=quirks.BLOCKED_STATUSES[status], page=page)
+    if status in REDIRECT_STATUSES:
+        return Judgement(Verdict.ERROR, error=f"HTTP {status} without a Location", page=page)
+    return Judgement(Verdict.ERROR, error=f"HTTP {status}", page=page)
+
+
+def _fragment(fetch: FetchResult, resource: Resource, page: Page | None) -> tuple[bool, str] | None:
+    """`missing_fragment` for the page this fetch ended on (None: nothing to say)."""
+    if page is None:
+        return None
+    moved_on = trivial_differences(fetch.url, fetch.final_url) is None
+    elsewhere = bool(fetch.redirects) and moved_on
+    return missing_fragment(resource.url, page, fetch.truncated, redirected=elsewhere)
 
 
 def metadata_for(fetch: FetchResult, page: Page | None) -> Metadata:
@@ -376,7 +381,7 @@ def wants_head(url: str) -> bool:
 
 
 def needs_get_confirmation(fetch: FetchResult, judgement: Judgement) -> bool:
-    """A failure judged from a HEAD answer must be confirmed by a GET (DESIGN.md).
+    """A failure judged from a HEAD answer must be confirmed by a GET (docs/architecture.md).
 
     Network-level failures (DNS, connect) and refused private addresses are the same whatever
     the method, so they need no second request.
@@ -451,7 +456,7 @@ class WebChecker:
             elapsed += fetch.elapsed_ms
         judgement = verdict_for(fetch, resource)
         if needs_get_confirmation(fetch, judgement):
-            # DESIGN.md: no failure verdict from a HEAD answer alone. Generated downloads
+            # docs/architecture.md: no failure verdict from a HEAD answer alone. Generated downloads
             # answer HEAD with 404/500 and GET with 200; the GET is streamed and closed once
             # CONFIRM_MAX_BYTES are read, so a 2 GB file costs 64 KiB.
             head_fetch = fetch

@@ -420,8 +420,8 @@ class YoutubeChecker:
         policy: AddressPolicy | None,
         trusted: frozenset[tuple[str, int]],
     ) -> dict[str, Any]:
-        self._pacer.wait_turn(interval_s)
-        with sockets.guarded(policy, trusted):
+        with sockets.guarded(policy, trusted):  # entered first: the paced start stays exact
+            self._pacer.wait_turn(interval_s)
             return self.extract(url, opts)
 
     async def check(self, resource: Resource, ctx: CheckContext) -> CheckResult:

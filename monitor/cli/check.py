@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -29,6 +30,7 @@ from monitor.cli.common import (
     fail,
     load_or_exit,
     open_store,
+    shown,
 )
 from monitor.cli.progress import LinkReport
 from monitor.config.catalog import (
@@ -40,19 +42,20 @@ from monitor.config.catalog import (
     parse_catalog,
 )
 from monitor.config.trust import env_api_problem, ignored_settings, with_trusted_settings
-from monitor.config.urls import is_checkable
 from monitor.domain.models import CheckResult, Resource, Verdict
 from monitor.reports.formats import (
     VERDICT_ORDER,
+    Sources,
     sorted_results,
     summary_line,
     to_json,
     to_markdown,
+    to_plain,
     to_text,
+    where,
 )
-from monitor.run.session import Plan, Setup, run_session
+from monitor.run.session import Plan, Session, Setup, run_session
 from monitor.sources.changes import ChangesError, changed_resources, text_at_ref
-from monitor.sources.extract import extract_links
 
 if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
     from monitor.store.database import Store
@@ -132,33 +135,35 @@ def _engine_settings(base: EngineSettings, updates: dict[str, Any]) -> EngineSet
 # -- ad-hoc mode ---------------------------------------------------------------------------
 
 
-def adhoc_resources(path: Path) -> list[Resource]:
-    """The links of a Markdown, HTML or plain-text file as resources, deduplicated.
+def adhoc_resources(
+    names: Sequence[str], *, images: bool = True, allow_private: bool = False
+) -> tuple[list[Resource], dict[str, tuple[str, str]], Path]:
+    """The links of the inputs as resources (first place wins), their sources, and the
+    folder relative file links resolve against.
 
     The resource id is the URL itself: stable across runs, so `--max-age` with `--db` works.
-    Relative links are files, resolved later against the input file's folder.
     """
-    text = path.read_text(encoding="utf-8", errors="replace")
-    seen: set[str] = set()
-    resources: list[Resource] = []
-    for link in extract_links(text, str(path)):
-        url = link.url
-        if not is_checkable(url):
-            continue  # mailto:, in-page anchors, absolute paths: not links we check
-        if url in seen:
-            continue
-        seen.add(url)
-        resources.append(
-            Resource(
-                id=url,
-                url=url,
-                kind=infer_kind(url),
-                section=link.section or "",
-                label=link.label or url,
-                line=link.line,
-            )
-        )
-    return resources
+    from monitor.sources.inputs import collect, fetch_text
+
+    found, base = collect(
+        names, images=images, fetch=lambda url: fetch_text(url, allow_private=allow_private)
+    )
+    resources = [
+        Resource(id=f.url, url=f.url, kind=infer_kind(f.url), section=f.section, label=f.label)
+        for f in found
+    ]
+    return resources, {f.url: (f.source, f.label) for f in found}, base
+
+
+def _adhoc_or_exit(
+    names: Sequence[str], images: bool, allow_private: bool
+) -> tuple[list[Resource], dict[str, tuple[str, str]], Path]:
+    from monitor.sources.inputs import InputError
+
+    try:
+        return adhoc_resources(names, images=images, allow_private=allow_private)
+    except InputError as exc:
+        raise fail(str(exc)) from None
 
 
 # -- progress ------------------------------------------------------------------------------
@@ -178,16 +183,39 @@ def _report(quiet: bool) -> LinkReport:
 def check(
     catalog: CatalogOption = DEFAULT_CATALOG,
     db: DbOption = None,
-    input_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--input",
-            "-i",
-            help="Check the links of this Markdown, HTML or plain URL-list file instead of "
-            "the catalog (nothing is stored unless --db is given).",
+    inputs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="INPUT",
+            help="Check the links of these Markdown, HTML or plain URL-list files instead of "
+            "the catalog: paths, '-' for standard input, or http(s) URLs (nothing is stored "
+            "unless --db is given).",
             show_default=False,
         ),
     ] = None,
+    input_files: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input",
+            "-i",
+            help="An input as above (repeatable; added to the positional ones).",
+            show_default=False,
+        ),
+    ] = None,
+    dump: Annotated[
+        bool,
+        typer.Option(
+            "--dump/--no-dump",
+            help="List the links that would be checked (url, file:line, label) and check nothing.",
+        ),
+    ] = False,
+    images: Annotated[
+        bool,
+        typer.Option(
+            "--images/--no-images",
+            help="Check image sources (!\\[alt](src), <img src>) of the inputs too.",
+        ),
+    ] = True,
     output_format: Annotated[
         Format, typer.Option("--format", "-f", help="Output format.")
     ] = Format.TEXT,
@@ -219,23 +247,36 @@ def check(
     allow_private: Annotated[
         bool,
         typer.Option(
-            "--allow-private",
-            help="Allow loopback, private and link-local addresses (refused by default).",
+            "--allow-private/--no-allow-private",
+            help="Allow loopback, private and link-local addresses.",
         ),
     ] = False,
     host_limit: Annotated[
         list[str] | None,
         typer.Option(help="HOST=CONCURRENCY\\[/INTERVAL_MS]: per-host politeness (repeatable)."),
     ] = None,
-    user_agent: Annotated[str | None, typer.Option(help="User-Agent header to send.")] = None,
+    user_agent: Annotated[
+        str | None,
+        typer.Option(
+            help="User-Agent header to send \\[default: \\[engine] user_agent, monitor's]."
+        ),
+    ] = None,
     header: Annotated[
         list[str] | None, typer.Option(help="'Name: value' extra request header (repeatable).")
     ] = None,
     concurrency: Annotated[
-        int | None, typer.Option(help="Requests in flight at once, all hosts together.")
+        int | None,
+        typer.Option(
+            help="Requests in flight at once, all hosts together "
+            "\\[default: \\[engine] concurrency, 128]."
+        ),
     ] = None,
     timeout: Annotated[
-        float | None, typer.Option(help="Seconds one link may take, retries included.")
+        float | None,
+        typer.Option(
+            help="Seconds one link may take, retries included "
+            "\\[default: \\[engine] deadline_s, 60]."
+        ),
     ] = None,
     recheck_interval: Annotated[
         int | None,
@@ -247,14 +288,15 @@ def check(
     trust_dns: Annotated[
         bool,
         typer.Option(
-            "--trust-dns",
+            "--trust-dns/--no-trust-dns",
             help="Call a link whose host name does not resolve broken even when no other "
             "name resolved in this run (by default that proves nothing: the resolver may be "
             "down or lying).",
         ),
     ] = False,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bar or per-link log lines.")
+        bool,
+        typer.Option("--quiet/--no-quiet", "-q", help="No progress bar or per-link log lines."),
     ] = False,
     changed_since: Annotated[
         str | None,
@@ -301,24 +343,12 @@ def check(
     if (problem := env_api_problem()) is not None:
         raise fail(problem)
 
-    if input_file is not None:
-        if changed_since is not None:
-            raise fail("--changed-since reads the catalog and README; drop --input")
-        if age is not None and db is None:
-            raise fail("--max-age with --input needs --db (ad-hoc checks are stored only there)")
-        try:
-            resources = adhoc_resources(input_file)
-        except OSError as exc:
-            raise fail(f"cannot read {input_file}: {exc.strerror or exc}") from None
-        setup = Setup(base_dir=input_file.resolve().parent, want_metadata=False)
-        trigger = "adhoc"
-    else:
-        cat = load_or_exit(catalog)
-        resources = list(cat.resources)
-        if changed_since is not None:
-            resources = _changed_or_exit(cat, changed_since)
-            cat = _trusted_settings(cat, changed_since)
-        setup, trigger = Setup.of_catalog(cat), "cli"
+    names = [*(inputs or []), *(input_files or [])]
+    target = _target(catalog, db, names, images, allow_private, changed_since, age)
+    resources, sources, setup = target.resources, target.sources, target.setup
+    if dump:
+        _dump(resources, sources, excludes)
+        raise typer.Exit(EXIT_OK)
     try:
         engine = _engine_settings(
             setup.engine,
@@ -334,28 +364,86 @@ def check(
     except ValueError as exc:
         raise fail(str(exc)) from None
     setup = replace(setup, engine=engine, hosts={**setup.hosts, **host_limits}, remap=remaps)
-    plan = Plan(resources, exclude=excludes, max_age=age, trigger=trigger, trust_dns=trust_dns)
+    plan = Plan(
+        resources,
+        exclude=excludes,
+        max_age=age,
+        trigger=target.trigger,
+        trust_dns=trust_dns,
+        known_good=[r for r in target.unchanged if not any(x.search(r.url) for x in excludes)],
+    )
 
-    use_store = (input_file is None and changed_since is None) or db is not None
+    use_store = (not names and changed_since is None) or db is not None
+    # Start-up is over: what was imported and loaded lives until exit. Frozen, the collector
+    # stops walking those ~10^5 objects on every full collection of the run (a one-shot
+    # command; the scheduler's long-lived process does not freeze).
+    gc.freeze()
     report = _report(quiet)
-    with _maybe_store(db, use_store) as store:
+    with _maybe_store(db, use_store, None if names else catalog) as store:
         try:
             done = run_session(plan, setup, store, progress=report)
         finally:
             report.close()
     report.finish(done.results)
-    network_ok = done.run.network_ok
-    _emit(done.results, network_ok, output_format, output)
-    if not network_ok:
+    _emit(done.results, done.run.network_ok, output_format, output, sources)
+    raise typer.Exit(_exit_code(done, fail_verdicts, recorded=store is not None))
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What one `monitor check` checks, and where each link was written."""
+
+    resources: list[Resource]
+    sources: dict[str, tuple[str, str]]  # resource id -> (file:line, label)
+    setup: Setup
+    trigger: str
+    unchanged: list[Resource]  # the catalog's other links: known-good hosts for the evidence
+
+
+def _target(
+    catalog: Path,
+    db: str | None,
+    names: list[str],
+    images: bool,
+    allow_private: bool,
+    changed_since: str | None,
+    age: timedelta | None,
+) -> _Target:
+    """Input files' links, or the catalog's (all, or those a diff changed, with the base
+    ref's trusted settings)."""
+    if names:
+        if changed_since is not None:
+            raise fail("--changed-since reads the catalog and README; drop the inputs")
+        if age is not None and db is None:
+            raise fail("--max-age with inputs needs --db (ad-hoc checks are stored only there)")
+        resources, sources, base_dir = _adhoc_or_exit(names, images, allow_private)
+        setup = Setup(base_dir=base_dir, want_metadata=False)
+        return _Target(resources, sources, setup, "adhoc", [])
+    from monitor.sources.locate import locate
+
+    cat = load_or_exit(catalog)
+    resources = list(cat.resources)
+    if changed_since is not None:
+        resources = _changed_or_exit(cat, changed_since)
+        cat = _trusted_settings(cat, changed_since)
+    places = locate(cat)
+    sources = {r.id: (places.get(r.id, ""), r.label) for r in resources}
+    changed = {r.id for r in resources}
+    unchanged = [r for r in cat.resources if r.id not in changed]
+    return _Target(resources, sources, Setup.of_catalog(cat), "cli", unchanged)
+
+
+def _exit_code(done: Session, fail_verdicts: frozenset[Verdict], *, recorded: bool) -> int:
+    if not done.run.network_ok:
         err_console.print(
             "[bold yellow]network unusable:[/] nearly every host failed at DNS or connect "
-            "level; their links are recorded as error, never broken"
-            + ("; the run is recorded." if store is not None else "."),
+            "level and no known-good host answered; their links are recorded as error, never "
+            "broken" + ("; the run is recorded." if recorded else "."),
             soft_wrap=True,
         )
-        raise typer.Exit(EXIT_NETWORK)
+        return EXIT_NETWORK
     failing = any(r.verdict in fail_verdicts for r in done.results)
-    raise typer.Exit(EXIT_PROBLEMS if failing else EXIT_OK)
+    return EXIT_PROBLEMS if failing else EXIT_OK
 
 
 def _trusted_settings(cat: Catalog, ref: str) -> Catalog:
@@ -398,25 +486,33 @@ def _timeouts(base: EngineSettings, seconds: float) -> dict[str, float]:
 
 
 @contextmanager
-def _maybe_store(db: str | None, wanted: bool) -> Iterator[Store | None]:
+def _maybe_store(db: str | None, wanted: bool, catalog: Path | None) -> Iterator[Store | None]:
     if not wanted:
         yield None
         return
-    with open_store(db) as store:
+    with open_store(db, catalog=catalog) as store:
         yield store
 
 
 def _emit(
-    results: Sequence[CheckResult], network_ok: bool, fmt: Format, output: Path | None
+    results: Sequence[CheckResult],
+    network_ok: bool,
+    fmt: Format,
+    output: Path | None,
+    sources: Sources,
 ) -> None:
     if fmt is Format.JSON:
-        text = to_json(results, network_ok=network_ok)
+        text = to_json(results, network_ok=network_ok, sources=sources)
     elif fmt is Format.MARKDOWN:
-        text = to_markdown(results, network_ok=network_ok)
+        text = to_markdown(results, network_ok=network_ok, sources=sources)
     elif output is not None:
-        text = to_text(results, network_ok=network_ok)
+        text = to_text(results, network_ok=network_ok, sources=sources)
+    elif not console.is_terminal:
+        # A pipe: one grep-able line per link, the counts on stderr.
+        text = to_plain(results, sources=sources)
+        err_console.print(summary_line(results), markup=False, highlight=False)
     else:
-        _print_summary(results)
+        _print_summary(results, sources)
         return
     if output is None:
         sys.stdout.write(text)
@@ -428,18 +524,37 @@ def _emit(
         raise fail(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
-def _print_summary(results: Sequence[CheckResult]) -> None:
+def _print_summary(results: Sequence[CheckResult], sources: Sources) -> None:
     """The terminal summary: a table of every link that is not ok, problems first."""
     problems = [r for r in sorted_results(results) if r.verdict is not Verdict.OK]
     if problems:
         table = Table(title="monitor check", show_lines=False)
         table.add_column("verdict")
         table.add_column("link", overflow="fold")
+        table.add_column("source", overflow="fold")
         table.add_column("detail", overflow="fold")
         for result in problems:
-            table.add_row(result.verdict.value, result.url, result.describe())
+            table.add_row(
+                result.verdict.value,
+                shown(result.url),
+                shown(where(result, sources)),
+                shown(result.describe()),
+            )
         console.print(table)
     console.print(summary_line(results))
+
+
+def _dump(
+    resources: Sequence[Resource], sources: Sources, excludes: Sequence[re.Pattern[str]]
+) -> None:
+    """`--dump`: what would be checked, one line each: url<TAB>file:line<TAB>label."""
+    for resource in resources:
+        if any(x.search(resource.url) for x in excludes):
+            continue
+        source, label = sources.get(resource.id, ("", resource.label))
+        fields = (resource.url, source, label)
+        sys.stdout.write("\t".join(" ".join(f.split()) for f in fields) + "\n")
+    sys.stdout.flush()
 
 
 def register(app: typer.Typer) -> None:

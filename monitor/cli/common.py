@@ -10,15 +10,26 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from monitor.config.catalog import Catalog, CatalogError, load_catalog
+from monitor.domain.text import inert
 
 if TYPE_CHECKING:  # the store (sqlalchemy, alembic) loads only for commands that open it
     from monitor.store.database import Store
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# No emoji codes: "resources.toml:100: ..." must not print "resources.toml💯" (issue 16).
+console = Console(highlight=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, emoji=False)
+# Untrusted text longer than this is cut in terminal output (an error once echoed 200 KB).
+SHOWN_LIMIT = 2000
+
+
+def shown(value: object, limit: int = SHOWN_LIMIT) -> Text:
+    """Untrusted text (a title, a URL, an error) for a table cell or a message: no Rich markup,
+    no control or bidi characters (no cursor moves, no OSC 8 hyperlinks), bounded."""
+    return Text(inert(str(value), limit) or "")
+
 
 # Exit codes, one meaning each (README): 0 healthy, 1 problems found, 2 usage or
 # configuration error, 3 network unusable.
@@ -33,7 +44,7 @@ DbOption = Annotated[
     typer.Option(
         "--db",
         help="Database: a file path or an SQLAlchemy URL "
-        "[default: $MONITOR_DATABASE_URL, else db/monitor.sqlite].",
+        "\\[default: $MONITOR_DATABASE_URL, else db/monitor.sqlite beside the catalog].",
         show_default=False,
     ),
 ]
@@ -41,7 +52,7 @@ DEFAULT_CATALOG = Path("resources.toml")
 
 
 def fail(message: str, code: int = EXIT_CONFIG) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    err_console.print(Text.assemble(("error:", "bold red"), " ", shown(message)), soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -54,9 +65,10 @@ def load_or_exit(path: Path) -> Catalog:
 
 # Python packages behind SQLAlchemy URLs, and how to install each (`ImportError.name`).
 DRIVER_PACKAGES = {
-    "psycopg": "pip install 'monitor[postgres]' (psycopg 3, for postgresql+psycopg:// URLs)",
+    "psycopg": "pip install 'curated-link-monitor[postgres]' "
+    "(psycopg 3, for postgresql+psycopg:// URLs)",
     "psycopg2": "pip install psycopg2-binary (or use a postgresql+psycopg:// URL with "
-    "'monitor[postgres]')",
+    "'curated-link-monitor[postgres]')",
     "pymysql": "pip install pymysql",
     "MySQLdb": "pip install mysqlclient",
 }
@@ -71,7 +83,7 @@ def missing_package(exc: ImportError) -> str:
         )
     return (
         f"the Python package {name or '?'} could not be imported ({exc}); "
-        "reinstall monitor's dependencies (make setup, or pip install monitor)"
+        "reinstall monitor's dependencies (make setup, or pip install curated-link-monitor)"
     )
 
 
@@ -81,15 +93,20 @@ def _writable(path: Path) -> bool:
 
 
 @contextmanager
-def open_store(db: str | None, *, reads_only: str | None = None) -> Iterator[Store]:
+def open_store(
+    db: str | None, *, reads_only: str | None = None, catalog: Path | None = None
+) -> Iterator[Store]:
     """Open the store for a command, or exit 2 with a message naming the database.
 
     `reads_only` is the name of a command that only reads the history (`report`): such a
     command refuses a database that does not exist instead of creating an empty one, and
-    opens a read-only SQLite file read-only instead of failing.
+    opens a read-only SQLite file read-only instead of failing. Without `--db` (and
+    MONITOR_DATABASE_URL) the database is db/monitor.sqlite beside `catalog`.
     """
-    from monitor.store.database import Store, database_url, sqlite_file
+    from monitor.store.database import Store, beside_catalog, database_url, sqlite_file
     from monitor.store.errors import StoreError
+
+    db = beside_catalog(db, catalog)
 
     url = database_url(db)
     path = sqlite_file(url)

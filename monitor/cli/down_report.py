@@ -42,7 +42,7 @@ def down_report(
     from monitor.domain.models import utcnow
 
     cat = load_or_exit(catalog)
-    with open_store(db, reads_only="down-report") as store:
+    with open_store(db, reads_only="down-report", catalog=catalog) as store:
         snap = store.snapshot(utcnow(), down_after=cat.settings.down_after, full=False)
     downs = down_resources(cat.resources, snap)
     text = (

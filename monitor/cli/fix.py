@@ -41,7 +41,8 @@ def fix(
     catalog: CatalogOption = DEFAULT_CATALOG,
     db: DbOption = None,
     yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Write the changes (otherwise only show them).")
+        bool,
+        typer.Option("--yes/--no-yes", "-y", help="Write the changes (otherwise only show them)."),
     ] = False,
     wayback: Annotated[
         bool,
@@ -73,7 +74,7 @@ def fix(
         monitor fix --no-wayback
     """
     cat = load_or_exit(catalog)
-    with open_store(db, reads_only="fix") as store:
+    with open_store(db, reads_only="fix", catalog=catalog) as store:
         refused: list[Refusal] = []
         moves = moves_from_store(store, cat.resources, refused)
         broken = broken_resources(store, cat.resources) if wayback else []

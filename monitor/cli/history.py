@@ -10,14 +10,17 @@ from rich.table import Table
 
 from monitor.cli.common import (
     DEFAULT_CATALOG,
+    SHOWN_LIMIT,
     CatalogOption,
     DbOption,
     console,
     fail,
     load_or_exit,
     open_store,
+    shown,
 )
 from monitor.domain.state import replay, timeline
+from monitor.domain.text import inert
 
 
 def history(
@@ -39,7 +42,7 @@ def history(
     """
     cat = load_or_exit(catalog)
     entry = cat.find(resource)
-    with open_store(db, reads_only="history") as store:
+    with open_store(db, reads_only="history", catalog=catalog) as store:
         resource_id = entry.id if entry else None
         if resource_id is None:
             stored = store.resource_ids()
@@ -62,8 +65,8 @@ def history(
             state_of.get((stored_check.run.id, r.checked_at), "(ignored)"),
             str(r.status or ""),
             str(r.elapsed_ms if r.elapsed_ms is not None else ""),
-            escape(r.meta.title or ""),
-            escape(r.error or r.note or ""),
+            shown(r.meta.title or ""),
+            shown(r.error or r.note or ""),
             "ok" if stored_check.run.network_ok else "down",
         )
     console.print(table)
@@ -71,7 +74,7 @@ def history(
     if transitions:
         console.print(f"timeline (down after {down_after} consecutive failures):")
         for t in reversed(transitions):
-            detail = f"  {escape(t.detail)}" if t.detail else ""
+            detail = f"  {escape(inert(t.detail, SHOWN_LIMIT) or '')}" if t.detail else ""
             console.print(
                 f"  {t.at:%Y-%m-%d %H:%M}  {t.state.value:<9} ({t.verdict.value}){detail}"
             )

@@ -20,15 +20,19 @@ def import_(
     ],
     catalog: CatalogOption = DEFAULT_CATALOG,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show the changes as a diff; write nothing.")
+        bool,
+        typer.Option("--dry-run/--no-dry-run", help="Show the changes as a diff; write nothing."),
     ] = False,
 ) -> None:
     """Build or update the catalog from the links of a roadmap.
 
-    Each link's nearest heading becomes its section. A link already in the catalog
-    (same URL) keeps every field you set; only its `line` is refreshed. New links
-    are appended; entries whose link left the roadmap are kept and listed. When the
-    roadmap has `<!-- monitor:begin -->` markers, only the links between them count.
+    Each link's heading path becomes its section ("Other" under "Web" and "Other" under
+    "CLI" are two sections); a URL listed under several headings gets a row in each. A
+    link already in the catalog keeps every field you set. New links are inserted where
+    the roadmap has them; entries whose link left the roadmap are kept and listed. A
+    secondary link of a list item is labelled by the item's main link ("Nextcloud — Demo").
+    When the roadmap has `<!-- monitor:begin -->` markers (outside code blocks), only the
+    links between them count. A new catalog's locale is detected from the roadmap's text.
     The roadmap's path, relative to the catalog, is kept in `[settings] readme`: its
     relative links resolve against its folder wherever later commands run from.
 
@@ -81,13 +85,19 @@ def _print_report(result: ImportResult, roadmap: Path, catalog: Path) -> None:
     for section in result.new_sections:
         _say(f"  new section {section.id}: {section.title}")
     for entry in result.added:
-        _say(f"  added {entry.id} ({entry.kind.value}, line {entry.line}): {entry.url}")
-    if result.relined:
-        _say(f"  line refreshed for {len(result.relined)} entries")
+        _say(f"  added {entry.id} ({entry.kind.value}) at {roadmap}:{entry.line}: {entry.url}")
+    if result.unlined:
+        _say(
+            f"  dropped the stored line number of {result.unlined} entries "
+            "(locations are computed from the roadmap when shown)"
+        )
     for skip in result.skipped:
-        _say(f"  skipped line {skip.link.line}: {skip.reason}")
+        _say(f"  skipped {roadmap}:{skip.link.line}: {skip.reason}")
     if result.anchors or result.duplicates:
-        _say(f"  ignored {result.anchors} same-page anchors, {result.duplicates} repeated URLs")
+        _say(
+            f"  ignored {result.anchors} same-page anchors, "
+            f"{result.duplicates} URLs repeated within a section"
+        )
     if result.missing:
         n = len(result.missing)
         _say(

@@ -41,13 +41,13 @@ def prune(
         int | None,
         typer.Option(
             "--older-than",
-            help="Thin checks older than DAYS [default: settings.retention_days, 90].",
+            help="Thin checks older than DAYS \\[default: settings.retention_days, 90].",
             metavar="DAYS",
             show_default=False,
         ),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Count what would go; change nothing.")
+        bool, typer.Option("--dry-run/--no-dry-run", help="Count what would go; change nothing.")
     ] = False,
     do_vacuum: Annotated[
         bool,
@@ -72,7 +72,7 @@ def prune(
     days = older_than if older_than is not None else cat.settings.retention_days
     if days < 1:
         raise fail("--older-than must be at least 1 day")
-    with open_store(db) as store:
+    with open_store(db, catalog=catalog) as store:
         size_before = _file_size(store)
         report = prune_store(store, days, dry_run=dry_run)
         if do_vacuum and not dry_run:

@@ -24,7 +24,7 @@ NowOption = Annotated[
     datetime | None,
     typer.Option(
         "--now",
-        help="Render as of this UTC time (reproducible output) [default: the current time].",
+        help="Render as of this UTC time (reproducible output) \\[default: the current time].",
         formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
         show_default=False,
     ),
@@ -67,7 +67,7 @@ def report(
     from monitor.reports.markdown import render_status_md
 
     cat = load_or_exit(catalog)
-    with open_store(db, reads_only="report") as store:
+    with open_store(db, reads_only="report", catalog=catalog) as store:
         moment = as_of(now)
         snap = store.snapshot(moment, down_after=cat.settings.down_after)
     ctx = load_context(cat, snap, moment)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from monitor.cli.common import DEFAULT_CATALOG, CatalogOption, console, load_or_exit
+from monitor.cli.common import DEFAULT_CATALOG, CatalogOption, console, load_or_exit, shown
 from monitor.domain.models import Kind
 
 
@@ -32,7 +32,7 @@ def resources(
         table.add_column(name)
     for r in cat.resources:
         if (kind is None or r.kind is kind) and (section is None or r.section == section):
-            table.add_row(r.id, r.kind.value, r.section, r.label, r.url)
+            table.add_row(r.id, r.kind.value, r.section, shown(r.label), shown(r.url))
     console.print(table)
 
 

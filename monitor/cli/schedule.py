@@ -15,7 +15,7 @@ def schedule(
     catalog: CatalogOption = DEFAULT_CATALOG,
     db: DbOption = None,
     run_now: Annotated[
-        bool, typer.Option("--run-now", help="Also run the full check once at start.")
+        bool, typer.Option("--run-now/--no-run-now", help="Also run the full check once at start.")
     ] = False,
     misfire_grace: Annotated[
         int,

@@ -6,7 +6,6 @@ import json
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from monitor.cli.common import (
@@ -16,6 +15,7 @@ from monitor.cli.common import (
     console,
     load_or_exit,
     open_store,
+    shown,
 )
 from monitor.cli.report import NowOption, as_of
 from monitor.reports.context import load_context
@@ -24,7 +24,9 @@ from monitor.reports.context import load_context
 def status(
     catalog: CatalogOption = DEFAULT_CATALOG,
     db: DbOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json/--no-json", help="Print JSON instead of a table.")
+    ] = False,
     now: NowOption = None,
 ) -> None:
     """Print the current state of every resource, problems first, from the stored history.
@@ -40,7 +42,7 @@ def status(
         monitor status --json | jq '.[] | select(.state == "down")'
     """
     cat = load_or_exit(catalog)
-    with open_store(db, reads_only="status") as store:
+    with open_store(db, reads_only="status", catalog=catalog) as store:
         moment = as_of(now)
         snap = store.snapshot(moment, down_after=cat.settings.down_after)
     ctx = load_context(cat, snap, moment)
@@ -71,10 +73,10 @@ def status(
     for r in rows:
         table.add_row(
             r.state.value,
-            escape(r.resource.label),
+            shown(r.resource.label),
             r.since_date,
             " · ".join(r.uptime),
-            escape(r.detail),
+            shown(r.detail),
         )
     console.print(table)
     if ctx.last_run and not ctx.last_run.network_ok:

@@ -6,13 +6,14 @@ so a maintainer editing TOML by hand can fix it without reading a traceback.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -21,6 +22,12 @@ from monitor.config.github_names import GITHUB_RESERVED
 from monitor.config.urls import check_url
 from monitor.domain.models import Kind, Resource, Section
 
+# A catalog message quotes values from the file; a 200 KB value is cut to this (issue 16).
+PROBLEM_LIMIT = 500
+# Characters no catalog text may hold: C0/C1 controls (tab aside) and the direction overrides,
+# embeddings and isolates that make a label or a link read as something else.
+_UNSAFE_TEXT = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
 
 class CatalogError(Exception):
     """A catalog that cannot be used; `str()` is the message shown to the user."""
@@ -28,6 +35,8 @@ class CatalogError(Exception):
     def __init__(self, path: Path | str, line: int | None, problem: str) -> None:
         self.path = Path(path)
         self.line = line
+        if len(problem) > PROBLEM_LIMIT:
+            problem = f"{problem[:PROBLEM_LIMIT]}… ({len(problem):,} characters)"
         self.problem = problem
         where = f"{self.path}:{line}" if line else str(self.path)
         super().__init__(f"{where}: {problem}")
@@ -51,10 +60,13 @@ GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
 
 def infer_kind(url: str) -> Kind:
     """Kind of a link from its URL alone; the catalog's explicit `kind` wins over this."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:  # "https://[": never checkable; the web checker reports it
+        return Kind.WEB
     if not parts.scheme:
         return Kind.FILE
-    host = (parts.hostname or "").lower()
     if host in YOUTUBE_HOSTS:
         return Kind.YOUTUBE
     if host in GITHUB_HOSTS:
@@ -86,8 +98,16 @@ def unique_slug(base: str, taken: set[str]) -> str:
     return slug
 
 
+def check_text(text: str) -> str:
+    """Catalog text (labels, titles, notes) holds no control or direction-override characters."""
+    if m := _UNSAFE_TEXT.search(text):
+        raise ValueError(f"contains the invisible control character U+{ord(m.group(0)):04X}")
+    return text
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan: `deadline_s = inf` would be a check that never ends (issue 16).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class HostLimits(_Strict):
@@ -116,6 +136,18 @@ class EngineSettings(_Strict):
     # Second opinions of failures that asked us to slow down (429, 502-504, timeouts) start
     # this far apart on their host (and this long after the answer); they overlap.
     recheck_interval_ms: int = Field(default=1000, ge=0, le=600_000)
+    # Known-good URLs asked when a run's own results cannot show that the network works
+    # (monitor/run/evidence.py); history and unchecked catalog links are asked after them.
+    network_probes: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator("network_probes")
+    @classmethod
+    def _web_probes(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{url!r} is not an http(s) URL")
+        return urls
 
 
 class YoutubeSettings(_Strict):
@@ -135,9 +167,18 @@ class ScheduleSettings(_Strict):
     timezone: str = "UTC"
 
 
+SuffixPart = Literal["status", "duration", "stars"]
+
+
+def _default_suffix() -> list[SuffixPart]:
+    return ["status", "duration", "stars"]
+
+
 class Settings(_Strict):
     locale: Literal["pt-BR", "en"] = "pt-BR"
     readme: str = "README.md"
+    # What an annotated list item's generated suffix shows (README blocks in list mode).
+    list_suffix: list[SuffixPart] = Field(default_factory=_default_suffix)
     down_after: int = Field(default=2, ge=1, le=30)
     retention_days: int = Field(default=90, ge=1)
     # Where the roadmap lives (https://github.com/OWNER/REPO): the status page links back to
@@ -148,6 +189,11 @@ class Settings(_Strict):
 class SectionEntry(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str = Field(min_length=1)
+
+    @field_validator("title")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return check_text(value)
 
 
 class ResourceEntry(_Strict):
@@ -165,6 +211,11 @@ class ResourceEntry(_Strict):
     @classmethod
     def _url(cls, value: str) -> str:
         return check_url(value)
+
+    @field_validator("label", "notes")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return check_text(value)
 
     @field_validator("accept")
     @classmethod
@@ -212,12 +263,6 @@ class Catalog:
     def links_dir(self) -> Path:
         """Where the roadmap's relative links (`spacy_cheatsheet.pdf`) resolve: its folder."""
         return self.readme_path.parent
-
-    def section(self, section_id: str) -> Section:
-        for section in self.sections:
-            if section.id == section_id:
-                return section
-        raise KeyError(section_id)
 
     def find(self, key: str) -> Resource | None:
         """A resource by id or URL."""
@@ -277,6 +322,8 @@ class _LineIndex:
         )
         if host_start is not None:
             return self._key_line(host_start, str(loc[2])) if len(loc) > 2 else host_start
+        if len(loc) == 1 and head in self.arrays:  # a misspelt [[table]] of its own
+            return self.arrays[head][0]
         if head in self.tables:
             return (
                 self._key_line(self.tables[head], str(loc[1]))
@@ -285,6 +332,40 @@ class _LineIndex:
             )
         # a top-level key, or a table or array written inline: the key's own line
         return self._top_key_line(head)
+
+
+def _model_at(loc: Sequence[Any]) -> type[BaseModel] | None:
+    """The settings model that holds the last key of `loc` (list items and dict values
+    walked through), or None when the path leaves the models."""
+    model: type[BaseModel] = CatalogModel
+    parts = list(loc[:-1])
+    while parts:
+        part = parts.pop(0)
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        inner = field.annotation
+        while get_origin(inner) in (list, dict):
+            args = get_args(inner)
+            inner = args[-1]
+            if get_origin(field.annotation) is dict and parts:
+                parts.pop(0)  # the dict's own key (a host name)
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            return None
+        model = inner
+    return model
+
+
+def closest_key(loc: Sequence[Any]) -> str | None:
+    """The known key closest to an unknown one (`resource` -> `resources`)."""
+    model = _model_at(loc)
+    if model is None or not loc:
+        return None
+    known = list(model.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _describe(loc: Iterable[Any]) -> str:
@@ -304,7 +385,9 @@ def parse_catalog(text: str, path: Path) -> Catalog:
         message = str(exc)
         m = re.search(r"\(at line (\d+), column \d+\)", message)
         line = int(m.group(1)) if m else None
-        problem = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
+        if line is None and "end of document" in message:  # the last line that has text
+            line = max(1, len(text.rstrip().splitlines()))
+        problem = re.sub(r"\s*\(at (?:line \d+, column \d+|end of document)\)", "", message)
         raise CatalogError(path, line, f"not valid TOML: {problem}") from None
     index = _LineIndex(text)
     try:
@@ -315,6 +398,8 @@ def parse_catalog(text: str, path: Path) -> Catalog:
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = f"unknown key {str(loc[-1])!r}"
+            if suggestion := closest_key(loc):
+                message += f"; did you mean {suggestion!r}?"
         elif err["type"] == "missing":
             message = f"missing required key {str(loc[-1])!r}"
             loc = loc[:-1]
@@ -338,7 +423,7 @@ def _build(model: CatalogModel, path: Path, index: _LineIndex) -> Catalog:
         section_ids.add(sec.id)
         sections.append(Section(id=sec.id, title=sec.title))
 
-    seen_urls: dict[str, int] = {}
+    seen_urls: dict[tuple[str, str], int] = {}
     taken_ids = {e.id for e in model.resources if e.id}
     seen_ids: set[str] = set()
     resources: list[Resource] = []
@@ -350,14 +435,16 @@ def _build(model: CatalogModel, path: Path, index: _LineIndex) -> Catalog:
                 index.locate(["resources", i, "section"]),
                 f"resources[{i}].section: unknown section {entry.section!r} (known: {known})",
             )
-        if entry.url in seen_urls:
-            first = index.locate(["resources", seen_urls[entry.url], "url"])
+        # A URL may be listed in several sections (each place keeps its row), once in each.
+        if (entry.url, entry.section) in seen_urls:
+            first = index.locate(["resources", seen_urls[entry.url, entry.section], "url"])
             raise CatalogError(
                 path,
                 index.locate(["resources", i, "url"]),
-                f"resources[{i}].url: duplicate URL {entry.url!r} (first at line {first})",
+                f"resources[{i}].url: duplicate URL {entry.url!r} in section "
+                f"{entry.section!r} (first at line {first})",
             )
-        seen_urls[entry.url] = i
+        seen_urls[entry.url, entry.section] = i
         if entry.id is not None:
             if entry.id in seen_ids:
                 raise CatalogError(

@@ -67,24 +67,28 @@ def safe_url(url: str) -> str:
         raise UnsafeUrl("URL has no host")
     if parts.username is not None or parts.password is not None:
         raise UnsafeUrl("URL carries credentials (user@host)")
-    if ":" in host:  # IPv6 literal
-        netloc_host = f"[{host}]"
-        if not re.fullmatch(r"[0-9a-f:.]+", host):
-            raise UnsafeUrl(f"malformed IPv6 host {host!r}")
-    else:
-        try:
-            ascii_host = host.encode("idna").decode("ascii").lower()
-        except UnicodeError:
-            raise UnsafeUrl(f"host {host!r} is not a valid domain name") from None
-        if not _HOST.match(ascii_host):
-            raise UnsafeUrl(f"host {ascii_host!r} is not a valid domain name")
-        netloc_host = ascii_host
+    netloc_host = _netloc_host(host)
     netloc = netloc_host if port is None else f"{netloc_host}:{port}"
     path = _encode(parts.path)
     clean = urlunsplit((scheme, netloc, path, _encode(parts.query), _encode(parts.fragment)))
     if len(clean) > MAX_URL:
         raise UnsafeUrl(f"URL of {len(clean):,} characters (at most {MAX_URL})")
     return clean
+
+
+def _netloc_host(host: str) -> str:
+    """The host as written back into a URL: an IPv6 literal in brackets, a name in ASCII."""
+    if ":" in host:  # IPv6 literal
+        if not re.fullmatch(r"[0-9a-f:.]+", host):
+            raise UnsafeUrl(f"malformed IPv6 host {host!r}")
+        return f"[{host}]"
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise UnsafeUrl(f"host {host!r} is not a valid domain name") from None
+    if not _HOST.match(ascii_host):
+        raise UnsafeUrl(f"host {ascii_host!r} is not a valid domain name")
+    return ascii_host
 
 
 def sanitize_url(url: str | None) -> str | None:
@@ -114,9 +118,13 @@ def url_problem(url: str) -> str | None:
         return "URL is empty"
     if any(c.isspace() for c in url):
         return f"URL {url!r} contains whitespace"
-    if any(ord(c) < 32 or ord(c) == 127 for c in url):
-        return f"URL {url!r} contains control characters"
-    parts = urlsplit(url)
+    if _CONTROL.search(url):
+        return f"URL {url!r} contains control characters (C0, C1 or bidi)"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on "https://[" or a bad port)
+    except ValueError as exc:
+        return f"URL {url!r} is malformed ({exc})"
     if parts.scheme:
         if parts.scheme.lower() not in ("http", "https"):
             return (

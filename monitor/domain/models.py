@@ -14,7 +14,7 @@ from typing import Any
 
 
 class Verdict(StrEnum):
-    """What one check found (DESIGN.md). Used by the CLI, JSON output, the store and reports."""
+    """What one check found (docs/architecture.md): the CLI, JSON, the store and reports."""
 
     OK = "ok"
     MOVED = "moved"
@@ -168,7 +168,8 @@ class CheckResult:
     meta: Metadata = field(default_factory=Metadata)
     checked_at: datetime = field(default_factory=utcnow)
     # True when the check sent nothing (a rate-limit deferral): it says nothing about the
-    # resource, so it never replaces an answer (DESIGN.md: only an answer changes a verdict).
+    # resource, so it never replaces an answer (only an answer changes a verdict:
+    # docs/architecture.md).
     deferred: bool = False
 
     def reason(self) -> str:

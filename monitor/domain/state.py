@@ -8,7 +8,7 @@ so a dead Wi-Fi never marks anything down nor clears it.
 Verdict classes, as the state machine sees them:
 - good: `ok`, `moved` (the link works);
 - bad: `broken`, `error` (counts toward `down`);
-- `blocked`: the site refused us, we cannot tell (DESIGN.md). It never counts toward
+- `blocked`: the site refused us, we cannot tell (docs/architecture.md). It never counts toward
   `down` and never breaks a failure streak; the resource shows `blocked` while it lasts;
 - `skipped`: excluded by configuration; shows `skipped`, changes nothing else.
 """
@@ -277,10 +277,6 @@ def derive(
 ) -> dict[str, ResourceState]:
     """States of the catalog's resources (in catalog order) from `Store.all_history()`."""
     return {r.id: resource_state(r.id, history.get(r.id, ()), now, down_after) for r in resources}
-
-
-def sort_problems_first(states: Iterable[ResourceState]) -> list[ResourceState]:
-    return sorted(states, key=lambda s: s.state.severity)
 
 
 def state_from_history(resource_id: str, h: ResourceHistory) -> ResourceState:

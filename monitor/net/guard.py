@@ -91,12 +91,12 @@ def default_policy(address: IPAddress) -> str | None:
         if inner is not None:
             address = inner
     if address in METADATA_ADDRESSES:
-        return f"{shown} is a cloud metadata address"
+        return f"{shown}, a cloud metadata address"
     kind = _kind(address)
     if kind is None:
         return None
     inside = f" (IPv4 {address} inside)" if shown != address else ""
-    return f"{shown}{inside} is not globally routable: {kind}"
+    return f"{shown}{inside}, which is not globally routable ({kind})"
 
 
 async def system_resolver(host: str, port: int) -> list[str]:

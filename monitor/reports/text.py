@@ -28,7 +28,9 @@ class Md(str):
 _SPECIAL = re.compile(r"([\\`*_~\[\]|])")
 _ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _BREAKS = re.compile(r"[\r\n\t\f\v\u0085\u2028\u2029]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0/C1 controls and the invisible direction controls (a right-to-left override makes a
+# title or a link read as something else, issue 16).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Characters that would end or split a link destination, or a table cell.
 _URL_UNSAFE = re.compile(r"[\s()<>\[\]|`\"'\\{}]")
 

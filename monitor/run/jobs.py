@@ -20,7 +20,7 @@ from monitor.reports.html import write_site
 from monitor.reports.markdown import render_status_md
 from monitor.reports.readme import ReadmeError, update_readme
 from monitor.run.session import Abandoned, Plan, Setup, run_session, select_failing
-from monitor.store.database import Store
+from monitor.store.database import Store, beside_catalog
 
 # Run after a recorded run (`publish`: reports, README): (catalog, store) -> summary.
 AfterHook = Callable[[Catalog, Store], str]
@@ -34,7 +34,9 @@ def publish(cat: Catalog, store: Store) -> str:
     if write_if_changed(cat.base_dir / "status.md", render_status_md(ctx).encode("utf-8")):
         written.append(cat.base_dir / "status.md")
     try:
-        old, new = update_readme(cat.readme_path, ctx, write=True)
+        old, new = update_readme(
+            cat.readme_path, ctx, write=True, parts=tuple(cat.settings.list_suffix)
+        )
     except (ReadmeError, OSError) as exc:
         return f"{len(written)} report file(s) written; README left alone: {exc}"
     readme = "README updated" if old != new else "README unchanged"
@@ -52,7 +54,7 @@ def check_and_record(
     """One scheduled run; returns the log line's summary."""
     cat = load_catalog(catalog_path)
     trigger = "schedule-failing" if only_failing else "schedule"
-    with Store.open(db) as store:
+    with Store.open(beside_catalog(db, catalog_path)) as store:
         resources = (
             select_failing(store.all_history(), cat.resources, cat.settings.down_after)
             if only_failing
@@ -61,9 +63,13 @@ def check_and_record(
         if not resources:
             return "nothing to check"
         try:
-            done = run_session(
-                Plan(resources, trigger=trigger), Setup.of_catalog(cat), store, stop=stop
+            checking = {r.id for r in resources}
+            plan = Plan(
+                resources,
+                trigger=trigger,
+                known_good=[r for r in cat.resources if r.id not in checking],
             )
+            done = run_session(plan, Setup.of_catalog(cat), store, stop=stop)
         except Abandoned:
             return "abandoned on shutdown, nothing recorded"
         counts = Counter(r.verdict.value for r in done.results)

@@ -31,13 +31,13 @@ from monitor.run.evidence import (
     Evidence,
     FetchNote,
     RecordingHttp,
-    RunEvidence,
     judge,
     network_usable,
     second_opinion,
     settle,
 )
 from monitor.run.inert import inert_result, known_secrets
+from monitor.run.probe import with_known_good
 
 # Verdicts that get a second opinion before they are recorded.
 RECHECK_VERDICTS = frozenset({Verdict.BROKEN, Verdict.ERROR, Verdict.BLOCKED})
@@ -136,6 +136,8 @@ class _Schedule:
         # incremental network_usable(): host -> every result so far failed below HTTP
         self.host_down: dict[str, bool] = {}
         self.hosts_down = 0
+        # failures whose second opinion was dropped because the network looked down
+        self.dropped: list[int] = []
 
     def offer(self, host: str) -> None:
         """Hand the host to a worker if it has a job that may start now, else wake it later."""
@@ -213,6 +215,8 @@ class _Schedule:
                 if network_usable(done):
                     for waiting_pace, waiting in sorted(self.deferred):  # timeouts first
                         self.recheck_later(waiting, waiting_pace)
+                else:
+                    self.dropped = [waiting for _, waiting in sorted(self.deferred)]
                 self.deferred = []
         if self.progress is not None:
             shown = self.results[index]
@@ -305,6 +309,7 @@ async def run_checks(
     recheck: bool = True,
     on_recheck: Callable[[int], None] | None = None,
     trust_dns: bool = False,
+    probes: Sequence[str] = (),
 ) -> Outcome:
     """Check `resources`; failures get a second opinion, which is the one kept.
 
@@ -313,6 +318,8 @@ async def run_checks(
 
     `trust_dns`: take "name not known" as proof the domain is gone even when no other name
     resolved in this run (for resolvers known to be authoritative, e.g. the benchmark's).
+    `probes`: known-good URLs asked when the results alone cannot show that the network and
+    DNS work (`monitor.run.probe`).
     """
     http = ctx.http
     if not isinstance(http, HttpEngine):
@@ -321,7 +328,11 @@ async def run_checks(
     await _prepare(resources, ctx)
     schedule = _Schedule(resources, ctx, http, progress, on_recheck, recheck)
     checked = await schedule.run()
-    run_evidence = RunEvidence.of([c.result for c in checked], http.resolved_names, trust_dns)
+    run_evidence, note = await with_known_good(checked, http, probes, trust_dns)
+    if run_evidence.usable and schedule.dropped:
+        checked = await _late_second_opinions(
+            resources, ctx, http, schedule.dropped, checked, progress, on_recheck
+        )
     final = tuple(judge(c, run_evidence) for c in checked)
     usable = run_evidence.usable
     run = Run(
@@ -330,6 +341,27 @@ async def run_checks(
         finished_at=utcnow(),
         network_ok=usable,
         trigger=trigger,
-        note="" if usable else "network unusable: nearly every host failed at DNS or connect",
+        note=note,
     )
     return Outcome(run=run, results=final)
+
+
+async def _late_second_opinions(
+    resources: Sequence[Resource],
+    ctx: CheckContext,
+    http: HttpEngine,
+    dropped: Sequence[int],
+    checked: Sequence[Checked],
+    progress: ProgressCallback | None,
+    on_recheck: Callable[[int], None] | None,
+) -> list[Checked]:
+    """The second opinions the schedule dropped while the network looked down, once a
+    known-good host showed it up (they failed below HTTP: the host's own pace will do)."""
+    if on_recheck is not None:
+        on_recheck(len(dropped))
+    again = _Schedule([resources[i] for i in dropped], ctx, http, progress, None, recheck=False)
+    out = list(checked)
+    for index, second in zip(dropped, await again.run(), strict=True):
+        merged = second_opinion(out[index].result, second.result)
+        out[index] = Checked(merged, second.evidence)
+    return out

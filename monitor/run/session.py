@@ -34,6 +34,7 @@ from monitor.config.catalog import EngineSettings, GithubSettings, HostLimits, Y
 from monitor.domain.models import CheckResult, Resource, Run, StoredCheck, Verdict, utcnow
 from monitor.net.engine import HttpEngine
 from monitor.run.pipeline import Outcome, run_checks
+from monitor.run.probe import known_good
 
 if TYPE_CHECKING:
     from monitor.config.catalog import Catalog
@@ -111,6 +112,9 @@ class Plan:
     max_age: timedelta | None = None  # reuse stored results younger than this
     trigger: str = "cli"  # recorded on the run: cli, adhoc, schedule, schedule-failing
     trust_dns: bool = False  # see `monitor.run.pipeline.run_checks`
+    # Catalog links this session does not check, asked as known-good hosts only when the
+    # results cannot show that the network works (`monitor.run.probe`): --changed-since.
+    known_good: Sequence[Resource] = ()
 
 
 @dataclass(frozen=True)
@@ -222,6 +226,9 @@ async def _check(
             trigger=plan.trigger,
             on_recheck=progress.rechecking,
             trust_dns=plan.trust_dns,
+            probes=known_good(
+                setup.engine.network_probes, chosen.previous.values(), plan.known_good
+            ),
         )
         if stop is None:
             return await checks

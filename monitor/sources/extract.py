@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 
 from linkify_it import LinkifyIt
@@ -26,6 +26,8 @@ class Link:
     label: str  # the link text, plain (inline markup stripped)
     line: int  # 1-based source line of the link
     section: str | None  # plain text of the nearest heading above, None if none
+    # Every heading above, outermost first: "Other" under "Web" is not "Other" under "CLI".
+    headings: tuple[str, ...] = field(default=(), compare=False)
 
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd", ".mkdn"})
@@ -96,7 +98,19 @@ def _newlines(tok: Token) -> int:
     return 0
 
 
-def _inline_links(inline: Token, section: str | None) -> Iterator[Link]:
+# Between an item's main link text and a secondary link's own ("Nextcloud — Source Code").
+ITEM_JOIN = " — "
+
+
+def _inline_links(
+    inline: Token,
+    section: str | None,
+    headings: tuple[str, ...] = (),
+    item: list[str | None] | None = None,
+) -> Iterator[Link]:
+    """Links of one inline token. `item` is the enclosing list item's main link text, a
+    one-slot list filled by the item's first link: a list item is one resource with
+    secondary links (Demo, Source Code), so those borrow its name for their labels."""
     children = inline.children or []
     start, end = inline.map if inline.map else (0, 1)
     first_link = next((i for i, t in enumerate(children) if t.type == "link_open"), None)
@@ -120,9 +134,15 @@ def _inline_links(inline: Token, section: str | None) -> Iterator[Link]:
             offset += _newlines(t)
         url = str(tok.attrGet("href") or "")
         label = _plain(inner) or url
-        if lead and _ASIDE.match(label):
-            label = f"{lead} {label}"
-        yield Link(url=url, label=label, line=line, section=section)
+        aside = bool(lead and _ASIDE.match(label))
+        if aside:
+            label = f"{lead} {label}"  # already names the item
+        if item is not None:
+            if item[0] is None:
+                item[0] = label
+            elif not aside and item[0].casefold() not in label.casefold():
+                label = f"{item[0]}{ITEM_JOIN}{label}"
+        yield Link(url=url, label=label, line=line, section=section, headings=headings)
         i = j
 
 
@@ -135,19 +155,38 @@ def extract_markdown(text: str) -> list[Link]:
     tokens = _MD.parse(text)
     links: list[Link] = []
     section: str | None = None
+    path: list[tuple[int, str]] = []  # (level, text) of the headings in force
+    items: list[list[str | None]] = []  # the open list items, innermost last
     for i, tok in enumerate(tokens):
         if tok.type == "heading_open" and i + 1 < len(tokens):
             section = _plain(tokens[i + 1].children or []) or None
+            level = int(tok.tag[1:])
+            path = [(lv, t) for lv, t in path if lv < level]
+            if section:
+                path.append((level, section))
+        elif tok.type == "list_item_open":
+            items.append([None])
+        elif tok.type == "list_item_close" and items:
+            items.pop()
         elif tok.type == "inline":
-            links.extend(_inline_links(tok, section))
+            headings = tuple(t for _, t in path)
+            links.extend(_inline_links(tok, section, headings, items[-1] if items else None))
         elif tok.type == "html_block" and tok.map:
+            before = section
             found, section = _html_links(tok.content, tok.map[0], section)
-            links.extend(found)
+            headings = tuple(t for _, t in path)
+            links.extend(replace(link, headings=headings) for link in found)
+            if section != before and section:  # an HTML heading: its level is not known
+                path = [*path[:-1], (path[-1][0] if path else 2, section)]
     return links
 
 
-# A start tag <a ...>, attribute values may hold ">" inside quotes.
-_A_TAG = re.compile(r"""<a(?=[\s/>])(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
+# A start tag <a ...>, attribute values may hold ">" inside quotes. Found in linear time by
+# `_a_tags`: one regex over the whole text backtracked through every quote pairing, and
+# 20,000 unclosed `<a href="x"` tags took 44 s (issue 16).
+_A_START = re.compile(r"<a(?=[\s/>])", re.IGNORECASE)
+# The rest of a start tag: possessive, so a tag body is read once and never re-paired.
+_TAG_REST = re.compile(r"""(?:[^>"']++|"[^"]*+"|'[^']*+')*+>""")
 _HREF = re.compile(r"""\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.IGNORECASE)
 # Regions where "<a" is not markup; blanked (newlines kept) before scanning for tags.
 _NOT_MARKUP = re.compile(
@@ -160,17 +199,33 @@ def _blank(match: re.Match[str]) -> str:
     return re.sub(r"[^\n]", " ", match.group(0))
 
 
+def _a_tags(text: str) -> Iterator[re.Match[str]]:
+    """Every `<a ...>` start tag, in order, in time linear in `text`.
+
+    Tags do not overlap: the next is looked for after the end of this one. A tag still open
+    at the end of the text holds the rest of it (as in an HTML parser), so no later `<a`
+    is a tag: scanning stops instead of trying each of them to the end again.
+    """
+    pos = 0
+    while (start := _A_START.search(text, pos)) is not None:
+        rest = _TAG_REST.match(text, start.end())
+        if rest is None:
+            return
+        yield rest
+        pos = rest.end()
+
+
 def _tag_lines(source: str) -> list[tuple[str, int]]:
     """(href, 0-based line) of every <a href> start tag, in source order."""
     cleaned = _NOT_MARKUP.sub(_blank, source)
     found: list[tuple[str, int]] = []
     line, pos = 0, 0
-    for m in _A_TAG.finditer(cleaned):
-        h = _HREF.search(m.group(0))
+    for m in _a_tags(cleaned):
+        h = _HREF.search(cleaned, m.pos - 2, m.end())
         if h is None:
             continue
-        line += cleaned.count("\n", pos, m.start())
-        pos = m.start()
+        line += cleaned.count("\n", pos, m.pos)
+        pos = m.pos
         raw = next(g for g in h.groups() if g is not None)
         found.append((html.unescape(raw).strip(), line))
     return found
@@ -246,8 +301,11 @@ def extract_text(text: str) -> list[Link]:
 
 
 _HTML_SNIFF = re.compile(r"^\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.I)
+# Each alternative's scan stops at the next "[" or "<": every start reads its own stretch of
+# text, so the search is linear (a line of 20,000 "[" took 8 s when a scan ran to its end).
 _MD_LINK_SNIFF = re.compile(
-    r"\[[^\]\n]*\]\(\s*<?[^)\s>]+|^ {0,3}\[[^\]\n]+\]:[ \t]*\S|<https?://[^>\s]+>", re.MULTILINE
+    r"\[[^\[\]\n]*\]\(\s*<?[^)\s>]+|^ {0,3}\[[^\[\]\n]+\]:[ \t]*\S|<https?://[^<>\s]+>",
+    re.MULTILINE,
 )
 
 
@@ -262,6 +320,6 @@ def extract_links(text: str, path: str | None = None) -> list[Link]:
         return extract_html(text)
     if _MD_LINK_SNIFF.search(text):
         return extract_markdown(text)
-    if _A_TAG.search(text) and _HREF.search(text):
+    if any(_HREF.search(text, m.pos - 2, m.end()) for m in _a_tags(text)):
         return extract_html(text)
     return extract_text(text)

@@ -1,10 +1,14 @@
 """Build or update the catalog from a roadmap: `monitor import ROADMAP.md`.
 
 The roadmap is where maintainers add links; the catalog is where they tune them
-(kind, accepted codes, notes). So a link's identity is its URL, import only ever
-adds entries and refreshes `line`, and an entry whose link left the roadmap is kept
-and reported, never dropped. The file is edited with tomlkit, so comments and
-hand-set fields survive, and importing twice writes the same bytes.
+(kind, accepted codes, notes). A row's identity is its URL within its section: a URL
+listed under two headings is two rows, each shown where it was written. Import only
+ever adds entries (in document order, beside their neighbours), and an entry whose link
+left the roadmap is kept and reported, never dropped. Sections are known by their heading
+path, so five "Other" headings in five chapters stay five sections. The catalog holds no
+source line numbers (one line added at the top of a README would rewrite them all);
+locations are computed from the README when they are shown. The file is edited with
+tomlkit, so comments and hand-set fields survive, and importing twice writes the same bytes.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,34 +36,51 @@ from monitor.config.catalog import (
 )
 from monitor.config.urls import check_url
 from monitor.domain.models import Kind, Section
+from monitor.domain.text import strip_invisible, truncate
 from monitor.sources.extract import Link, extract_links
+from monitor.sources.markers import Block, MarkerError, find_blocks
 
-# A new catalog starts as this; `[settings]` spells out the defaults a maintainer edits.
-NEW_CATALOG = """\
-# The catalog of monitor: every link of the roadmap, grouped by its section.
-# `monitor import README.md` keeps it in step with the roadmap; fields you set by hand stay.
-
-[settings]
-locale = "pt-BR"
-readme = "README.md"
-"""
 # Section of links written before any heading.
 FALLBACK_SECTION = "Links"
-
-# The README's generated tables: `<!-- monitor:begin section=ID -->` ... `<!-- monitor:end -->`,
-# each marker on a line of its own (one quoted in prose or a code span is not a marker).
-_BEGIN = re.compile(r"^\s*<!--\s*monitor:begin\b(?P<args>.*?)-->\s*$")
-_END = re.compile(r"^\s*<!--\s*monitor:end\b.*?-->\s*$")
-_SECTION_ARG = re.compile(r"\bsection=(?P<id>[a-z0-9][a-z0-9-]*)")
+# How a section's heading path is written when its own title is not enough.
+PATH_JOIN = " › "
 
 
-@dataclass(frozen=True)
-class Region:
-    """Lines (1-based, inclusive) between a pair of monitor markers."""
+def new_catalog(locale: str, readme: str = "README.md") -> str:
+    """A new catalog; `[settings]` spells out what a maintainer is most likely to edit."""
+    return (
+        "# The catalog of monitor: every link of the roadmap, grouped by its section.\n"
+        "# `monitor import README.md` keeps it in step with the roadmap; "
+        "fields you set by hand stay.\n"
+        "\n[settings]\n"
+        f"locale = {tomlkit.string(locale).as_string()}\n"
+        f"readme = {tomlkit.string(readme).as_string()}\n"
+    )
 
-    start: int
-    end: int
-    section: str | None
+
+# Words that appear in nearly any paragraph of one language and rarely in the other.
+_PT_WORDS = (
+    "de que não para com uma os se na por mais dos como mas ao ele das seu sua ou quando "
+    "muito nos já também só pelo pela até isso ela entre depois sem mesmo aos seus quem nas "
+    "esse eles você essa num nem suas meu às minha numa pelos são está aqui sobre ser tem "
+    "pode podem cursos vídeos recursos é em"
+)
+_EN_WORDS = (
+    "the of and to in is that for it was with be by on not he this are or his from at which "
+    "but have an they you were her she there been one all we their has would when if can "
+    "more will about how what these other into your also some than its only use using list "
+    "tools"
+)
+_STOPWORDS = {"pt-BR": frozenset(_PT_WORDS.split()), "en": frozenset(_EN_WORDS.split())}
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_LINKISH = re.compile(r"\]\([^)]*\)|<[^>]*>|https?://\S+|`[^`]*`")
+
+
+def detect_locale(text: str) -> str:
+    """`pt-BR` or `en` for a README's prose (links, tags and code spans left out)."""
+    words = [w.lower() for w in _WORD.findall(_LINKISH.sub(" ", text))]
+    scores = {loc: sum(w in stop for w in words) for loc, stop in _STOPWORDS.items()}
+    return "pt-BR" if scores["pt-BR"] > scores["en"] else "en"
 
 
 @dataclass(frozen=True)
@@ -67,7 +89,7 @@ class Added:
     url: str
     section: str
     kind: Kind
-    line: int
+    line: int  # where it is in the roadmap (reported, never stored)
 
 
 @dataclass(frozen=True)
@@ -90,72 +112,110 @@ class ImportResult:
     changed: bool
     links: int  # links considered (inside the markers when the roadmap has them)
     added: tuple[Added, ...]
-    relined: tuple[str, ...]  # ids whose `line` was refreshed
+    unlined: int  # entries whose stored `line` was dropped (locations are computed now)
     new_sections: tuple[Section, ...]
     missing: tuple[Kept, ...]
     skipped: tuple[Skipped, ...]
     anchors: int  # same-page "#..." links, ignored
-    duplicates: int  # repeated URLs in the roadmap; the first one counts
+    duplicates: int  # a URL repeated within one section; the first one counts
 
 
-def managed_regions(text: str) -> list[Region]:
-    """The marker pairs of a roadmap whose tables `monitor` regenerates (README.md)."""
-    regions: list[Region] = []
-    open_at: tuple[int, str | None] | None = None
-    for number, line in enumerate(re.split(r"\r\n|\r|\n", text), start=1):
-        if (begin := _BEGIN.match(line)) is not None:
-            arg = _SECTION_ARG.search(begin.group("args"))
-            open_at = (number, arg.group("id") if arg else None)
-        elif _END.match(line) and open_at is not None:
-            regions.append(Region(open_at[0], number, open_at[1]))
-            open_at = None
-    if open_at is not None:
-        regions.append(Region(open_at[0], text.count("\n") + 1, open_at[1]))
-    return regions
-
-
-def roadmap_links(text: str, path: str | None = None) -> tuple[list[Link], list[Region]]:
+def roadmap_links(text: str, path: str | None = None) -> tuple[list[Link], list[Block]]:
     """The links to import: only those between monitor markers when there are markers.
 
     A README that `monitor` maintains also links its badge, status page and tooling
-    docs; the roadmap proper is what the generated tables hold.
+    docs; the roadmap proper is what the marked blocks hold. Markers inside code blocks
+    are examples, not markers.
     """
-    links = extract_links(text, path)
-    regions = managed_regions(text)
-    if regions:
-        links = [ln for ln in links if any(r.start <= ln.line <= r.end for r in regions)]
-    return links, regions
+    links = [plain_link(ln) for ln in extract_links(text, path)]
+    try:
+        blocks = find_blocks(text, path or "roadmap")
+    except MarkerError as exc:
+        raise CatalogError(exc.path, exc.line, exc.problem) from None
+    if blocks:
+        links = [ln for ln in links if any(b.holds(ln.line) for b in blocks)]
+    return links, blocks
+
+
+def heading_paths(links: Sequence[Link]) -> dict[int, tuple[str, ...]]:
+    """Each link's heading path (by position), without the document's own title: when every
+    link sits under one top heading (`# Awesome Python`), that heading names no section."""
+    paths = [link.headings or ((link.section,) if link.section else ()) for link in links]
+    firsts = {p[0] for p in paths if p}
+    strip = len(firsts) == 1 and all(p for p in paths) and any(len(p) > 1 for p in paths)
+    return {i: (p[1:] if strip and len(p) > 1 else p) for i, p in enumerate(paths)}
+
+
+# Labels and section titles go into TOML strings: bounded (tomlkit escapes a string in time
+# quadratic in its escapes: an 800 KB heading of quotes took 8 s, issue 16) and free of the
+# control and bidi characters the catalog refuses.
+MAX_LABEL = 300
+
+
+def _plain(text: str) -> str:
+    return truncate(strip_invisible(text), MAX_LABEL)
+
+
+def plain_link(link: Link) -> Link:
+    section = _plain(link.section) if link.section is not None else None
+    headings = tuple(_plain(h) for h in link.headings)
+    return dataclasses.replace(
+        link, label=_plain(link.label) or link.url, section=section, headings=headings
+    )
 
 
 class _Sections:
-    """Maps a link's heading to a section id, creating sections only when none fits.
+    """Maps a link's heading path to a section id, creating sections only when none fits.
 
     A heading's links that are already in the catalog tell which section it is, so a
     heading renamed in the roadmap, or a section title edited in the catalog, does not
-    split a section in two.
+    split a section in two. Titles are matched only when no other heading of the roadmap
+    has the same one.
     """
 
-    def __init__(self, existing: Iterable[Section], neighbours: dict[str, str]) -> None:
-        self.by_title = {s.title: s.id for s in existing}
+    def __init__(
+        self,
+        existing: Iterable[Section],
+        neighbours: dict[tuple[str, ...], str],
+        paths: Iterable[tuple[str, ...]],
+    ) -> None:
         self.titles = {s.id: s.title for s in existing}
+        self.by_title: dict[str, list[str]] = {}
+        for sid, title in self.titles.items():
+            self.by_title.setdefault(title, []).append(sid)
         self.ids = set(self.titles)
         self.neighbours = neighbours
+        self.by_path: dict[tuple[str, ...], str] = {}
+        distinct = set(paths)
+        self.shared = {t for t, n in Counter(p[-1] for p in distinct if p).items() if n > 1}
         self.created: list[Section] = []
 
-    def resolve(self, title: str | None, marker_id: str | None) -> str:
-        title = title or FALLBACK_SECTION
+    def title_for(self, path: tuple[str, ...]) -> str:
+        if not path:
+            return FALLBACK_SECTION
+        return PATH_JOIN.join(path) if path[-1] in self.shared else path[-1]
+
+    def resolve(self, path: tuple[str, ...], marker_id: str | None) -> str:
         if marker_id in self.titles:
             return str(marker_id)
-        if title in self.neighbours:
-            return self.neighbours[title]
-        if title in self.by_title:
-            return self.by_title[title]
+        if path in self.by_path:
+            return self.by_path[path]
+        if path in self.neighbours:
+            return self.neighbours[path]
+        title = self.title_for(path)
+        claimed = set(self.neighbours.values())
+        for candidate in self.by_title.get(title, []):
+            if candidate not in claimed:
+                self.by_path[path] = candidate
+                return candidate
         slug = marker_id or slugify(title, drop_asides=True)
-        # Same id, and no other heading of the roadmap claims that section by its title.
-        if slug in self.titles and self.titles[slug] not in self.neighbours:
+        # Same id, and no other heading of the roadmap claims that section.
+        if slug in self.titles and slug not in claimed and slug not in self.by_path.values():
+            self.by_path[path] = slug
             return slug
         section = Section(id=unique_slug(slug, self.ids), title=title)
-        self.by_title[title] = section.id
+        self.titles[section.id] = title
+        self.by_path[path] = section.id
         self.created.append(section)
         return section.id
 
@@ -169,15 +229,20 @@ def _aot(doc: TOMLDocument, key: str, path: Path) -> AoT:
     return value
 
 
+def _table(fields: dict[str, Any]) -> Any:
+    table = tomlkit.table()
+    for key, value in fields.items():
+        table.add(key, value)
+    return table
+
+
 def _append(aot: AoT, fields: dict[str, Any]) -> None:
     """Append a table separated by one blank line, as a maintainer would write it.
 
     tomlkit keeps a blank line that ends an entry inside that entry; when the last entry
     has one, the new entry takes over the same ending, so what followed stays apart.
     """
-    table = tomlkit.table()
-    for key, value in fields.items():
-        table.add(key, value)
+    table = _table(fields)
     if len(aot) and aot[-1].as_string().endswith("\n\n"):
         table.trivia.indent = ""
         table.add(tomlkit.nl())
@@ -186,48 +251,83 @@ def _append(aot: AoT, fields: dict[str, Any]) -> None:
     aot.append(table)
 
 
-def _set_line(table: Table, line: int) -> None:
-    if "line" in table:
-        table["line"] = line
+def _insert(aot: AoT, index: int, fields: dict[str, Any]) -> None:
+    """Insert a table before entry `index`, ending in the blank line that parts entries."""
+    if index >= len(aot):
+        _append(aot, fields)
         return
-    keys = [key for key, _ in table.value.body if key is not None]
-    if keys:
-        # tomlkit has no public insert; after the last key keeps `line` above any
-        # trailing comment or blank line of the entry.
-        table.value._insert_after(keys[-1], "line", line)
-    else:
-        table.add("line", line)
+    table = _table(fields)
+    table.trivia.indent = ""
+    table.add(tomlkit.nl())
+    aot.insert(index, table)
+
+
+def _drop_lines(aot: AoT) -> int:
+    dropped = 0
+    for table in aot:
+        if "line" in table:
+            del table["line"]
+            dropped += 1
+    return dropped
+
+
+def _resolver(
+    links: Sequence[Link], catalog: Catalog, blocks: Sequence[Block]
+) -> tuple[dict[int, tuple[str, ...]], list[str | None], _Sections]:
+    """Each link's heading path and marker section, and the section resolver for them."""
+    paths = heading_paths(links)
+    markers = [next((b.section for b in blocks if b.holds(ln.line)), None) for ln in links]
+    by_url: dict[str, list[int]] = {}
+    for i, r in enumerate(catalog.resources):
+        by_url.setdefault(r.url, []).append(i)
+    neighbours: dict[tuple[str, ...], str] = {}
+    for i, link in enumerate(links):
+        if markers[i] is None and len(by_url.get(link.url, ())) == 1:
+            neighbours.setdefault(paths[i], catalog.resources[by_url[link.url][0]].section)
+    return paths, markers, _Sections(catalog.sections, neighbours, paths.values())
+
+
+def plan_sections(
+    links: Sequence[Link], catalog_text: str | None, catalog_path: Path, locale: str = "en"
+) -> tuple[list[str], list[Section]]:
+    """The section id each link would be imported into, and the sections that would be
+    created: `monitor init` writes these ids into the markers it inserts, and the import
+    that follows resolves them to the same sections."""
+    source = catalog_text if catalog_text and catalog_text.strip() else new_catalog(locale)
+    catalog = parse_catalog(source, catalog_path)
+    paths, markers, sections = _resolver(links, catalog, ())
+    ids = [sections.resolve(paths[i], markers[i]) for i in range(len(links))]
+    return ids, sections.created
 
 
 def import_links(
     links: Sequence[Link],
     catalog_text: str | None,
     catalog_path: Path,
-    regions: Sequence[Region] = (),
+    blocks: Sequence[Block] = (),
+    locale: str = "en",
+    readme: str = "README.md",
 ) -> ImportResult:
     """Merge roadmap links into the catalog text (None or blank: a new catalog)."""
     fresh = catalog_text is None or not catalog_text.strip()
     old_text = "" if catalog_text is None else catalog_text
-    source = NEW_CATALOG if fresh else old_text
+    source = new_catalog(locale, readme) if fresh else old_text
     catalog: Catalog = parse_catalog(source, catalog_path)
     doc = tomlkit.parse(source)
 
-    by_url = {r.url: i for i, r in enumerate(catalog.resources)}
-    neighbours: dict[str, str] = {}
-    for link in links:
-        if link.url in by_url:
-            title = link.section or FALLBACK_SECTION
-            neighbours.setdefault(title, catalog.resources[by_url[link.url]].section)
-    sections = _Sections(catalog.sections, neighbours)
+    paths, markers, sections = _resolver(links, catalog, blocks)
+    by_key = {(r.url, r.section): i for i, r in enumerate(catalog.resources)}
+    by_url: dict[str, list[int]] = {}
+    for i, r in enumerate(catalog.resources):
+        by_url.setdefault(r.url, []).append(i)
     taken_ids = {r.id for r in catalog.resources}
-    seen: set[str] = set()
-    added: list[Added] = []
-    relined: list[str] = []
+
+    # Pass 1: every checkable link's URL and section, in document order.
+    placed: list[tuple[Link, str, str]] = []
     skipped: list[Skipped] = []
     anchors = duplicates = 0
-    new_entries: list[dict[str, Any]] = []
-
-    for link in links:
+    seen: set[tuple[str, str]] = set()
+    for i, link in enumerate(links):
         if link.url.startswith("#"):
             anchors += 1
             continue
@@ -236,52 +336,68 @@ def import_links(
         except ValueError as exc:
             skipped.append(Skipped(link, str(exc)))
             continue
-        if url in seen:
+        section_id = sections.resolve(paths[i], markers[i])
+        if (url, section_id) in seen:
             duplicates += 1
             continue
-        seen.add(url)
-        if url in by_url:
-            index = by_url[url]
-            if catalog.resources[index].line != link.line:
-                _set_line(_aot(doc, "resources", catalog_path)[index], link.line)
-                relined.append(catalog.resources[index].id)
+        seen.add((url, section_id))
+        placed.append((link, url, section_id))
+
+    # Pass 2: each row is an existing entry (its index) or a new one (its fields).
+    matched: set[int] = set()
+    order: list[int | dict[str, Any]] = []
+    added: list[Added] = []
+    for link, url, section_id in placed:
+        index = by_key.get((url, section_id))
+        if index is None:
+            # The URL's entry under another section that the roadmap no longer lists it
+            # under: the heading was renamed or the link moved; it keeps its fields.
+            index = next(
+                (
+                    j
+                    for j in by_url.get(url, ())
+                    if j not in matched and (url, catalog.resources[j].section) not in seen
+                ),
+                None,
+            )
+        if index is not None:
+            matched.add(index)
+            order.append(index)
             continue
-        marker = next((r.section for r in regions if r.start <= link.line <= r.end), None)
-        section_id = sections.resolve(link.section, marker)
         resource_id = unique_slug(slugify(link.label), taken_ids)
         kind = infer_kind(url)
-        new_entries.append(
-            {
-                "id": resource_id,
-                "url": url,
-                "label": link.label,
-                "section": section_id,
-                "kind": kind.value,
-                "line": link.line,
-            }
-        )
+        fields = {
+            "id": resource_id,
+            "url": url,
+            "label": link.label,
+            "section": section_id,
+            "kind": kind.value,
+        }
+        order.append(fields)
         added.append(Added(resource_id, url, section_id, kind, link.line))
 
     if sections.created:
         aot = _aot(doc, "sections", catalog_path)
         for section in sections.created:
             _append(aot, {"id": section.id, "title": section.title})
-    if new_entries:
+    unlined = 0
+    if "resources" in doc:
+        unlined = _drop_lines(_aot(doc, "resources", catalog_path))
+    if added:
         aot = _aot(doc, "resources", catalog_path)
-        for entry in new_entries:
-            _append(aot, entry)
+        _place(aot, order, len(catalog.resources))
 
     text = tomlkit.dumps(doc)
     if added or sections.created:
         text = text.rstrip("\n") + "\n"
     parse_catalog(text, catalog_path)  # what we write must load; a bug here is ours
-    missing = tuple(Kept(r.id, r.url) for r in catalog.resources if r.url not in seen)
+    missing = tuple(Kept(r.id, r.url) for i, r in enumerate(catalog.resources) if i not in matched)
     return ImportResult(
         text=text,
         changed=text != old_text,
         links=len(links),
         added=tuple(added),
-        relined=tuple(relined),
+        unlined=unlined,
         new_sections=tuple(sections.created),
         missing=missing,
         skipped=tuple(skipped),
@@ -290,12 +406,32 @@ def import_links(
     )
 
 
+def _place(aot: AoT, order: Sequence[int | dict[str, Any]], existing: int) -> None:
+    """Insert the new entries of `order` after the entry of the link written before them
+    (existing entries keep their places; new ones at the top go before the first)."""
+    position = {i: i for i in range(existing)}  # existing index -> current index in aot
+    after = -1  # aot index after which the next new entry goes
+    for item in order:
+        if isinstance(item, int):
+            after = position[item]
+            continue
+        at = after + 1
+        if at < len(aot):  # in the middle: the entries after it move down one
+            for key, value in position.items():
+                if value >= at:
+                    position[key] = value + 1
+        _insert(aot, at, item)
+        after = at
+
+
 def import_roadmap(
     roadmap_text: str, roadmap_path: str | None, catalog_text: str | None, catalog_path: Path
 ) -> ImportResult:
     """Import the links of a roadmap (Markdown, HTML or a list of URLs) into the catalog."""
-    links, regions = roadmap_links(roadmap_text, roadmap_path)
-    return import_links(links, catalog_text, catalog_path, regions)
+    links, blocks = roadmap_links(roadmap_text, roadmap_path)
+    return import_links(
+        links, catalog_text, catalog_path, blocks, locale=detect_locale(roadmap_text)
+    )
 
 
 def source_setting(roadmap: Path, catalog_path: Path) -> str:

@@ -6,7 +6,9 @@ whenever a store is opened, so an old database is upgraded in place.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +20,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, delete, event, exists, func, update
 from sqlalchemy import select as sa_select  # sqlmodel's select types at most 4 columns
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import JSON, Column, Field, Session, SQLModel, col, create_engine, select
 
@@ -184,6 +189,14 @@ def _row_from_result(run_id: int, result: CheckResult) -> CheckRow:
     )
 
 
+def beside_catalog(db: str | None, catalog: Path | None) -> str | None:
+    """The database to open: `--db`, else MONITOR_DATABASE_URL, else db/monitor.sqlite in the
+    catalog's folder, so that running from another folder cannot split the history."""
+    if db is not None or os.environ.get("MONITOR_DATABASE_URL") or catalog is None:
+        return db
+    return str(catalog.parent / DEFAULT_DB)
+
+
 def database_url(db: str | Path | None) -> str:
     """`--db` wins, then MONITOR_DATABASE_URL, then db/monitor.sqlite. A path means SQLite."""
     value = str(db) if db is not None else os.environ.get("MONITOR_DATABASE_URL")
@@ -206,7 +219,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -225,13 +238,102 @@ def _postgres_utc(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
     dbapi_conn.autocommit = autocommit
 
 
+# A writer waits this long for another to finish (a prune of a large history holds the lock
+# for seconds), then the whole write is tried again, WRITE_ATTEMPTS times in all.
+BUSY_TIMEOUT_S = 60
+WRITE_ATTEMPTS = 3
+# PostgreSQL advisory lock key serializing schema migrations ("monitor" in ASCII, truncated).
+_MIGRATION_LOCK = 0x6D6F6E69746F72
+
+
+@contextmanager
+def _migration_lock(url: str) -> Iterator[None]:
+    """One process at a time creates or upgrades an SQLite schema: several processes opening
+    a brand-new database together used to race on `CREATE TABLE`. The lock is an flock on a
+    file beside the database (released by the kernel if the process dies)."""
+    path = sqlite_file(url)
+    if path is None:
+        yield
+        return
+    with path.with_name(path.name + ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; a no-op when it is already there."""
+    """Bring the schema to the newest revision; a no-op when it is already there.
+
+    Serialized across processes: a file lock for SQLite, an advisory lock for PostgreSQL."""
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
-    with engine.begin() as connection:
+    url = engine.url.render_as_string(hide_password=False)
+    with _migration_lock(url), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def _locked(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text
+
+
+_R = TypeVar("_R")
+
+
+def retry_locked(write: Callable[[], _R]) -> _R:
+    """Run a whole write transaction, again when SQLite says the database is locked or busy
+    (after its own `BUSY_TIMEOUT_S` wait, or at once for a stale WAL snapshot)."""
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            return write()
+        except OperationalError as exc:
+            if attempt == WRITE_ATTEMPTS or not _locked(exc):
+                raise
+            time.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")
+
+
+_UPSERT_CHUNK = 500  # rows per INSERT: 6 columns each, well under SQLite's variable limit
+
+
+def _upsert_resources(
+    session: Session, resources: Sequence[Resource], first_seen: datetime
+) -> None:
+    """Insert new resources, update the catalog fields of known ones (`first_seen` stays)."""
+    rows: list[dict[str, Any]] = [
+        {
+            "id": r.id,
+            "url": r.url,
+            "kind": r.kind.value,
+            "section": r.section,
+            "label": r.label,
+            "first_seen": first_seen,
+        }
+        for r in {r.id: r for r in resources}.values()
+    ]
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        for values in rows:  # other databases: one row at a time, as before
+            row = session.get(ResourceRow, values["id"])
+            if row is None:
+                session.add(ResourceRow(**values))
+            else:
+                for key in ("url", "kind", "section", "label"):
+                    setattr(row, key, values[key])
+        return
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for start in range(0, len(rows), _UPSERT_CHUNK):
+        stmt = insert(ResourceRow).values(rows[start : start + _UPSERT_CHUNK])
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["id"],
+            set_={key: stmt.excluded[key] for key in ("url", "kind", "section", "label")},
+        )
+        session.execute(stmt)
 
 
 class Store:
@@ -274,42 +376,22 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with Session(self.engine) as session:
-            yield session
-
     # -- writing ---------------------------------------------------------------------------
 
     def record_run(
         self, run: Run, results: Sequence[CheckResult], resources: Sequence[Resource]
     ) -> int:
-        """Write a whole run in one transaction: all of it lands, or none of it does."""
+        """Write a whole run in one transaction: all of it lands, or none of it does.
+
+        Resource rows are upserted, so two runs adding the same new resources at once both
+        land; a writer that finds the database locked waits, then tries again."""
+        return retry_locked(lambda: self._record_run(run, results, resources))
+
+    def _record_run(
+        self, run: Run, results: Sequence[CheckResult], resources: Sequence[Resource]
+    ) -> int:
         with Session(self.engine) as session, session.begin():
-            # One SELECT per chunk of ids, not one per resource: a catalog of thousands
-            # otherwise spends seconds per run looking its rows up one by one.
-            known: dict[str, ResourceRow] = {}
-            ids = [r.id for r in resources]
-            with session.no_autoflush:
-                for start in range(0, len(ids), _CHUNK):
-                    chunk = ids[start : start + _CHUNK]
-                    query = select(ResourceRow).where(col(ResourceRow.id).in_(chunk))
-                    known.update((row.id, row) for row in session.exec(query))
-            for resource in resources:
-                row = known.get(resource.id)
-                if row is None:
-                    known[resource.id] = ResourceRow(
-                        id=resource.id,
-                        url=resource.url,
-                        kind=resource.kind.value,
-                        section=resource.section,
-                        label=resource.label,
-                        first_seen=run.started_at,
-                    )
-                    session.add(known[resource.id])
-                else:
-                    row.url, row.kind = resource.url, resource.kind.value
-                    row.section, row.label = resource.section, resource.label
+            _upsert_resources(session, resources, run.started_at)
             run_row = RunRow(
                 started_at=run.started_at,
                 finished_at=run.finished_at,

@@ -159,3 +159,12 @@ def test_clean_text_cut_never_ends_on_a_space() -> None:
     from monitor.checkers.page import clean_text
 
     assert clean_text("a" * 34 + " b", 35) == "a" * 34
+
+
+def test_anchor_work_is_skipped_when_no_fragment_needs_it() -> None:
+    body = b'<html><head><title>Guide</title></head><body><h2 id="setup">Setup</h2></body></html>'
+    full = parse_page(body, headers("text/html"), BASE)
+    lean = parse_page(body, headers("text/html"), BASE, anchors=False)
+    assert full.anchors == {"setup"} and full.server_anchors
+    assert lean.anchors == frozenset() and not lean.server_anchors
+    assert lean.title == full.title == "Guide"

@@ -448,22 +448,6 @@ def test_too_many_redirects_is_error() -> None:
     assert judged.error == "too many redirects: boom"
 
 
-def test_oversize_page_is_judged_by_status() -> None:
-    fetch = FetchResult(
-        url="https://x.org/big",
-        final_url="https://x.org/big",
-        method="GET",
-        status=200,
-        headers=httpx.Headers({"content-type": "text/html"}),
-        body=b"<html><title>Big</title>" + b"x" * 1000,
-        failure=Failure.TOO_LARGE,
-        error="too large",
-    )
-    judged = verdict_for(fetch, resource("https://x.org/big"))
-    assert judged.verdict is Verdict.OK
-    assert judged.note == "body cut at 1024 bytes"
-
-
 async def test_truncated_page_is_ok_with_note(server: LoopbackServer, engine: HttpEngine) -> None:
     server.routes["/big"] = Reply(200, b"<html><title>Big</title>" + b"a" * 2_100_000)
     result = await check(engine, server.url("/big"))

@@ -103,10 +103,13 @@ def test_plain_list_as_text(tmp_path: Path, site: LoopbackServer) -> None:
     assert lines[-1] == "2 links: 1 broken, 1 ok"
 
 
-def test_text_summary_on_stdout(tmp_path: Path, site: LoopbackServer) -> None:
-    code, out, _ = run("-i", str(markdown(tmp_path, site)), *FAST)
+def test_piped_text_is_one_line_per_link_and_the_summary_on_stderr(
+    tmp_path: Path, site: LoopbackServer
+) -> None:
+    code, out, err = run("-i", str(markdown(tmp_path, site)), *FAST)
     assert code == 1
-    assert out.index("broken") < out.index("3 links: 1 broken, 1 moved, 1 ok")
+    assert [line.split("\t")[0] for line in out.splitlines()] == ["broken", "moved", "ok"]
+    assert "3 links: 1 broken, 1 moved, 1 ok" in err
 
 
 def test_log_lines_when_not_a_terminal(tmp_path: Path, site: LoopbackServer) -> None:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import pytest
 
 from monitor.config.catalog import EngineSettings, HostLimits
-from monitor.net import engine as http_module
+from monitor.net import politeness
 from monitor.net.engine import Failure, HttpEngine, retry_after_s
 from monitor.net.guard import IPAddress, default_policy
 from tests.conftest import LoopbackServer, Reply, Seen
@@ -103,7 +103,7 @@ async def test_429_pauses_the_whole_host(server: LoopbackServer) -> None:
     later = [s.at for s in server.requests if s.path == "/other"]
     assert later[0] - first >= 0.9  # /other waited for the host's Retry-After too
     assert http.host_limits("127.0.0.1")[1] == 0  # configured interval unchanged...
-    assert http._gates["127.0.0.1"].interval >= 0.1  # ...but this run asks more slowly
+    assert http.politeness.gates["127.0.0.1"].interval >= 0.1  # ...but this run asks more slowly
 
 
 async def test_429s_lower_the_hosts_concurrency_then_it_recovers_when_quiet(
@@ -129,7 +129,7 @@ async def test_429s_lower_the_hosts_concurrency_then_it_recovers_when_quiet(
         first = await asyncio.gather(*(http.fetch(server.url(f"/strict?{i}")) for i in range(24)))
         assert [r.status for r in first] == [200] * 24
         strict_requests = len(server.requests)
-        monkeypatch.setattr(http_module, "EASE_AFTER_QUIET_S", 0.1)  # not 3 s: a fast test
+        monkeypatch.setattr(politeness, "EASE_AFTER_QUIET_S", 0.1)  # not 3 s: a fast test
         await asyncio.sleep(1.5)  # many quiet periods: the host is eased back fully
         server.max_active = 0
         second = await asyncio.gather(*(http.fetch(server.url(f"/free?{i}")) for i in range(6)))
@@ -217,7 +217,7 @@ async def test_global_limit_spans_hosts(server: LoopbackServer, server2: Loopbac
 
 
 async def test_a_timeout_is_not_retried_inside_the_fetch(server: LoopbackServer) -> None:
-    """The second opinion is a timeout's retry (DESIGN.md): one request, one read timeout."""
+    """The second opinion is a timeout's retry (docs/architecture.md): one request, one read."""
     server.routes["/silent"] = Reply(200, b"late", delay_s=2)
     async with HttpEngine(settings(retries=3, read_timeout_s=0.3, deadline_s=10)) as http:
         result = await http.fetch(server.url("/silent"))
@@ -288,6 +288,26 @@ async def test_credentials_dropped_on_cross_host_redirect(
     landed = server2.requests[0].headers
     assert "Authorization" not in landed
     assert landed.get("X-Keep") == "yes"
+
+
+async def test_credentials_dropped_when_the_port_changes_and_not_given_back(
+    server: LoopbackServer,
+) -> None:
+    """Same host name, another port: another origin (another server may listen there). A hop
+    back to the first origin does not get the credentials back."""
+    other = LoopbackServer("127.0.0.1").start()
+    try:
+        server.routes["/go"] = Reply(302, headers={"Location": other.url("/away")})
+        other.routes["/away"] = Reply(302, headers={"Location": server.url("/back")})
+        server.routes["/back"] = Reply(200, b"ok")
+        async with HttpEngine(settings()) as http:
+            result = await http.fetch(server.url("/go"), headers={"Cookie": "session=s3cret"})
+    finally:
+        other.stop()
+    assert result.status == 200 and len(result.redirects) == 2
+    assert server.requests[0].headers.get("Cookie") == "session=s3cret"
+    assert "Cookie" not in other.requests[0].headers
+    assert "Cookie" not in server.requests[1].headers
 
 
 async def test_head_refused_falls_back_to_get(server: LoopbackServer) -> None:

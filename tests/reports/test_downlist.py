@@ -69,9 +69,19 @@ def test_down_needs_n_consecutive_usable_failures(tmp_path: Path) -> None:
 def test_markdown_is_stable_escaped_and_empty_when_nothing_is_down(tmp_path: Path) -> None:
     with _store(tmp_path / "d.sqlite") as store:
         downs = down_resources(list(RES.values()), store.snapshot(NOW, down_after=2))
-    text = render_markdown(downs, 2)
-    assert text == render_markdown(downs, 2)
-    assert "| Broken \\| twice | <https://twice.example/> | error | 2026-11-03 |" in text
+    # The whole body, byte for byte: a clock or anything else that changes between nights
+    # would make the workflow edit the issue every night (rendering twice in a row would not
+    # show it: both renders fall in the same second).
+    assert render_markdown(downs, 2) == (
+        "1 link is down (failed on the last 2 checks with a working network):\n"
+        "\n"
+        "| Resource | URL | Verdict | Down since | Detail |\n"
+        "| --- | --- | --- | --- | --- |\n"
+        "| Broken \\| twice | <https://twice.example/> | error | 2026-11-03 | HTTP 404 |\n"
+        "\n"
+        "This issue is kept up to date by the nightly workflow and closes itself when every "
+        "link has recovered. `monitor fix` suggests archived copies of broken links.\n"
+    )
     assert render_markdown([], 2) == ""
     assert md_escape("a|b<script>[x](y)\nz") == "a\\|b&lt;script&gt;\\[x\\](y) z"
 

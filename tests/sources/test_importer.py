@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from typer.testing import CliRunner
 from monitor.cli.app import app
 from monitor.config.catalog import CatalogError, load_catalog, parse_catalog
 from monitor.domain.models import Kind
-from monitor.sources.importer import ImportResult, import_roadmap, managed_regions
+from monitor.sources.importer import ImportResult, detect_locale, import_roadmap
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "tests" / "fixtures" / "roadmap.md"  # a copy of ../shared/seed/roadmap.md
@@ -53,25 +52,25 @@ def test_seed_into_the_shipped_catalog_changes_nothing(seed: str, shipped: str) 
     result = run_import(seed, shipped)
     assert not result.changed
     assert result.text == shipped
-    assert (result.added, result.relined, result.missing) == ((), (), ())
+    assert (result.added, result.unlined, result.missing) == ((), 0, ())
 
 
 def test_readme_tables_give_the_same_16_links(shipped: str) -> None:
     readme = README.read_text(encoding="utf-8")
     fresh = run_import(readme, None, "README.md")
     assert fresh.links == 16  # the badge and the maintenance links are outside the markers
-
-    def without_lines(text: str) -> str:
-        return re.sub(r"(?m)^line = \d+\n", "", text)
-
-    assert without_lines(fresh.text) == without_lines(shipped)
+    # the README's English maintenance guide outweighs its Portuguese roadmap text
+    assert fresh.text == shipped.replace('locale = "pt-BR"', 'locale = "en"')
     onto_shipped = run_import(readme, shipped, "README.md")
     assert onto_shipped.added == () and onto_shipped.missing == ()
-    assert len(onto_shipped.relined) == 16
-    assert without_lines(onto_shipped.text) == without_lines(shipped)
-    lines = {r.id: r.line for r in parse_catalog(onto_shipped.text, CATALOG).resources}
-    table_row = readme.splitlines()[lines["llm-course"] - 1]
-    assert table_row.startswith("| [LLM Course](https://github.com/mlabonne/llm-course)")
+    assert not onto_shipped.changed
+
+
+def test_no_line_numbers_in_the_catalog(seed: str, shipped: str) -> None:
+    """One line added at the top of the roadmap rewrites nothing in the catalog."""
+    assert "line =" not in shipped
+    moved = run_import("New first line.\n\n" + seed, shipped)
+    assert not moved.changed
 
 
 HAND_EDITED = """\
@@ -114,18 +113,20 @@ section = "cursos"
 """
 
 
-def test_hand_set_fields_survive_and_only_line_is_refreshed(seed: str) -> None:
+def test_hand_set_fields_survive_and_stored_lines_are_dropped(seed: str) -> None:
     result = run_import(seed, HAND_EDITED)
     text = result.text
-    # everything written by hand is still there, byte for byte; only `line` changed
-    kept = HAND_EDITED.replace("line = 99", "line = 12").replace(
-        "skip = true\n# end of the course entry",
-        "skip = true\nline = 17\n# end of the course entry",
-    )
-    head, entries = kept.split("\n[[resources]]", 1)
+    # everything written by hand is still there, byte for byte, but the stored line number
+    head = HAND_EDITED.split("\n[[resources]]", 1)[0]
     assert text.startswith(head + '\n[[sections]]\nid = "resources"\ntitle = "Resources 🧰"\n')
-    assert "\n[[resources]]" + entries + "\n[[resources]]\n" in text
-    assert set(result.relined) == {"the-video", "embeddings"}
+    for kept in (
+        'label = "A label I prefer"\nsection = "videos"\nkind = "web"\naccept = [403]\n'
+        'notes = "checked by hand"\n\n# a course without a line\n[[resources]]\n',
+        'label = "Embeddings"\nsection = "cursos"\nskip = true\n# end of the course entry\n',
+    ):
+        assert kept in text
+    assert "line = " not in text
+    assert result.unlined == 1
     catalog = parse_catalog(text, CATALOG)
     video = catalog.find("the-video")
     assert video is not None
@@ -138,6 +139,10 @@ def test_hand_set_fields_survive_and_only_line_is_refreshed(seed: str) -> None:
     assert [s.id for s in result.new_sections] == ["resources"]
     assert [a.section for a in result.added[:2]] == ["videos", "videos"]
     assert len(result.added) == 14
+    # rows follow the roadmap: new ones sit beside their neighbours, the orphan stays last
+    ids = [r.id for r in catalog.resources]
+    assert ids[0] == "the-video" and ids[3] == "embeddings" and ids[-1] == "gone"
+    assert ids[1:3] == ["how-large-language-models-work", "what-are-large-language-models-llms"]
 
 
 def test_reimport_is_idempotent_byte_for_byte(seed: str) -> None:
@@ -147,7 +152,7 @@ def test_reimport_is_idempotent_byte_for_byte(seed: str) -> None:
     assert not second.changed
 
 
-def test_new_links_and_sections_are_appended(seed: str, shipped: str) -> None:
+def test_new_links_go_where_the_roadmap_has_them(seed: str, shipped: str) -> None:
     roadmap = seed.replace(
         "- [VectorHub](https://hub.superlinked.com/)\n",
         "- [VectorHub](https://hub.superlinked.com/)\n- [New One](https://new.example.com/)\n",
@@ -155,22 +160,29 @@ def test_new_links_and_sections_are_appended(seed: str, shipped: str) -> None:
     roadmap += "\n## Cursos (2 horas)\n- [Curto](https://www.coursera.org/learn/curto)\n"
     result = run_import(roadmap, shipped)
     assert result.text.startswith(shipped.split("[[resources]]")[0].rstrip("\n"))
-    assert result.text.endswith(
+    new_one = (
         '[[resources]]\nid = "new-one"\nurl = "https://new.example.com/"\n'
-        'label = "New One"\nsection = "resources"\nkind = "web"\nline = 30\n\n'
+        'label = "New One"\nsection = "resources"\nkind = "web"\n\n'
+    )
+    # right after VectorHub, before the Datacamp links that follow it in the roadmap
+    assert 'url = "https://hub.superlinked.com/"' in result.text.split(new_one)[0]
+    assert "datacamp" in result.text.split(new_one)[1]
+    assert result.text.endswith(
         '[[resources]]\nid = "curto"\nurl = "https://www.coursera.org/learn/curto"\n'
-        'label = "Curto"\nsection = "cursos-2"\nkind = "course"\nline = 34\n'
+        'label = "Curto"\nsection = "cursos-2"\nkind = "course"\n'
     )
     # the new section sits after the last one, before the resources
     assert '\n[[sections]]\nid = "cursos-2"\ntitle = "Cursos (2 horas)"\n\n[[resources]]' in (
         result.text
     )
-    # the two datacamp links moved down one line
-    assert result.relined == (
-        "datacamp-spacy-cheatsheet-blog-post",
-        "datacamp-spacy-cheatsheet-pdf",
-    )
     assert run_import(roadmap, result.text).text == result.text
+    catalog = parse_catalog(result.text, CATALOG)
+    assert [r.url for r in catalog.resources][-4:] == [
+        "https://new.example.com/",
+        "https://www.datacamp.com/cheat-sheet/spacy-cheat-sheet-advanced-nlp-in-python",
+        "spacy_cheatsheet.pdf",
+        "https://www.coursera.org/learn/curto",
+    ]
 
 
 def test_a_section_title_edited_by_hand_keeps_its_id(shipped: str) -> None:
@@ -233,16 +245,6 @@ def test_resources_as_an_inline_array_cannot_be_appended_to(seed: str) -> None:
         run_import(seed, catalog)
 
 
-def test_managed_regions() -> None:
-    text = (
-        "intro `<!-- monitor:begin section=quoted -->`\n"
-        "<!-- monitor:begin section=one -->\n| a |\n<!-- monitor:end -->\n"
-        "  <!-- monitor:begin -->\nno end\n"
-    )
-    regions = managed_regions(text)
-    assert [(r.start, r.end, r.section) for r in regions] == [(2, 4, "one"), (5, 7, None)]
-
-
 def test_an_awesome_list_of_hundreds_of_links(tmp_path: Path) -> None:
     lines = ["# Awesome things", ""]
     for s in range(20):
@@ -252,8 +254,8 @@ def test_an_awesome_list_of_hundreds_of_links(tmp_path: Path) -> None:
     result = run_import("\n".join(lines), None, "awesome.md")
     catalog = parse_catalog(result.text, CATALOG)
     assert len(catalog.resources) == 300 and len(catalog.sections) == 20
-    assert catalog.resources[-1].line == len(lines) - 1
     assert catalog.resources[-1].section == "topic-19"
+    assert [r.label for r in catalog.resources[:2]] == ["Thing 0.0", "Thing 0.1"]
 
 
 # --- the command -------------------------------------------------------------------
@@ -284,7 +286,7 @@ def test_command_dry_run_prints_a_diff_and_writes_nothing(tmp_path: Path, shippe
     roadmap.write_text("## Resources 🧰\n- [VectorHub](https://hub.superlinked.com/)\n")
     result = runner.invoke(app, ["import", str(roadmap), "--catalog", str(catalog), "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "-line = 29\n+line = 2\n" in result.output
+    assert '-readme = "README.md"\n+readme = "list.md"\n' in result.output  # the only change
     assert "15 entries of" in result.output and "no longer in the roadmap" in result.output
     assert catalog.read_text(encoding="utf-8") == shipped
 
@@ -307,6 +309,19 @@ def test_fixture_is_the_seed_roadmap() -> None:
     if not shared.exists():
         pytest.skip("../shared/seed/roadmap.md is not beside this checkout")
     assert SEED.read_bytes() == shared.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("# Lista\n\nUma lista de cursos e vídeos para quem quer aprender.", "pt-BR"),
+        ("# Awesome\n\nA curated list of the tools that are worth your time.", "en"),
+        ("# Awesome\n\n- [de que não](https://e.com/the-of-and) - the list of tools", "en"),
+    ],
+)
+def test_locale_is_detected_from_the_prose(text: str, locale: str) -> None:
+    assert detect_locale(text) == locale
+    assert f'locale = "{locale}"' in run_import(text, None).text
 
 
 def test_import_from_another_folder_records_the_roadmap_and_its_links_resolve_there(

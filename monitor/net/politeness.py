@@ -1,0 +1,182 @@
+"""Politeness: how hard one run may press each host.
+
+A global limit on requests in flight, and per host a concurrency limit and a minimum
+interval between request starts (configurable per host), adapted to 429 answers: a burst
+halves the host's requests in flight and doubles its interval, and each quiet period eases
+one step back. Waiting here is our choice, so it does not count against a fetch's deadline
+(`Budget`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from monitor.config.catalog import EngineSettings, HostLimits
+
+# A host that keeps answering 429 is never asked more often than this (seconds apart).
+MAX_ADAPTIVE_INTERVAL_S = 2.0
+# A slowed-down host is eased back one step (interval surplus halved, one more request in
+# flight) after each quiet period this long without a 429: a success count recovered far too
+# slowly on a strict host (finding 13: ~1.3 links/s on a host allowing 8/s).
+EASE_AFTER_QUIET_S = 3.0
+# A 429 pauses its whole host at most this long (the asking request may wait longer).
+MAX_HOST_PAUSE_S = 10.0
+
+
+@dataclass
+class Gate:
+    """One host's politeness: at most `sem` requests at once, starts `interval` apart."""
+
+    sem: asyncio.Semaphore
+    interval: float
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    next_start: float = 0.0
+    floor: float = 0.0  # easing back never goes faster than this (starts as configured)
+    calm_until: float = 0.0  # 429s before this belong to a burst already answered
+    limited_urls: set[str] = field(default_factory=set)
+    # A 429 lowers `limit` (requests in flight, <= the semaphore's size) before it widens the
+    # interval: strict sites mostly count concurrent requests, and a host allowed 3 in flight
+    # at 8/s is far better served by 2 in flight than by one request every 2 s.
+    limit: int = 1_000_000
+    size: int = 1_000_000  # the configured concurrency, where easing stops
+    in_flight: int = 0
+    eased_at: float = 0.0  # the last 429 or easing step; the next step comes a quiet period on
+    cond: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    def ease(self, now: float) -> None:
+        """One recovery step per quiet period without a 429 (time-based, not count-based)."""
+        while self.eased_at and now - self.eased_at >= EASE_AFTER_QUIET_S:
+            self.eased_at += EASE_AFTER_QUIET_S
+            self.interval = max(self.floor, self.floor + (self.interval - self.floor) / 2)
+            if self.interval - self.floor < 0.005:
+                self.interval = self.floor
+            self.limit += 1
+            if self.interval == self.floor and self.limit >= self.size:
+                self.eased_at = 0.0  # fully recovered
+                self.limit = self.size
+                break
+
+
+class Budget:
+    """A fetch's deadline, which politeness waits push back (they are our choice)."""
+
+    def __init__(self, timeout: asyncio.Timeout) -> None:
+        self.timeout = timeout
+        self.paused_left = float("inf")
+
+    def pause(self) -> None:
+        self.paused_left = self.left()
+        self.timeout.reschedule(None)
+
+    def resume(self) -> None:
+        if self.paused_left != float("inf"):
+            self.timeout.reschedule(asyncio.get_running_loop().time() + self.paused_left)
+
+    def left(self) -> float:
+        when = self.timeout.when()
+        return float("inf") if when is None else when - asyncio.get_running_loop().time()
+
+
+class Politeness:
+    """Every host's `Gate` and the global limit, shared by all fetches of one engine."""
+
+    def __init__(self, settings: EngineSettings, hosts: dict[str, HostLimits]) -> None:
+        self.settings = settings
+        self.hosts = hosts
+        self.global_slots: asyncio.Semaphore | None = None
+        self.gates: dict[str, Gate] = {}
+
+    def host_limits(self, host: str) -> tuple[int, float]:
+        """(concurrency, min seconds between request starts) for `host`."""
+        override = self.hosts.get(host.lower())
+        concurrency = self.settings.per_host_concurrency
+        interval_ms = self.settings.min_interval_ms
+        if override is not None:
+            concurrency = override.concurrency or concurrency
+            if override.min_interval_ms is not None:
+                interval_ms = override.min_interval_ms
+        return concurrency, interval_ms / 1000
+
+    def gate(self, host: str) -> Gate:
+        gate = self.gates.get(host)
+        if gate is None:
+            concurrency, interval = self.host_limits(host)
+            gate = Gate(
+                asyncio.Semaphore(concurrency),
+                interval,
+                floor=interval,
+                limit=concurrency,
+                size=concurrency,
+            )
+            self.gates[host] = gate
+        return gate
+
+    @contextlib.asynccontextmanager
+    async def slot(self, host: str, budget: Budget) -> AsyncIterator[None]:
+        """Hold a host slot and a global slot for one request.
+
+        The global slot is taken last, once the host's interval has passed, so requests
+        waiting for a slow host never hold global slots other hosts could use. Time spent
+        waiting here is politeness, not the server's slowness: the deadline is moved by it.
+        """
+        if self.global_slots is None:
+            self.global_slots = asyncio.Semaphore(self.settings.concurrency)
+        global_slots = self.global_slots
+        gate = self.gate(host)
+        budget.pause()
+        async with gate.sem:
+            async with gate.cond:  # a host slowed down by 429s has fewer requests in flight
+                while True:
+                    gate.ease(time.monotonic())
+                    if gate.in_flight < gate.limit:
+                        break
+                    # woken by a release, or by time: a slow or hanging request holding the
+                    # only slot must not hold back the easing too
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(gate.cond.wait(), EASE_AFTER_QUIET_S)
+                gate.in_flight += 1
+            try:
+                if gate.interval > 0 or gate.next_start:
+                    async with gate.lock:
+                        # a loop: a 429 elsewhere may push next_start back while we sleep
+                        while (delay := gate.next_start - time.monotonic()) > 0:  # noqa: ASYNC110
+                            await asyncio.sleep(delay)
+                        await global_slots.acquire()
+                        gate.next_start = time.monotonic() + gate.interval
+                else:
+                    await global_slots.acquire()
+                budget.resume()
+                try:
+                    yield
+                finally:
+                    global_slots.release()
+            finally:
+                async with gate.cond:
+                    gate.in_flight -= 1
+                    gate.ease(time.monotonic())
+                    gate.cond.notify_all()
+
+    def throttled(self, host: str, url: str, wait: float) -> None:
+        """The host said "too many requests": pause it for everyone, and slow down.
+
+        Only a URL's first 429 counts: a URL that is refused forever says nothing about our
+        pace. A burst of 429s (one per calm window) halves the requests the host may have in
+        flight and doubles its interval (up to MAX_ADAPTIVE_INTERVAL_S); `Gate.ease` undoes
+        one step per quiet EASE_AFTER_QUIET_S, so a strict site is asked near the pace it
+        accepts, with a 429 (and its Retry-After pause) now and then, never a flood.
+        """
+        gate = self.gate(host)
+        if url in gate.limited_urls:
+            return
+        gate.limited_urls.add(url)
+        now = time.monotonic()
+        gate.next_start = max(gate.next_start, now + wait)
+        if now >= gate.calm_until:
+            gate.limit = max(1, min(gate.limit, gate.in_flight + 1) // 2)
+            gate.interval = min(max(gate.interval * 2, 0.1), MAX_ADAPTIVE_INTERVAL_S)
+            gate.calm_until = now + wait + gate.interval
+        gate.eased_at = now + wait  # the quiet period starts when the pause ends

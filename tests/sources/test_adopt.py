@@ -1,0 +1,124 @@
+"""`monitor init` pieces: where markers go in each mode, the workflow it writes, what it
+leaves alone."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from monitor.sources.adopt import (
+    InitError,
+    init_repository,
+    insert_markers,
+    plan_markers,
+    workflow_text,
+)
+from monitor.sources.markers import Mode, find_blocks
+
+BIN = Path(sys.executable).parent
+CATALOG = Path("resources.toml")
+
+README = """# Awesome
+
+## Contents
+
+- [Tools](#tools)
+
+## Tools
+
+- [A](https://a.example.com/) - first list.
+
+Some words between two lists of one section.
+
+- [B](https://b.example.com/) - second list.
+
+## Other
+
+1. [C](https://c.example.com/)"""
+
+
+def _wraps(mode: Mode) -> list[tuple[str, int, int]]:
+    wraps = plan_markers(README, "README.md", None, CATALOG, mode, "en")
+    return [(w.section, w.start, w.end) for w in wraps]
+
+
+def test_list_mode_wraps_each_list_and_skips_a_table_of_contents() -> None:
+    assert _wraps(Mode.LIST) == [("tools", 8, 9), ("tools", 12, 13), ("other", 16, 17)]
+
+
+def test_table_mode_gives_a_section_one_block_when_no_heading_parts_its_lists() -> None:
+    assert _wraps(Mode.TABLE) == [("tools", 8, 13), ("other", 16, 17)]
+
+
+def test_markers_are_whole_lines_even_at_the_end_of_the_file() -> None:
+    wraps = plan_markers(README, "README.md", None, CATALOG, Mode.LIST, "en")
+    marked = insert_markers(README, wraps, Mode.LIST)
+    assert marked.endswith(
+        "<!-- monitor:begin section=other mode=list -->\n1. [C](https://c.example.com/)\n"
+        "<!-- monitor:end -->\n"
+    )
+    assert [b.section for b in find_blocks(marked)] == ["tools", "tools", "other"]
+    assert (
+        marked.replace("<!-- monitor:end -->\n", "")
+        .replace("<!-- monitor:begin section=tools mode=list -->\n", "")
+        .replace("<!-- monitor:begin section=other mode=list -->\n", "")
+        == README + "\n"
+    )
+
+
+@pytest.mark.parametrize("pages", [False, True])
+def test_the_workflow_passes_actionlint(tmp_path: Path, pages: bool) -> None:
+    workflow = tmp_path / "monitor.yml"
+    workflow.write_text(workflow_text("resources.toml", "docs/LIST.md", "0.1.0", pages), "utf-8")
+    done = subprocess.run(
+        [str(BIN / "actionlint"), "-no-color", str(workflow)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = workflow.read_text(encoding="utf-8")
+    assert ("actions/deploy-pages@" in text) is pages
+    assert "readme: docs/LIST.md" in text and "mode: pull-request" in text
+
+
+def test_actionlint_fails_a_broken_workflow(tmp_path: Path) -> None:
+    """The check above can fail: a job that needs one that does not exist is refused."""
+    workflow = tmp_path / "monitor.yml"
+    text = workflow_text("resources.toml", "README.md", "0.1.0", True)
+    workflow.write_text(text.replace("needs: check", "needs: chek"), "utf-8")
+    done = subprocess.run(
+        [str(BIN / "actionlint"), "-no-color", str(workflow)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+
+
+def test_init_leaves_a_changed_workflow_and_gitignore_lines_alone(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text(README, encoding="utf-8")
+    (tmp_path / ".gitignore").write_text("node_modules/\ndb/", encoding="utf-8")
+    workflow = tmp_path / ".github" / "workflows" / "monitor.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text("name: mine\n", encoding="utf-8")
+    result = init_repository(tmp_path, Path("README.md"), CATALOG, Mode.LIST, "pt-BR", "0.1.0")
+    assert workflow.read_text(encoding="utf-8") == "name: mine\n"
+    assert result.kept == [workflow]
+    assert (tmp_path / ".gitignore").read_text(encoding="utf-8") == (
+        "node_modules/\ndb/\n# monitor: local history and status page "
+        "(kept on the monitor-data branch)\nsite/\n"
+    )
+    assert 'locale = "pt-BR"' in (tmp_path / "resources.toml").read_text(encoding="utf-8")
+    again = init_repository(tmp_path, Path("README.md"), CATALOG, Mode.LIST, None, "0.1.0")
+    assert again.written == []
+
+
+def test_init_without_the_readme_says_so(tmp_path: Path) -> None:
+    with pytest.raises(InitError, match=r"README\.md: file not found"):
+        init_repository(tmp_path, Path("README.md"), CATALOG, Mode.LIST, None, "0.1.0")
