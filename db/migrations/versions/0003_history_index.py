@@ -6,8 +6,8 @@ PostgreSQL answer from the index without sorting or reading the wide rows (scrap
 which is what made reports slow on long histories. It replaces the (resource_id, checked_at)
 index, a prefix of it.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-29
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
