@@ -8,8 +8,9 @@ server of tests/fleet/simserver.py, which notes when each request reached each h
 PostgreSQL database and Redis database (the throwaway servers of tests/pg.py and
 tests/redis_server.py), W workers started with `monitor worker`, and one `monitor fleet
 check` whose wall time is measured. CPU is every process's own (os.wait4 after a clean stop:
-a worker's pool process is counted in its parent). A single-process `monitor check --input`
-of the same links on the same kind of web is the reference line.
+a worker's pool process is counted in its parent). A single-process `monitor check`
+of the same links as one catalog (metadata scraped, history written to PostgreSQL, as the fleet
+does) is the reference line.
 
 Kinds that only cost deadlines (hang, slow) or a CPU-bound body (large, bomb) are left out:
 this measures how work spreads over processes, not timeouts (bench/run.py measures those).
@@ -49,7 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--n", type=int, default=10_000)
     p.add_argument("--hosts", type=int, default=50)
     p.add_argument("--lists", type=int, default=5)
-    p.add_argument("--workers", default="1,2,4", help="worker counts to measure")
+    p.add_argument("--workers", default="1,2,4", help="worker counts to measure ('' for none)")
     p.add_argument("--shards", type=int, default=8, help="N shard queues (MONITOR_SHARDS)")
     p.add_argument("--no-single", action="store_true", help="skip the single-process line")
     p.add_argument("--out", type=Path, default=BENCH / "out")
@@ -84,9 +85,14 @@ def write_inputs(tmp: Path, links: list[simweb.Link], lists: int) -> tuple[Path,
         entries.append(f'[[list]]\nname = "list{k}"\ncatalog = "{path.name}"\n')
     fleet = tmp / "fleet.toml"
     fleet.write_text("[engine]\nallow_private = true\n\n" + "\n".join(entries), encoding="utf-8")
-    md = tmp / "links.md"
-    md.write_text("\n".join(f"- [{i}]({link.url})" for i, link in enumerate(links)) + "\n")
-    return fleet, md
+    # the same links as one catalog, for the single-process reference
+    lines = ["[engine]", "allow_private = true", "", "[[sections]]", 'id = "s"', 'title = "S"']
+    for k in range(lists):
+        text = (tmp / f"list{k}.toml").read_text(encoding="utf-8")
+        lines.append(text.split('title = "S"', 1)[1])
+    everything = tmp / "all.toml"
+    everything.write_text("\n".join(lines), encoding="utf-8")
+    return fleet, everything
 
 
 def cpu_of(proc: subprocess.Popen[bytes]) -> float:
@@ -108,13 +114,14 @@ def server_view(seen: dict[str, Any], wall: float) -> dict[str, Any]:
     }
 
 
-def single(md: Path, env: dict[str, str], tmp: Path) -> tuple[float, float, int]:
+def single(catalog: Path, env: dict[str, str], tmp: Path) -> tuple[float, float, int]:
+    """`monitor check` of every link as one catalog, recorded into the same kind of database:
+    the same work as the fleet (metadata scraped, history written) in one process."""
     argv = [
         str(MONITOR),
         "check",
-        "--input",
-        str(md),
-        "--allow-private",
+        "--catalog",
+        str(catalog),
         "--quiet",
         "--format",
         "json",
@@ -167,7 +174,7 @@ def fleet_run(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    counts = [int(w) for w in args.workers.split(",")]
+    counts = [int(w) for w in args.workers.split(",") if w.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
     specs = simweb.host_specs(args.hosts)
     rows: list[dict[str, Any]] = []
@@ -178,16 +185,16 @@ def main(argv: list[str] | None = None) -> int:
         for workers in runs:
             with running(specs) as web:
                 links = simweb.build_links(args.n, specs, web.port, skip=SKIP)
-                fleet, md = write_inputs(tmp, links, args.lists)
+                fleet, everything = write_inputs(tmp, links, args.lists)
                 env = {
                     **base_env,
                     "MONITOR_BROKER_URL": rd.new_database(),
                     "MONITOR_DATABASE_URL": pg.new_database(),
                 }
                 if workers is None:
-                    wall, cpu, code = single(md, env, tmp)
+                    wall, cpu, code = single(everything, env, tmp)
                     row = {
-                        "setup": "monitor check --input (one process)",
+                        "setup": "monitor check (one process)",
                         "workers": 0,
                         "wall_s": wall,
                         "cpu_s": cpu,

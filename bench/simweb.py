@@ -50,6 +50,8 @@ KINDS: list[tuple[str, str, float, str]] = [
     ("gzip", OK, 0.04, "ok"),  # gzip-encoded page
     ("charset", OK, 0.01, "ok"),  # ISO-8859-1 page declared only in <meta>
     ("anchor", OK, 0.02, "ok"),  # link with a #fragment that exists on the page
+    ("noanchor", BROKEN, 0.005, "broken"),  # #fragment missing from a page whose ids are in HTML
+    ("jsanchor", OK, 0.005, "ok"),  # #fragment on an app shell that builds its anchors in JS
     ("redirect", OK, 0.05, "moved"),  # 301 chain of 1-3 hops to a working page
     ("slash", OK, 0.02, "ok"),  # 301 that only adds a trailing slash (ok with a note)
     ("temp", OK, 0.02, "ok"),  # 302 to a working page (temporary: still ok)
@@ -175,6 +177,8 @@ MIN_REQUESTS = {
     "gzip": 1,
     "charset": 1,
     "anchor": 1,
+    "noanchor": 2,
+    "jsanchor": 1,
     "redirect": 1,
     "slash": 2,
     "temp": 2,
@@ -260,6 +264,10 @@ def _url(kind: str, i: int, host: str, rng: random.Random) -> str:
         return f"http://{host}/redirect/{i}/{rng.randint(1, 3)}"
     if kind == "anchor":
         return f"http://{host}/anchor/{i}#section-{i % 7}"
+    if kind == "noanchor":  # the page has section-0 .. section-6
+        return f"http://{host}/noanchor/{i}#section-{7 + i % 5}"
+    if kind == "jsanchor":
+        return f"http://{host}/jsanchor/{i}#getting-started"
     if kind == "deep":
         return f"http://{host}/deep/{i}/docs/guide/intro"
     if kind == "loop":
@@ -386,9 +394,15 @@ class SimWeb:
         if kind == "charset":
             body = _page(f"Programação e computação {ident}", charset="iso-8859-1")
             return Reply(200, {"content-type": "text/html"}, body)
-        if kind == "anchor":
+        if kind in ("anchor", "noanchor"):
             sections = "".join(f'<h2 id="section-{k}">Section {k}</h2>' for k in range(7))
             return Reply(200, {"content-type": HTML}, _page(f"Guide {ident}", sections))
+        if kind == "jsanchor":  # a single-page app: the bundle builds the headings and ids
+            shell = (
+                f"<!doctype html><html><head><title>Docs {ident}</title></head><body>"
+                '<div id="root"></div><script src="/static/main.js"></script></body></html>'
+            )
+            return Reply(200, {"content-type": HTML}, shell.encode())
         if kind == "redirect":
             hops = int(rest[1]) if len(rest) > 1 else 0
             target = f"/redirect/{ident}/{hops - 1}" if hops > 1 else f"/page/{ident}-new"

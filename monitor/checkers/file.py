@@ -2,7 +2,8 @@
 
 Relative links resolve against the folder of the Markdown file that holds them (the catalog's
 folder, `CheckContext.base_dir`). A missing file is `broken`: GitHub shows readers a 404 for
-it. A path that leaves the repository (`../x`, or a symlink pointing outside) is `broken` too,
+it. So is a `#fragment` naming no heading (GitHub's heading ids) or HTML id of a Markdown
+file. A path that leaves the repository (`../x`, or a symlink pointing outside) is `broken` too,
 without looking at what lies there: on GitHub such a link is a 404 for every reader, and the
 checker must not probe the machine it runs on.
 """
@@ -14,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 from monitor.checkers.base import CheckContext
 from monitor.domain.models import CheckResult, Kind, Metadata, Resource, Verdict
+from monitor.sources.extract import MARKDOWN_SUFFIXES, markdown_anchors
 
 # Magic numbers of the types a roadmap ships, checked when the extension claims one of them
 # (a PDF saved from an error page is HTML with a .pdf name).
@@ -42,7 +44,8 @@ class FileChecker:
         base = CheckResult(
             resource_id=resource.id, url=resource.url, verdict=Verdict.OK, checker=self.name
         )
-        relative = unquote(urlsplit(resource.url).path)  # fragments and queries ignored
+        parts = urlsplit(resource.url)
+        relative = unquote(parts.path)  # queries ignored; a fragment is checked below
         root = ctx.base_dir.resolve()
         target = (root / relative).resolve()
         if not target.is_relative_to(root):
@@ -54,6 +57,13 @@ class FileChecker:
             return _with(
                 base, Verdict.OK, note="a folder", meta=Metadata(content_type="inode/directory")
             )
+        fragment = unquote(parts.fragment)
+        if fragment and target.suffix.lower() in MARKDOWN_SUFFIXES:
+            text = target.read_text(encoding="utf-8", errors="replace")
+            anchors = {a.casefold() for a in markdown_anchors(text)}
+            # GitHub resolves #Install to the heading id "install": compare case-insensitively
+            if fragment.casefold() not in anchors:
+                return _with(base, Verdict.BROKEN, error=f"missing anchor #{fragment} in {shown}")
         size = target.stat().st_size
         guessed = mimetypes.guess_type(target.name)[0]
         with target.open("rb") as handle:

@@ -149,7 +149,14 @@ def adhoc_resources(
         names, images=images, fetch=lambda url: fetch_text(url, allow_private=allow_private)
     )
     resources = [
-        Resource(id=f.url, url=f.url, kind=infer_kind(f.url), section=f.section, label=f.label)
+        Resource(
+            id=f.url,
+            url=f.url,
+            kind=infer_kind(f.url),
+            section=f.section,
+            label=f.label,
+            skip_reason=f.skip_reason,
+        )
         for f in found
     ]
     return resources, {f.url: (f.source, f.label) for f in found}, base
@@ -327,7 +334,8 @@ def check(
         monitor check --changed-since origin/main
 
     Exit codes: 0 healthy, 1 failing verdicts found (--fail-on), 2 usage or configuration
-    error, 3 the network itself was unusable (no link is called broken then).
+    error, 3 the network itself was unusable (no link is called broken because of it; a
+    missing local file still is, and then the code is 1).
     """
     try:
         fail_verdicts = parse_fail_on(fail_on)
@@ -434,6 +442,10 @@ def _target(
 
 
 def _exit_code(done: Session, fail_verdicts: frozenset[Verdict], *, recorded: bool) -> int:
+    """1 when a failing verdict stands on evidence the network cannot explain (a missing
+    local file, an HTTP answer), even in a run whose network was unusable; else 3 for such
+    a run; else 0."""
+    failing = any(r.verdict in fail_verdicts and not r.network_failure for r in done.results)
     if not done.run.network_ok:
         err_console.print(
             "[bold yellow]network unusable:[/] nearly every host failed at DNS or connect "
@@ -441,9 +453,8 @@ def _exit_code(done: Session, fail_verdicts: frozenset[Verdict], *, recorded: bo
             "broken" + ("; the run is recorded." if recorded else "."),
             soft_wrap=True,
         )
-        return EXIT_NETWORK
-    failing = any(r.verdict in fail_verdicts for r in done.results)
-    return EXIT_PROBLEMS if failing else EXIT_OK
+        return EXIT_PROBLEMS if failing else EXIT_NETWORK
+    return EXIT_PROBLEMS if any(r.verdict in fail_verdicts for r in done.results) else EXIT_OK
 
 
 def _trusted_settings(cat: Catalog, ref: str) -> Catalog:

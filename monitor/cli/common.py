@@ -104,11 +104,15 @@ def open_store(
     MONITOR_DATABASE_URL) the database is db/monitor.sqlite beside `catalog`.
     """
     from monitor.store.database import Store, beside_catalog, database_url, sqlite_file
-    from monitor.store.errors import StoreError
+    from monitor.store.errors import StoreError, check_url
 
     db = beside_catalog(db, catalog)
 
     url = database_url(db)
+    try:
+        check_url(url)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
     path = sqlite_file(url)
     try:
         if reads_only and path is not None and (not path.exists() or not _writable(path)):

@@ -27,6 +27,7 @@ from monitor.cli.common import (
 if TYPE_CHECKING:
     from celery import Celery
 
+    from monitor.fleet.config import Fleet
     from monitor.fleet.dispatch import Plan, Progress
     from monitor.fleet.lists import LoadedList
     from monitor.store.database import Store
@@ -71,7 +72,7 @@ def _shared_db(db: str | None) -> str:
     return value
 
 
-def _load(fleet_file: Path, cache: Path | None) -> tuple[object, list[LoadedList]]:
+def _load(fleet_file: Path, cache: Path | None) -> tuple[Fleet, list[LoadedList]]:
     from monitor.fleet.config import FleetError, load_fleet
     from monitor.fleet.lists import load_lists
 
@@ -135,13 +136,11 @@ def check(
 
     from monitor.domain.models import Verdict
     from monitor.fleet.app import FleetSetupError, create_app, shard_count
-    from monitor.fleet.config import Fleet
     from monitor.fleet.dispatch import check_local, plan, start, wait
     from monitor.store.fleet import FleetStore
 
     url = _shared_db(db)
     fleet, lists = _load(fleet_file, cache)
-    assert isinstance(fleet, Fleet)
     try:
         app = create_app(broker)
         n = shard_count(shards)
@@ -171,7 +170,13 @@ def check(
         )
         check_local(store, the_plan, run_id)
         printer = _Printer(the_plan, quiet)
-        last = wait(app, store, the_plan, run_id, printer, timeout)
+        try:
+            last = wait(app, store, the_plan, run_id, printer, timeout)
+        except KeyboardInterrupt:
+            err_console.print(
+                f"stopped waiting: run {run_id} goes on in the workers (`monitor fleet status`)"
+            )
+            raise typer.Exit(EXIT_INCOMPLETE) from None
         state = last.state
         for shard, why in sorted(last.failed.items()):
             err_console.print(f"[bold red]shard {shard} failed:[/] {escape(why)}", soft_wrap=True)

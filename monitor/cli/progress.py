@@ -5,8 +5,8 @@ and when the network turns out unusable the evidence stage makes every network f
 `error`. So, on stderr (stdout stays free for `--format json`):
 
 - a log line (not a terminal: CI logs) is printed live only when it cannot change: `ok`,
-  `moved` and `skipped`; a failed first pass is printed as `first pass: 404, rechecking`; every
-  other verdict is printed by `finish` from the session's final results. The last line
+  `moved` and `skipped`; a failed first pass is printed as `first pass: broken 404, not
+  final`; every other verdict is printed by `finish` from the session's final results. The last line
   printed for a link is therefore the verdict the summary, the JSON and the stored run hold.
 - the second opinion is announced once, when the first pass ends, with the number of links
   queued for it;
@@ -39,9 +39,11 @@ def log_line(result: CheckResult) -> str:
 
 
 def provisional_line(result: CheckResult) -> str:
-    """A failed first pass, clearly not the verdict: `first pass: broken 404, rechecking`."""
+    """A failed first pass, clearly not the verdict: `first pass: broken 404, not final`.
+
+    Not "rechecking": when the network looks down, failures get no second opinion."""
     status = f" {result.status}" if result.status is not None else ""
-    return f"first pass: {result.verdict.value}{status}, rechecking  {result.url}"
+    return f"first pass: {result.verdict.value}{status}, not final  {result.url}"
 
 
 class LinkReport:

@@ -62,6 +62,9 @@ class Resource:
     accept: tuple[int, ...] = ()
     skip: bool = False
     notes: str = ""
+    # Why a link found in a document is not checked ("root-relative link, no site root"):
+    # it is reported `skipped` with this reason, never dropped. Implies `skip`.
+    skip_reason: str | None = None
 
 
 @dataclass(frozen=True)

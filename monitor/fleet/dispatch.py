@@ -23,7 +23,7 @@ from monitor.fleet.work import Item, ShardWork, execute
 from monitor.store.database import Store
 from monitor.store.fleet import FleetRunState, FleetStore
 
-POLL_S = 0.5
+POLL_S = 1.0  # the coordinator only waits: one look per second
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,7 @@ def to_json(
     payload = {
         "network_ok": network_ok,
         "summary": counts(results),
+        "skipped_reasons": skipped_reasons(results),
         "results": [result_dict(r, sources) for r in results],
     }
     # orjson: the same text as json.dumps(indent=2, ensure_ascii=False), ~25x faster (1.1 s
@@ -82,8 +83,31 @@ def to_json(
         return json.dumps(payload, indent=2) + "\n"  # ASCII: the escape survives any file
 
 
+def skipped_reasons(results: Sequence[CheckResult]) -> dict[str, int]:
+    """Why links were skipped, by reason (the note up to its first ":"), most common first."""
+    counted = Counter(
+        (r.note or "no reason given").split(":", 1)[0].strip()
+        for r in results
+        if r.verdict is Verdict.SKIPPED
+    )
+    return dict(counted.most_common())
+
+
 def summary_line(results: Sequence[CheckResult]) -> str:
-    shown = [f"{n} {verdict}" for verdict, n in counts(results).items() if n]
+    """ "7 links: 3 ok, 4 skipped (root-relative link, no site root)"."""
+    shown = []
+    for verdict, n in counts(results).items():
+        if not n:
+            continue
+        if verdict == Verdict.SKIPPED.value:
+            reasons = skipped_reasons(results)
+            if len(reasons) == 1:
+                why = next(iter(reasons))
+            else:
+                why = "; ".join(f"{count} {reason}" for reason, count in reasons.items())
+            shown.append(f"{n} {verdict} ({why})")
+        else:
+            shown.append(f"{n} {verdict}")
     return f"{len(results)} links: " + (", ".join(shown) if shown else "nothing checked")
 
 

@@ -145,11 +145,19 @@ class RunEvidence:
         return cls(usable=network_usable(results), dns_proven=dns_proven)
 
 
+def host_of(url: str) -> str | None:
+    """The URL's host, or None (a link found in a document may be "https://[": unparseable)."""
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
+
+
 def network_usable(results: Sequence[CheckResult]) -> bool:
     """False when nearly every distinct host failed at the network level."""
     hosts: dict[str, bool] = {}
     for result in results:
-        host = urlsplit(result.url).hostname
+        host = host_of(result.url)
         if not host or result.verdict is Verdict.SKIPPED:
             continue
         hosts[host] = hosts.get(host, True) and result.network_failure

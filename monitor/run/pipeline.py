@@ -19,7 +19,6 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from urllib.parse import urlsplit
 
 from monitor.checkers import CHECKERS, CheckContext, checker_for
 from monitor.domain.models import CheckResult, Resource, Run, Verdict, utcnow
@@ -31,6 +30,7 @@ from monitor.run.evidence import (
     Evidence,
     FetchNote,
     RecordingHttp,
+    host_of,
     judge,
     network_usable,
     second_opinion,
@@ -56,17 +56,17 @@ class Outcome:
 
 
 def _host(resource: Resource) -> str:
-    return (urlsplit(resource.url).hostname or "").lower()
+    return (host_of(resource.url) or "").lower()
 
 
 async def _check_one(resource: Resource, ctx: CheckContext) -> CheckResult:
-    if resource.skip:
+    if resource.skip or resource.skip_reason:
         return CheckResult(
             resource_id=resource.id,
             url=resource.url,
             verdict=Verdict.SKIPPED,
             checker="none",
-            note="skip = true in the catalog",
+            note=resource.skip_reason or "skip = true in the catalog",
         )
     checker = checker_for(resource)
     if checker is None:
@@ -171,7 +171,7 @@ class _Schedule:
         return self.hosts_down / len(self.host_down) < NETWORK_DOWN_SHARE
 
     def note_network(self, result: CheckResult) -> None:
-        host = urlsplit(result.url).hostname
+        host = host_of(result.url)
         if not host or result.verdict is Verdict.SKIPPED:
             return
         down = result.network_failure

@@ -90,8 +90,10 @@ def plan_markers(
     links: list[Link] | None = None,
 ) -> list[Wrap]:
     """Where markers go: around each list with a checkable link, outside existing blocks
-    and code. In table mode a section's lists share one block when no heading parts them."""
+    and code. In table mode a section's lists share one block when only blank lines part
+    them; text between them is never put inside a block."""
     blocks: list[Block] = find_blocks(text, path)
+    lines = split_lines(text)
     if links is None:
         links = [ln for ln in extract_links(text, path) if is_checkable(ln.url)]
     spans, headings = list_spans(text)
@@ -111,7 +113,12 @@ def plan_markers(
             and last.section == section
             and not any(last.end <= h < span.start for h in headings)
         ):
-            wraps[-1] = Wrap(section, last.start, span.end)
+            # One section, one table. A block is replaced whole by `readme`, so only lists
+            # parted by blank lines share it: the author's words or comments between two
+            # lists are never inside a block. A later list parted by text stays as written
+            # (its links are rows of the section's table all the same).
+            if all(not line.strip() for line in lines[last.end : span.start]):
+                wraps[-1] = Wrap(section, last.start, span.end)
             continue
         wraps.append(Wrap(section, span.start, span.end))
     return wraps

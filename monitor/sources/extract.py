@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePath
@@ -18,6 +19,8 @@ from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from monitor.sources.autolink import use_gfm_autolinks
 
 
 @dataclass(frozen=True)
@@ -44,11 +47,10 @@ _NO_FUZZY = {"fuzzy_link": False, "fuzzy_email": False, "fuzzy_ip": False}
 
 
 def _new_markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"linkify": True}).enable(["table", "strikethrough", "linkify"])
-    # Fuzzy linkify turns "README.md" or "config.py" into http:// links (.md and .py are
-    # country TLDs); only bare URLs with a scheme are links here.
-    if md.linkify is not None:
-        md.linkify.set(_NO_FUZZY)
+    """CommonMark with GitHub's tables, strikethrough and autolinks (cmark-gfm's rules,
+    `monitor.sources.autolink`): what GitHub renders as a link is what we extract."""
+    md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    use_gfm_autolinks(md)
     # Keep destinations as written: markdown-it would percent-encode non-ASCII paths and
     # punycode hosts, and a relative file "docs/ação.pdf" must stay the file's real name.
     md.normalizeLink = lambda url: url  # type: ignore[method-assign]
@@ -98,6 +100,31 @@ def _newlines(tok: Token) -> int:
     return 0
 
 
+def _destination(url: str) -> str:
+    """A link destination as GitHub renders it: `[x](<a b.pdf>)` points at `a%20b.pdf`."""
+    return _WHITESPACE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), url)
+
+
+_WHITESPACE = re.compile(r"\s+")
+# An inline HTML start tag <a ...> with an href, and the end tag </a>.
+_A_END = re.compile(r"</a\s*>", re.IGNORECASE)
+
+
+def _html_href(tok: Token) -> str | None:
+    """The href of an inline HTML `<a href>` start tag (GitHub renders it as a link)."""
+    if tok.type != "html_inline":
+        return None
+    content = tok.content.strip()
+    start = _A_START.match(content)
+    rest = _TAG_REST.match(content, start.end()) if start is not None else None
+    if rest is None or rest.end() != len(content):
+        return None
+    h = _HREF.search(content)
+    if h is None:
+        return None
+    return html.unescape(next(g for g in h.groups() if g is not None)).strip()
+
+
 # Between an item's main link text and a secondary link's own ("Nextcloud — Source Code").
 ITEM_JOIN = " — "
 
@@ -113,26 +140,43 @@ def _inline_links(
     secondary links (Demo, Source Code), so those borrow its name for their labels."""
     children = inline.children or []
     start, end = inline.map if inline.map else (0, 1)
-    first_link = next((i for i, t in enumerate(children) if t.type == "link_open"), None)
+    first_link = next(
+        (i for i, t in enumerate(children) if t.type == "link_open" or _html_href(t) is not None),
+        None,
+    )
     lead = _plain(children[:first_link]).strip(_LEAD_TRIM) if first_link else ""
     offset = 0
     i = 0
     while i < len(children):
         tok = children[i]
-        if tok.type != "link_open":
+        href = _html_href(tok)
+        if tok.type != "link_open" and href is None:
             offset += _newlines(tok)
             i += 1
             continue
         line = min(start + offset, max(end - 1, start)) + 1
         offset += _newlines(tok)
-        depth, j = 1, i + 1
-        while j < len(children) and depth:
-            depth += {"link_open": 1, "link_close": -1}.get(children[j].type, 0)
-            j += 1
-        inner = children[i + 1 : j - 1]
-        for t in inner:
-            offset += _newlines(t)
-        url = str(tok.attrGet("href") or "")
+        j = i + 1
+        if href is None:
+            depth = 1
+            while j < len(children) and depth:
+                depth += {"link_open": 1, "link_close": -1}.get(children[j].type, 0)
+                j += 1
+            inner = children[i + 1 : j - 1]
+            for t in inner:
+                offset += _newlines(t)
+            url = str(tok.attrGet("href") or "")
+        else:
+            # <a href="...">label</a>: the label runs to the end tag. What lies inside is read
+            # on (GitHub renders a link inside it as a link of its own), so j stays at i + 1.
+            while j < len(children) and not (
+                children[j].type == "html_inline" and _A_END.fullmatch(children[j].content.strip())
+            ):
+                j += 1
+            inner = children[i + 1 : j]
+            j = i + 1
+            url = href
+        url = _destination(url)
         label = _plain(inner) or url
         aside = bool(lead and _ASIDE.match(label))
         if aside:
@@ -323,3 +367,49 @@ def extract_links(text: str, path: str | None = None) -> list[Link]:
     if any(_HREF.search(text, m.pos - 2, m.end()) for m in _a_tags(text)):
         return extract_html(text)
     return extract_text(text)
+
+
+# -- anchors ---------------------------------------------------------------------------------
+
+_ID_ATTR = re.compile(r"""\s(?:id|name)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.IGNORECASE)
+
+
+def github_heading_id(text: str) -> str:
+    """The id GitHub gives a heading (github-slugger): lower case, every character that is
+    not a letter, mark, digit, "_", "-" or space removed, spaces made "-". "## 📝 Notebooks"
+    is "-notebooks"; repeats are numbered by `markdown_anchors`."""
+    kept = []
+    for char in text.strip().lower():
+        category = unicodedata.category(char)
+        if char in " -_" or category[0] in "LMN" or category == "Pc":
+            kept.append("-" if char == " " else char)
+    return "".join(kept)
+
+
+def _heading_text(tokens: Sequence[Token]) -> str:
+    """A heading's text as a browser shows it: markup dropped, images contribute nothing."""
+    return "".join(t.content for t in tokens if t.type in ("text", "code_inline"))
+
+
+def markdown_anchors(text: str) -> frozenset[str]:
+    """The anchors of a Markdown file as GitHub renders it: each heading's id (a repeated
+    one gets "-1", "-2"...), and the ids and names of its raw HTML."""
+    tokens = _MD.parse(text)
+    anchors: set[str] = set()
+    seen: dict[str, int] = {}
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and i + 1 < len(tokens):
+            slug = github_heading_id(_heading_text(tokens[i + 1].children or []))
+            count = seen.get(slug, 0)
+            seen[slug] = count + 1
+            anchors.add(f"{slug}-{count}" if count else slug)
+        elif tok.type in ("html_block", "inline"):
+            sources = (
+                [tok.content]
+                if tok.type == "html_block"
+                else [c.content for c in tok.children or [] if c.type == "html_inline"]
+            )
+            for source in sources:
+                for m in _ID_ATTR.finditer(source):
+                    anchors.add(next(g for g in m.groups() if g is not None))
+    return frozenset(anchors)

@@ -8,14 +8,15 @@ once and reported at its first place.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TextIO
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
-from monitor.config.urls import is_checkable
+from monitor.config.urls import is_checkable, url_problem
 from monitor.sources.extract import Link, extract_links
 from monitor.sources.images import extract_images
 
@@ -36,6 +37,9 @@ class Found:
     source: str  # "README.md:12", "-:3", "https://example.org/list:5"
     section: str
     image: bool
+    # Why it is not checked (a root-relative "/path", mailto:): reported `skipped` with this
+    # reason, never dropped (issue 10). None: checked.
+    skip_reason: str | None = None
 
 
 def is_url(name: str) -> bool:
@@ -112,8 +116,8 @@ def collect(
             both += [(img, True) for img in extract_images(text, kind_of)]
         both.sort(key=lambda pair: pair[0].line)  # stable: document order within a line
         for link, image in both:
-            url = _placed(link, name, base)
-            if url is None or url in seen:
+            url, reason = _placed(link, name, base)
+            if url in seen:
                 continue
             seen.add(url)
             found.append(
@@ -123,6 +127,7 @@ def collect(
                     source=f"{name}:{link.line}",
                     section=link.section or "",
                     image=image,
+                    skip_reason=reason,
                 )
             )
     return found, base
@@ -141,16 +146,37 @@ def _read(name: str, stdin: TextIO | None, fetch: Callable[[str], str] | None) -
         raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
 
 
-def _placed(link: Link, name: str, base: Path) -> str | None:
-    """The link as it will be checked, or None when it is not a link we check."""
+def _placed(link: Link, name: str, base: Path) -> tuple[str, str | None]:
+    """The link as it will be checked, and why it will not be (None: it will).
+
+    A same-page "#anchor" is checked against its own document: the file's heading ids (the
+    file checker), or the page's anchors when the input is a URL.
+    """
     url = link.url
-    if is_url(name) and not url.startswith("#"):
+    if is_url(name):
         url = urljoin(name, url)  # a page's relative links are on its site
+    elif url.startswith("#") and len(url) > 1 and name != STDIN:
+        url = quote(Path(name).name) + url
     if not is_checkable(url):
-        return None
+        return url, unchecked_reason(url)
     if urlsplit(url).scheme or name == STDIN:
-        return url
+        return url, None
     folder = Path(name).resolve().parent
     if folder == base:
-        return url
-    return Path(os.path.relpath(folder / url, base)).as_posix()
+        return url, None
+    return Path(os.path.relpath(folder / url, base)).as_posix(), None
+
+
+def unchecked_reason(url: str) -> str:
+    """A short reason, the same for every link of its kind (the summary counts by it)."""
+    match = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", url)  # not urlsplit: "https://[" raises
+    scheme = match.group(1).lower() if match else ""
+    if url.startswith("//"):
+        return "protocol-relative link, not checked"
+    if url.startswith("/"):
+        return "root-relative link, no site root"
+    if scheme and scheme not in ("http", "https") and len(scheme) > 1:
+        return f"{scheme} link, not checked"
+    if not url.strip() or url == "#":
+        return "empty link"
+    return url_problem(url) or "not a link we check"

@@ -31,7 +31,12 @@ from monitor.domain.models import CheckResult, Hop, Metadata, Resource, Run, Ver
 from monitor.domain.models import StoredCheck as StoredCheck  # re-exported: its old home
 from monitor.domain.snapshot import HistorySnapshot
 from monitor.paths import data_dir
-from monitor.store.errors import open_sqlite_read_only, refuse_read_only, translate_errors
+from monitor.store.errors import (
+    check_url,
+    open_sqlite_read_only,
+    refuse_read_only,
+    translate_errors,
+)
 
 DEFAULT_DB = Path("db") / "monitor.sqlite"
 
@@ -350,6 +355,7 @@ class Store:
         Raises `StoreError` with the database named (see `monitor.store.errors`).
         """
         url = database_url(db)
+        check_url(url)
         parsed = make_url(url)
         if read_only and parsed.get_backend_name() == "sqlite":
             return cls(open_sqlite_read_only(url))

@@ -20,7 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from monitor.paths import data_dir
@@ -47,9 +47,28 @@ class StoreMissing(StoreError):
     """A command that only reads was pointed at a database that does not exist."""
 
 
+def check_url(url: str) -> None:
+    """Raise `StoreError` when `url` is not a database URL SQLAlchemy can use: an unknown
+    scheme (`foo://`, Heroku's `postgres://`) or a malformed URL names what to write."""
+    try:
+        make_url(url).get_dialect()
+    except ArgumentError as exc:
+        scheme = url.split("://", 1)[0]
+        hint = (
+            "write postgresql+psycopg://user@host/dbname"
+            if scheme in ("postgres", "postgresql+psycopg2cffi")
+            else "give a file path for SQLite, or a URL such as sqlite:///db/monitor.sqlite or "
+            "postgresql+psycopg://user@host/dbname"
+        )
+        raise StoreError(f"--db {scheme}://…: not a database URL monitor can use ({hint})") from exc
+
+
 def describe(url: str) -> str:
     """The database as the user wrote it: an SQLite path, or the URL without its password."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url.split("://", 1)[0] + "://…"
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ":memory:"
         return database.removeprefix("file:").split("?", 1)[0]
@@ -86,6 +105,8 @@ def refuse_read_only(url: str, path: Path) -> None:
 
     The folder counts too: in WAL mode SQLite writes `-wal` and `-shm` files beside it.
     """
+    if path.is_dir():
+        raise StoreError(f"{describe(url)} is a folder, not a database file")
     folder_ok = os.access(path.parent, os.W_OK)
     if (path.exists() and not os.access(path, os.W_OK)) or not folder_ok:
         raise StoreError(f"{describe(url)} {_SQLITE_ADVICE['SQLITE_READONLY']}")
@@ -118,6 +139,8 @@ def open_sqlite_read_only(url: str) -> Engine:
     path = Path(database)
     if not database or database == ":memory:":
         raise StoreError(f"{where}: an in-memory database has no history to read")
+    if path.is_dir():
+        raise StoreError(f"{where} is a folder, not a database file")
     if not path.is_file():
         raise StoreMissing(
             f"{where} does not exist: this command only reads the history "

@@ -56,7 +56,8 @@ async def test_shipped_catalog_pdf_is_broken_when_missing(tmp_path: Path) -> Non
 async def test_encoded_name_subfolder_fragment_and_query(tmp_path: Path) -> None:
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "my notes.md").write_text("# notes\n")
-    result = await check("docs/my%20notes.md?plain=1#section", tmp_path)
+    # the fragment names the file's heading (a missing one is broken: test_missing_anchor...)
+    result = await check("docs/my%20notes.md?plain=1#notes", tmp_path)
     assert result.verdict is Verdict.OK
     assert result.meta.content_type == "text/markdown"
     assert result.meta.size_bytes == 8
@@ -86,3 +87,24 @@ async def test_folder_link_is_ok(tmp_path: Path) -> None:
     (tmp_path / "notebooks").mkdir()
     result = await check("notebooks/", tmp_path)
     assert result.verdict is Verdict.OK and result.meta.content_type == "inode/directory"
+
+
+@pytest.mark.parametrize(
+    ("url", "verdict", "error"),
+    [
+        ("guide.md#set-up--run-", Verdict.OK, None),  # GitHub's id for "Set-up & run 🚀"
+        ("guide.md#Intro-1", Verdict.OK, None),  # the second "Intro", any case
+        ("guide.md#legacy", Verdict.OK, None),  # <a name> in the file's HTML
+        ("guide.md#install", Verdict.BROKEN, "missing anchor #install in guide.md"),
+        ("data.csv#install", Verdict.OK, None),  # not Markdown: fragments are not ours to judge
+    ],
+)
+async def test_missing_anchor_in_a_markdown_file_is_broken(
+    tmp_path: Path, url: str, verdict: Verdict, error: str | None
+) -> None:
+    (tmp_path / "guide.md").write_text(
+        '# Intro\n\n## Set-up & run 🚀\n\n## Intro\n\n<a name="legacy"></a>\n', encoding="utf-8"
+    )
+    (tmp_path / "data.csv").write_text("a,b\n")
+    result = await check(url, tmp_path)
+    assert (result.verdict, result.error) == (verdict, error)

@@ -63,10 +63,13 @@ def test_markdown_input_as_json(tmp_path: Path, site: LoopbackServer) -> None:
     data = json.loads(out)
     assert data["network_ok"] is True
     assert data["summary"] == {
-        "broken": 1, "moved": 1, "blocked": 0, "error": 0, "skipped": 0, "ok": 1
+        "broken": 1, "moved": 1, "blocked": 0, "error": 0, "skipped": 1, "ok": 1
     }  # fmt: skip
+    assert data["skipped_reasons"] == {"mailto link, not checked": 1}  # found, not dropped
     by_url = {r["url"]: r for r in data["results"]}
-    assert set(by_url) == {site.url("/ok"), site.url("/gone"), site.url("/old")}  # deduped
+    assert set(by_url) == {
+        site.url("/ok"), site.url("/gone"), site.url("/old"), "mailto:someone@example.org"
+    }  # deduped  # fmt: skip
     gone = by_url[site.url("/gone")]
     assert (gone["verdict"], gone["status"]) == ("broken", 404)
     assert gone["note"] == "confirmed on second check"
@@ -108,8 +111,9 @@ def test_piped_text_is_one_line_per_link_and_the_summary_on_stderr(
 ) -> None:
     code, out, err = run("-i", str(markdown(tmp_path, site)), *FAST)
     assert code == 1
-    assert [line.split("\t")[0] for line in out.splitlines()] == ["broken", "moved", "ok"]
-    assert "3 links: 1 broken, 1 moved, 1 ok" in err
+    lines = [line.split("\t")[0] for line in out.splitlines()]
+    assert lines == ["broken", "moved", "skipped", "ok"]
+    assert "4 links: 1 broken, 1 moved, 1 skipped (mailto link, not checked), 1 ok" in err
 
 
 def test_log_lines_when_not_a_terminal(tmp_path: Path, site: LoopbackServer) -> None:
@@ -246,3 +250,48 @@ def test_host_limit_and_headers_reach_the_server(tmp_path: Path, site: LoopbackS
     assert site.max_active == 1
     assert {s.headers["User-Agent"] for s in site.requests} == {"tester/2"}
     assert {s.headers["X-Token"] for s in site.requests} == {"abc"}
+
+
+def test_every_link_found_is_checked_or_skipped_with_its_reason(
+    tmp_path: Path, site: LoopbackServer
+) -> None:
+    """Kind 3 of issue 10: root-relative links, same-page and local-file anchors, inline HTML
+    in a table cell, a www. autolink: each is checked or reported skipped, in every format."""
+    write(tmp_path / "other.md", '# Other\n\n## A heading\n\n<a name="legacy"></a>\n')
+    doc = write(
+        tmp_path / "doc.md",
+        "# Guide\n\n## Set-up & run 🚀\n\n"
+        f'| a | b |\n|---|---|\n| <a href="{site.url("/ok")}">cell</a> | x |\n\n'
+        "- [root](/docs/install) and [root too](/faq)\n"
+        "- [here](#set-up--run-) [nowhere](#no-such-heading)\n"
+        "- [there](other.md#a-heading) [legacy](other.md#legacy) [gone](other.md#missing)\n"
+        "- [mail](mailto:a@b.org)\n",
+    )
+    code, out, _ = run("-i", str(doc), "-f", "json", *FAST)
+    assert code == 1
+    data = json.loads(out)
+    by_id = {r["resource_id"]: r for r in data["results"]}
+    assert by_id[site.url("/ok")]["verdict"] == "ok"  # inline HTML in a table cell
+    assert by_id["/docs/install"]["verdict"] == "skipped"
+    assert by_id["/docs/install"]["note"] == "root-relative link, no site root"
+    assert by_id["doc.md#set-up--run-"]["verdict"] == "ok"  # GitHub's heading id rules
+    assert by_id["doc.md#no-such-heading"]["verdict"] == "broken"
+    assert by_id["doc.md#no-such-heading"]["error"] == "missing anchor #no-such-heading in doc.md"
+    assert by_id["other.md#a-heading"]["verdict"] == "ok"
+    assert by_id["other.md#legacy"]["verdict"] == "ok"
+    assert by_id["other.md#missing"]["error"] == "missing anchor #missing in other.md"
+    assert data["summary"]["skipped"] == 3
+    assert data["skipped_reasons"] == {
+        "root-relative link, no site root": 2,
+        "mailto link, not checked": 1,
+    }
+    code, out, err = run("-i", str(doc), *FAST)
+    assert (
+        "9 links: 2 broken, 3 skipped (2 root-relative link, no site root; "
+        "1 mailto link, not checked), 4 ok"
+    ) in " ".join((out + err).split())
+    report = tmp_path / "report.md"
+    run("-i", str(doc), "-f", "markdown", "-o", str(report), *FAST)
+    text = report.read_text()
+    row = next(line for line in text.splitlines() if "/docs/install" in line)
+    assert row.startswith("| skipped |") and "root-relative link, no site root" in row

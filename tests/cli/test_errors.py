@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from monitor.cli.app import app
+from monitor.net import guard
 from monitor.store.database import Store
 from tests.report_fixture import fill_store, make_catalog
 
@@ -128,3 +131,58 @@ def test_a_read_only_database_is_read_by_report_and_refused_by_check(tmp_path: P
     assert check.returncode == 2
     assert db in check.stderr and "read-only" in check.stderr
     _no_traceback(check.stderr)
+
+
+@pytest.mark.parametrize(
+    ("url", "hint"),
+    [
+        ("foo://bar", "give a file path for SQLite"),
+        ("postgres://alice:s3cret@127.0.0.1/x", "write postgresql+psycopg://"),
+    ],
+)
+@pytest.mark.parametrize("command", [["status"], ["prune"]], ids=lambda c: c[0])
+def test_a_url_no_database_driver_knows_is_a_clean_error(
+    tmp_path: Path, url: str, hint: str, command: list[str]
+) -> None:
+    """Heroku's postgres:// or a typo'd scheme: one line and exit 2, not a traceback and
+    exit 1 (which means "broken links")."""
+    catalog = make_catalog(tmp_path)
+    result = runner.invoke(app, [*command, "--catalog", str(catalog.path), "--db", url])
+    assert result.exit_code == 2, result.output
+    assert "not a database URL monitor can use" in result.stderr and hint in result.stderr
+    assert "s3cret" not in result.stderr  # nothing of the URL past its scheme is echoed
+    _no_traceback(result.output)
+
+
+def test_a_folder_given_as_the_database_is_named_as_such(tmp_path: Path) -> None:
+    catalog = make_catalog(tmp_path)
+    (tmp_path / "db").mkdir()
+    for command in (["status"], ["prune"]):
+        result = runner.invoke(
+            app, [*command, "--catalog", str(catalog.path), "--db", str(tmp_path / "db")]
+        )
+        assert result.exit_code == 2
+        assert f"{tmp_path / 'db'} is a folder, not a database file" in result.stderr
+
+
+def test_a_missing_local_file_is_not_hidden_by_an_unusable_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Network down (no name resolves) and a local file missing: the file's `broken` does
+    not depend on the network, so the exit code is 1, not 3."""
+
+    async def resolve(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(guard, "system_resolver", resolve)
+    links = tmp_path / "links.md"
+    links.write_text(
+        "".join(f"- [s{i}](https://site{i}.invalid/)\n" for i in range(4))
+        + "- [sheet](missing.pdf)\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["check", str(links), "--format", "json", "--quiet"])
+    assert result.exit_code == 1, result.output
+    verdicts = sorted(r["verdict"] for r in json.loads(result.stdout)["results"])
+    assert verdicts == ["broken", "error", "error", "error", "error"]
+    assert "network unusable" in result.stderr

@@ -134,7 +134,7 @@ def test_log_summary_json_and_store_agree_when_not_a_terminal(
             _flaky_url(site): "ok",
         }
         # the flaky link: marked provisional first, then its one final verdict
-        assert f"first pass: error 503, rechecking  {_flaky_url(site)}" in result.stderr
+        assert f"first pass: error 503, not final  {_flaky_url(site)}" in result.stderr
         assert result.stderr.count("second opinion: rechecking 2 failed links") == 1
         assert "second opinion" not in result.stderr.replace(
             "second opinion: rechecking 2 failed links", ""

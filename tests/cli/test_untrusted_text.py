@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from monitor.cli import common
 from monitor.cli.app import app
 from monitor.domain.models import CheckResult, Verdict
 from monitor.reports.formats import to_markdown
@@ -67,12 +68,18 @@ def test_unclosed_ipv6_bracket_in_input_does_not_crash(tmp_path: Path) -> None:
 
 
 def test_rich_markup_in_a_title_is_printed_not_interpreted(
-    tmp_path: Path, server: LoopbackServer
+    tmp_path: Path, server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the Rich summary table is what a terminal gets: pretend to be one, without colours
+    monkeypatch.setattr(common.console, "_force_terminal", True)
+    monkeypatch.setattr(common.console, "_color_system", None)
+    monkeypatch.setattr(common.console, "_width", 400)
     server.routes["/p"] = page("Page not found | [/bold] [link=https://evil.example]x[/link]")
     code, output = _check(_catalog(tmp_path, server.url("/p")), "-q")
     assert code == 1, output  # a soft-404, reported with its title
-    assert "[/bold]" in output.replace("\n", "")
+    assert "┃ verdict" in output  # the table was printed
+    flat = output.replace("\n", "")
+    assert "[/bold]" in flat and "[link=https://evil.example]x[/link]" in flat
 
 
 def test_terminal_escape_sequences_never_reach_the_terminal(

@@ -97,3 +97,29 @@ def test_status_without_fleet_runs(tmp_path: Path) -> None:
     result = runner.invoke(app, ["fleet", "status", "--db", f"sqlite:///{tmp_path / 'm.db'}"])
     assert result.exit_code == 2
     assert "no fleet run" in result.output
+
+
+def test_publish_writes_each_list_page_from_the_shared_history(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text(CATALOG)
+    (tmp_path / "b.toml").write_text(
+        CATALOG.replace("a.example", "b.example").replace('label = "A"', 'label = "B"')
+    )
+    fleet = tmp_path / "fleet.toml"
+    fleet.write_text(
+        '[[list]]\nname = "a"\ncatalog = "a.toml"\npublish = "site/a"\n\n'
+        '[[list]]\nname = "b"\ncatalog = "b.toml"\n'
+    )
+    db = f"sqlite:///{tmp_path / 'm.sqlite'}"
+    r = Resource("a", "https://a.example/", Kind.WEB, "s", "A")
+    with Store.open(db) as store:
+        fleet_store = FleetStore(store)
+        run_id = fleet_store.start_run(["0"], {"a": 1})
+        result = CheckResult("a", r.url, Verdict.BROKEN, status=404, error="HTTP 404")
+        fleet_store.record_shard(run_id, "0", [result], [r], ShardTally(1, 0, True))
+    out = runner.invoke(app, ["fleet", "publish", str(fleet), "--db", db])
+    assert out.exit_code == 0, out.output
+    assert "b: no publish folder, skipped" in out.output
+    page = (tmp_path / "site" / "a" / "index.html").read_text()
+    assert "https://a.example/" in page and "404" in page
+    assert (tmp_path / "site" / "a" / "badge.svg").exists()
+    assert "https://a.example/" in (tmp_path / "site" / "a" / "status.md").read_text()

@@ -24,6 +24,8 @@ import pytest
 from monitor.checkers import CheckContext
 from monitor.config.catalog import load_catalog
 from monitor.domain.models import Resource, Verdict
+from monitor.fleet.app import create_app
+from monitor.fleet.dispatch import task_id
 from monitor.net.engine import HttpEngine
 from monitor.run.pipeline import run_checks
 from monitor.store.database import Store
@@ -37,6 +39,7 @@ MONITOR = Path(sys.executable).with_name("monitor")
 HOSTS, LINKS, LISTS, SHARDS = 20, 2000, 5, 2
 PER_HOST, INTERVAL_MS = 3, 50  # the single-process limits every host must see kept
 MAX_PER_SECOND = 1000 // INTERVAL_MS
+KILL_AFTER = 300  # links of w1's shard (about 1,000) checked before the SIGKILL
 # Kinds left out: they only cost time (hang, slow), CPU (large, bomb) or are not among
 # the 20 hosts (nxdomain names, the refused address).
 SKIP = frozenset({"hang", "slow", "large", "bomb", "nxdomain", "refused"})
@@ -183,7 +186,18 @@ def test_two_workers_one_killed_match_single_process(
             run_id, shard = map(int, _wait_for(
                 lambda: received.search(logs[0].read_bytes()), "w1 to take a shard"
             ).groups())  # fmt: skip
-            time.sleep(1.5)  # mid-shard: it is checking links now
+            # Mid-shard, after both workers have been checking side by side for a while (the
+            # politeness assertions below need that overlap): w1 has done a good part of its
+            # shard, by the progress its task reports.
+            app = create_app(env["MONITOR_BROKER_URL"])
+            task = app.AsyncResult(task_id(run_id, str(shard)))
+
+            def well_under_way() -> bool:
+                info = task.info
+                done = sum(info.get("done", {}).values()) if isinstance(info, dict) else 0
+                return done >= KILL_AFTER
+
+            _wait_for(well_under_way, f"w1 to check {KILL_AFTER} links", timeout=120)
             with Store.open(db_url) as store:
                 assert not FleetStore(store).recorded(run_id, str(shard))
             os.killpg(workers[0].pid, signal.SIGKILL)

@@ -50,8 +50,24 @@ def test_list_mode_wraps_each_list_and_skips_a_table_of_contents() -> None:
     assert _wraps(Mode.LIST) == [("tools", 8, 9), ("tools", 12, 13), ("other", 16, 17)]
 
 
-def test_table_mode_gives_a_section_one_block_when_no_heading_parts_its_lists() -> None:
-    assert _wraps(Mode.TABLE) == [("tools", 8, 13), ("other", 16, 17)]
+def test_table_mode_never_puts_the_authors_words_inside_a_block() -> None:
+    """`readme` replaces a table block whole: the words between the two lists of "Tools"
+    stay outside it, and the second list stays as written (its link is a row of the
+    section's one table)."""
+    assert _wraps(Mode.TABLE) == [("tools", 8, 9), ("other", 16, 17)]
+    wraps = plan_markers(README, "README.md", None, CATALOG, Mode.TABLE, "en")
+    marked = insert_markers(README, wraps, Mode.TABLE)
+    blocks = find_blocks(marked, "README.md")
+    block_lines = {i for b in blocks for i in range(b.start - 1, b.end + 1)}  # with markers
+    words = marked.splitlines().index("Some words between two lists of one section.")
+    assert words not in block_lines
+    assert marked.count("<!-- monitor:begin") == 2
+
+
+def test_table_mode_gives_a_section_one_block_for_lists_parted_by_blank_lines() -> None:
+    text = "## Tools\n\n- [A](https://a.example.com/)\n\n\n* [B](https://b.example.com/)\n"
+    wraps = plan_markers(text, "README.md", None, CATALOG, Mode.TABLE, "en")
+    assert [(w.section, w.start, w.end) for w in wraps] == [("tools", 2, 6)]
 
 
 def test_markers_are_whole_lines_even_at_the_end_of_the_file() -> None:

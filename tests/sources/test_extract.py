@@ -183,8 +183,10 @@ def test_destinations_are_kept_as_written() -> None:
     assert [link.url for link in links] == ["docs/ação.pdf", "https://exemplo.com.br/ç?q=1&r=%20"]
 
 
-def test_file_names_are_not_fuzzy_links() -> None:
-    assert extract_markdown("Edit README.md or config.py, see www.example.com.\n") == []
+def test_file_names_are_not_fuzzy_links_but_www_is_a_link() -> None:
+    # GitHub links "www." (cmark-gfm's autolink extension), never a bare file name
+    links = extract_markdown("Edit README.md or config.py, see www.example.com.\n")
+    assert [link.url for link in links] == ["http://www.example.com"]
 
 
 def test_link_after_a_multiline_title_keeps_its_line() -> None:
@@ -280,3 +282,13 @@ def test_extraction_never_raises_and_lines_are_in_the_document(text: str, path: 
             assert 1 <= link.line <= lines, (extract.__name__, link)
     for link in extract_links(text, path):
         assert 1 <= link.line <= lines
+
+
+def test_github_heading_ids_and_repeats() -> None:
+    from monitor.sources.extract import github_heading_id, markdown_anchors
+
+    assert github_heading_id("📝 Notebooks") == "-notebooks"
+    assert github_heading_id("Set-up & run `make test`!") == "set-up--run-make-test"
+    assert github_heading_id("Ação e Reação") == "ação-e-reação"
+    text = "# Intro\n\n## Intro\n\n### Intro\n\n<div id=\"custom\"></div>\n\nA <a name='x'></a> b\n"
+    assert markdown_anchors(text) == {"intro", "intro-1", "intro-2", "custom", "x"}

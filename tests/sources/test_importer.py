@@ -220,17 +220,18 @@ def test_relative_links_as_written_and_unsupported_ones_skipped() -> None:
         "- [web](https://example.com/ação?q=1)\n"
     )
     result = run_import(roadmap, None)
+    # <docs/a b.pdf> is the file GitHub links as docs/a%20b.pdf (extraction, issue 10)
     assert [a.url for a in result.added] == [
+        "docs/a%20b.pdf",
         "../notes/x.md#part",
         "https://example.com/ação?q=1",
     ]
     assert [(s.link.url, s.link.line) for s in result.skipped] == [
-        ("docs/a b.pdf", 2),
         ("mailto:a@b.com", 3),
         ("ftp://f.example.com/x", 3),
         ("/etc/passwd", 3),
     ]
-    assert "scheme 'mailto'" in result.skipped[1].reason
+    assert "scheme 'mailto'" in result.skipped[0].reason
     assert result.anchors == 1
 
 
