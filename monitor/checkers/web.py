@@ -152,6 +152,41 @@ def trivial_differences(original: str, final: str) -> list[str] | None:
     return notes
 
 
+# ISO 639-1 language codes: a home page redirecting to /en/, /pt-BR/ or ?hl=fr picks the
+# reader's language; it has not moved (DESIGN.md, Verdicts), and the catalog keeps "/".
+_ISO_639_1 = (
+    "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu "
+    "cv cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi "
+    "ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks "
+    "ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl "
+    "nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl "
+    "sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve "
+    "vi vo wa wo xh yi yo za zh zu"
+)
+LANGUAGES = frozenset(_ISO_639_1.split())
+_LOCALE = re.compile(r"([a-z]{2})(?:[-_](?:[a-z]{2}|[a-z]{4}|\d{3}))?", re.IGNORECASE)
+_LANGUAGE_PARAMS = frozenset({"lang", "hl", "locale", "language", "lng"})
+
+
+def _is_locale(text: str) -> bool:
+    m = _LOCALE.fullmatch(text)
+    return m is not None and m.group(1).lower() in LANGUAGES
+
+
+def language_home(original: str, target: str) -> bool:
+    """A site's home page sending the reader to the page of a language: not a move."""
+    a, b = _split(original), _split(target)
+    if a.path not in ("", "/") or a.query:
+        return False
+    if (a.hostname or "").removeprefix("www.") != (b.hostname or "").removeprefix("www."):
+        return False
+    segments = [s for s in b.path.split("/") if s]
+    if segments and _is_locale(segments[0]):
+        return len(segments) == 1 or segments[1:] in (["index.html"], ["index.htm"], ["home"])
+    params = dict(parse_qsl(b.query))
+    return not segments and any(_is_locale(params.get(p, "")) for p in _LANGUAGE_PARAMS)
+
+
 def _is_deep(url: str) -> bool:
     path = _split(url).path
     return bool(path.strip("/")) and not quirks.HOME_PATH.fullmatch(path)
@@ -216,6 +251,8 @@ def judge_redirects(original: str, fetch: FetchResult) -> Judgement:
         return Judgement(Verdict.OK, notes=tuple(trivial))
     if login_wall(final):
         return Judgement(Verdict.OK, notes=(f"login wall: redirects to {final}",))
+    if language_home(original, final):
+        return Judgement(Verdict.OK, notes=(f"home page redirects to a language page: {final}",))
     # The catalog should follow the leading run of permanent hops, not the temporary
     # locations after it (a 301 to a new domain that then 302s to a session URL).
     moved_to = None

@@ -339,6 +339,20 @@ class _Chain:
     content: bytes | None = None  # request body, dropped by a 303
     retry_failures: bool = True  # False in a second opinion (see `HttpEngine.fetch`)
 
+    def logical(self, url: str) -> str:
+        """`url` as the caller knows it: `--remap` is transport only, so redirect chains,
+        final URLs (and the moves judged from them) speak of the URL asked for, never of the
+        mirror or test server it was fetched from."""
+        if self.url == self.requested_url:
+            return url
+        transport, logical = _remap_prefixes(self.requested_url, self.url)
+        rest = url[len(transport) :]
+        if url.startswith(transport) and (
+            rest[:1] in ("", "/", "?", "#") or transport.endswith("/")
+        ):
+            return logical + rest
+        return url
+
     def result(
         self,
         answer: Answer | None = None,
@@ -349,13 +363,13 @@ class _Chain:
         answer = answer or Answer()
         return FetchResult(
             url=self.url,
-            final_url=self.current,
+            final_url=self.logical(self.current),
             method=self.method,
             status=answer.status,
             headers=answer.headers,
             body=answer.body,
             truncated=answer.truncated,
-            redirects=tuple(self.hops),
+            redirects=tuple(replace(h, url=self.logical(h.url)) for h in self.hops),
             failure=failure,
             error=error,
             attempts=max(self.attempts, 1),
@@ -363,6 +377,23 @@ class _Chain:
             fell_back_to_get=self.fell_back,
             http_version=answer.http_version,
         )
+
+
+def _remap_prefixes(logical: str, transport: str) -> tuple[str, str]:
+    """The parts a remap rewrote: (transport prefix, logical prefix), found as what is left of
+    both URLs once their longest common tail (from a "/", "?" or "#" past the host) is cut."""
+
+    def host_end(url: str) -> int:
+        parts = urlsplit(url)
+        return len(parts.scheme) + 3 + len(parts.netloc)
+
+    n = 0
+    limit = min(len(logical) - host_end(logical), len(transport) - host_end(transport))
+    while n < limit and logical[-1 - n] == transport[-1 - n]:
+        n += 1
+    while n > 0 and logical[-n] not in "/?#":
+        n -= 1
+    return transport[: len(transport) - n], logical[: len(logical) - n]
 
 
 def _origin(url: str) -> tuple[str, str | None, int | None]:
