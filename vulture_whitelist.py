@@ -60,6 +60,7 @@ _.emoji
 _.glyph
 _.verified
 _.uptime_cells
+_.data_note  # "6 dias de dados" under the uptime windows
 _.spark
 _.moved_to_href
 _.todo

@@ -245,12 +245,18 @@ trailing   spaces stay   \t
 no newline at the end"""
 
 
-def build_context(tmp_path: Path, locale: str = "pt-BR", now: datetime = NOW) -> ReportContext:
+def build_context(
+    tmp_path: Path,
+    locale: str = "pt-BR",
+    now: datetime = NOW,
+    repository_url: str | None = None,
+) -> ReportContext:
     tmp_path.mkdir(parents=True, exist_ok=True)
     catalog = make_catalog(tmp_path, locale)
     with Store.open(tmp_path / "history.sqlite") as store:
         fill_store(store, catalog)
-        return load_context(catalog, store.snapshot(), now)
+        snap = store.snapshot(now, down_after=catalog.settings.down_after)
+    return load_context(catalog, snap, now, repository_url)
 
 
 def assert_golden(name: str, actual: str) -> None:

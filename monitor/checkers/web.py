@@ -308,7 +308,8 @@ def missing_fragment(
     if host in quirks.JS_ANCHOR_HOSTS:
         return False, f"fragment #{fragment} not in the HTML (this site resolves it in JavaScript)"
     return False, (
-        f"fragment #{fragment} not found on the page (its anchors are built by JavaScript)"
+        f"fragment #{fragment} not found; the page has no ids in its HTML "
+        "(its anchors may be built by JavaScript)"
     )
 
 

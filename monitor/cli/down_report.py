@@ -39,9 +39,12 @@ def down_report(
 
         monitor down-report --format markdown > down.md
     """
+    from monitor.domain.models import utcnow
+
     cat = load_or_exit(catalog)
     with open_store(db, reads_only="down-report", catalog=catalog) as store:
-        downs = down_resources(store.snapshot(), cat.resources, cat.settings.down_after)
+        snap = store.snapshot(utcnow(), down_after=cat.settings.down_after, full=False)
+    downs = down_resources(cat.resources, snap)
     text = (
         render_markdown(downs, cat.settings.down_after)
         if fmt is Format.MARKDOWN

@@ -322,13 +322,17 @@ def publish(
     _fleet, lists = _load(fleet_file, cache)
     now = utcnow()
     with open_store(_shared_db(db)) as store:
-        history = store.snapshot()
+        # One snapshot per `down_after` in use: the state machine runs in the query.
+        snapshots = {
+            n: store.snapshot(now, down_after=n)
+            for n in {item.catalog.settings.down_after for item in lists}
+        }
     for item in lists:
         out = item.spec.publish
         if out is None:
             console.print(f"{escape(item.name)}: no publish folder, skipped")
             continue
-        ctx = load_context(item.catalog, history, now)
+        ctx = load_context(item.catalog, snapshots[item.catalog.settings.down_after], now)
         try:
             write_site(ctx, out)
             write_if_changed(out / "status.md", render_status_md(ctx).encode("utf-8"))

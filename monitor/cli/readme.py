@@ -75,7 +75,10 @@ def readme(
         )
     with open_store(db, reads_only="readme", catalog=catalog) as store:
         # The README holds no clock, so `now` only matters for uptime, which it does not show.
-        ctx = load_context(cat, store.snapshot(), utcnow())
+        # Only the latest states: no uptime windows, response times or change details.
+        now = utcnow()
+        snap = store.snapshot(now, down_after=cat.settings.down_after, full=False)
+    ctx = load_context(cat, snap, now)
     try:
         old, new = update_readme(
             target, ctx, write=not check, parts=tuple(cat.settings.list_suffix)

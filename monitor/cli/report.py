@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -37,6 +38,22 @@ def as_of(now: datetime | None) -> datetime:
     return now if now.tzinfo else now.replace(tzinfo=UTC)
 
 
+def repository_from_env() -> str | None:
+    """The repository the nightly job runs in (GitHub Actions sets these): the page's
+    default `repository_url` when the catalog names none."""
+    repo = os.environ.get("GITHUB_REPOSITORY", "")
+    server = os.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+    owner, _, name = repo.partition("/")
+    if (
+        not owner
+        or not name
+        or "/" in name
+        or not repo.replace("/", "").replace("-", "").replace("_", "").replace(".", "").isalnum()
+    ):
+        return None
+    return f"{server}/{repo}"
+
+
 def report(
     catalog: CatalogOption = DEFAULT_CATALOG,
     db: DbOption = None,
@@ -68,7 +85,9 @@ def report(
 
     cat = load_or_exit(catalog)
     with open_store(db, reads_only="report", catalog=catalog) as store:
-        ctx = load_context(cat, store.snapshot(), as_of(now))
+        moment = as_of(now)
+        snap = store.snapshot(moment, down_after=cat.settings.down_after)
+    ctx = load_context(cat, snap, moment, repository_from_env())
     to_stdout = markdown is not None and str(markdown) == "-"
     try:
         changed = write_site(ctx, out)

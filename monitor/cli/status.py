@@ -43,7 +43,9 @@ def status(
     """
     cat = load_or_exit(catalog)
     with open_store(db, reads_only="status", catalog=catalog) as store:
-        ctx = load_context(cat, store.snapshot(), as_of(now))
+        moment = as_of(now)
+        snap = store.snapshot(moment, down_after=cat.settings.down_after)
+    ctx = load_context(cat, snap, moment)
     rows = sorted(ctx.rows, key=lambda r: r.state.severity)
     if as_json:
         out = [

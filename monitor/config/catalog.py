@@ -181,6 +181,9 @@ class Settings(_Strict):
     list_suffix: list[SuffixPart] = Field(default_factory=_default_suffix)
     down_after: int = Field(default=2, ge=1, le=30)
     retention_days: int = Field(default=90, ge=1)
+    # Where the roadmap lives (https://github.com/OWNER/REPO): the status page links back to
+    # it and points file links at it. Default: $GITHUB_REPOSITORY in the nightly job.
+    repository_url: str | None = Field(default=None, pattern=r"^https?://[^\s\"'<>]+$")
 
 
 class SectionEntry(_Strict):

@@ -6,7 +6,7 @@ The ORM tables live only in `monitor.store.database`; checkers and reports excha
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -213,15 +213,3 @@ class StoredCheck:
 
     run: Run
     result: CheckResult
-
-
-@dataclass(frozen=True)
-class HistorySnapshot:
-    """The stored history as reports and state derivation read it: a value, not a database.
-
-    The CLI loads it through the store (`Store.snapshot()`) and passes it on, so rendering a
-    page never needs a database session (nor SQLAlchemy loaded).
-    """
-
-    checks: Mapping[str, Sequence[StoredCheck]] = field(default_factory=dict)  # oldest first
-    runs: Sequence[Run] = ()  # newest first

@@ -23,6 +23,7 @@ from enum import StrEnum
 from itertools import pairwise
 
 from monitor.domain.models import CheckResult, Metadata, Resource, Run, StoredCheck, Verdict
+from monitor.domain.snapshot import HistorySnapshot, ResourceHistory
 
 # Flaky: at least FLAKY_TRANSITIONS good<->bad flips among the last FLAKY_WINDOW good/bad
 # checks. ok,bad,ok (one blip, recovered) is 2 flips and not flaky; ok,bad,ok,bad is.
@@ -119,6 +120,7 @@ class ResourceState:
     steps: tuple[Step, ...]  # usable checks with their state, oldest first
     ignored: int = 0  # checks from runs whose network was unusable
     response_ms: tuple[int | None, ...] = field(default=())
+    first_usable: datetime | None = None  # the oldest usable check: how far history goes
 
 
 def _flips(window: Iterable[bool]) -> int:
@@ -275,3 +277,59 @@ def derive(
 ) -> dict[str, ResourceState]:
     """States of the catalog's resources (in catalog order) from `Store.all_history()`."""
     return {r.id: resource_state(r.id, history.get(r.id, ()), now, down_after) for r in resources}
+
+
+def state_from_history(resource_id: str, h: ResourceHistory) -> ResourceState:
+    """The current state of one resource from its snapshot (the store ran `replay` in SQL:
+    the state is that of the last change, which lasts until the next one)."""
+    if not h.recent or not h.changes:
+        return ResourceState(
+            resource_id=resource_id,
+            state=State.UNKNOWN,
+            since=None,
+            latest=None,
+            latest_run=None,
+            previous=None,
+            meta=Metadata(),
+            failures=0,
+            uptime={d: None for d in UPTIME_WINDOWS_DAYS},
+            changes=(),
+            timeline=(),
+            steps=(),
+            ignored=h.ignored,
+        )
+    latest = h.recent[-1]
+    previous = h.recent[-2].result if len(h.recent) > 1 else None
+    meta = latest.result.meta
+    for check in reversed(h.recent[:-1]):
+        meta = meta.merged(check.result.meta)
+    trans = tuple(Transition(c.at, State(c.state), c.verdict, c.detail) for c in h.changes)
+    return ResourceState(
+        resource_id=resource_id,
+        state=trans[-1].state,
+        since=trans[-1].at,
+        latest=latest.result,
+        latest_run=latest.run,
+        previous=previous,
+        meta=meta,
+        failures=h.failures,
+        uptime={d: None for d in UPTIME_WINDOWS_DAYS} | {w.days: w.share for w in h.windows},
+        changes=tuple(changes(previous, latest.result)) if previous else (),
+        timeline=trans,
+        steps=(),
+        ignored=h.ignored,
+        response_ms=h.response_ms,
+        first_usable=h.first_usable,
+    )
+
+
+def derive_snapshot(
+    resources: Sequence[Resource], snapshot: HistorySnapshot
+) -> dict[str, ResourceState]:
+    """States of the catalog's resources (in catalog order) from a history snapshot."""
+    return {r.id: state_from_history(r.id, snapshot.get(r.id)) for r in resources}
+
+
+def check_detail(result: CheckResult) -> str:
+    """What a timeline entry says about the check that started it."""
+    return _detail(result)

@@ -6,16 +6,25 @@ is made here, once, so the HTML page, status.md and the README agree.
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from monitor.config.catalog import Catalog
 from monitor.config.urls import followable_url
-from monitor.domain.models import HistorySnapshot, Kind, Resource, Run, StoredCheck, Verdict
-from monitor.domain.state import UPTIME_WINDOWS_DAYS, Change, ResourceState, State, derive
+from monitor.domain.models import Kind, Resource, Run, Verdict
+from monitor.domain.snapshot import HistoryLine, HistorySnapshot
+from monitor.domain.state import (
+    UPTIME_WINDOWS_DAYS,
+    Change,
+    ResourceState,
+    State,
+    derive_snapshot,
+)
 from monitor.reports.locale import EMOJI, GLYPH, KIND_LABELS, STATE_LABELS, text
 
 DETAIL_CHECKS = 30  # checks listed in a resource's history on the page
@@ -128,6 +137,7 @@ class Row:
     resource: Resource
     st: ResourceState
     url: str | None  # safe to link, or None (then shown as text)
+    href: str | None  # the same on the published site (file links go to the repository)
     state: State
     state_label: str
     emoji: str
@@ -150,6 +160,8 @@ class Row:
     search: str  # lower-cased text the page's search box matches
     history: tuple[HistoryRow, ...]
     changes: tuple[str, ...]
+    page: str  # its own page, relative to the index: r/<id>.html
+    data_note: str  # "10 days of data" when history is shorter than the longest window
 
 
 @dataclass(frozen=True)
@@ -192,6 +204,7 @@ class ReportContext:
     last_run_time: str
     healthy: int
     total: int
+    repository_url: str | None = None  # the roadmap's repository, for a link back
 
 
 def _todo(row_state: State, st: ResourceState, t: Mapping[str, str]) -> str:
@@ -221,31 +234,45 @@ def describe_change(change: Change, t: Mapping[str, str], locale: str) -> str:
     return t[f"ch_{change.field}"].format(old=change.old, new=change.new)
 
 
-def _history_rows(checks: Sequence[StoredCheck]) -> tuple[HistoryRow, ...]:
-    rows = []
-    for c in list(reversed(checks))[:DETAIL_CHECKS]:
-        r = c.result
-        rows.append(
-            HistoryRow(
-                when=fmt_time(r.checked_at),
-                verdict=r.verdict,
-                status=str(r.status or ""),
-                ms=str(r.elapsed_ms) if r.elapsed_ms is not None else "",
-                title=r.meta.title or "",
-                detail=r.moved_to or r.error or r.note or "",
-                network_ok=c.run.network_ok,
-            )
+def _history_rows(lines: Sequence[HistoryLine]) -> tuple[HistoryRow, ...]:
+    return tuple(
+        HistoryRow(
+            when=fmt_time(line.checked_at),
+            verdict=line.verdict,
+            status=str(line.status or ""),
+            ms=str(line.elapsed_ms) if line.elapsed_ms is not None else "",
+            title=line.title or "",
+            detail=line.detail,
+            network_ok=line.network_ok,
         )
-    return tuple(rows)
+        for line in lines[:DETAIL_CHECKS]
+    )
+
+
+def data_days(first_usable: datetime | None, now: datetime) -> int | None:
+    """Whole days of history, counting a started day (10 nightly checks: 10 days)."""
+    if first_usable is None:
+        return None
+    return max(1, math.ceil((now - first_usable) / timedelta(days=1)))
+
+
+def repository_file_url(repository_url: str | None, path: str) -> str | None:
+    """A file link of the roadmap, in the repository (from the published page, a relative
+    link would point inside the site, where the file is not)."""
+    if not repository_url or followable_url(path) is None:
+        return None
+    clean = quote(path.removeprefix("./"), safe="/-_.~")
+    return f"{repository_url.rstrip('/')}/blob/HEAD/{clean}"
 
 
 def _row(
     resource: Resource,
     st: ResourceState,
-    checks: Sequence[StoredCheck],
+    lines: Sequence[HistoryLine],
     now: datetime,
     locale: str,
     last_usable_run: int | None,
+    repository_url: str | None = None,
 ) -> Row:
     t = text(locale)
     # `skip = true` in the catalog wins over history: such a link is never checked.
@@ -261,10 +288,30 @@ def _row(
     if st.latest_run is not None and st.latest_run.id == last_usable_run:
         changes = tuple(describe_change(c, t, locale) for c in st.changes)
     kind_label = KIND_LABELS[locale][resource.kind]
+    span = data_days(st.first_usable, now)
+    # A window longer than the history would repeat a shorter one's figure under a bigger
+    # name ("90 days: 100%" on 10 days of data): only the first such window is shown.
+    shares: list[float | None] = []
+    partial_shown = False
+    for days in UPTIME_WINDOWS_DAYS:
+        if span is not None and span >= days:
+            shares.append(st.uptime[days])
+        elif not partial_shown:
+            shares.append(st.uptime[days])
+            partial_shown = True
+        else:
+            shares.append(None)
+    note = ""
+    if span is not None and span < UPTIME_WINDOWS_DAYS[-1]:
+        note = t["day_of_data"] if span == 1 else t["days_of_data"].format(n=span)
+    link = followable_url(resource.url)
+    # On the published page a relative file link points inside the site: link the repository.
+    href = repository_file_url(repository_url, resource.url) if resource.kind is Kind.FILE else link
     return Row(
         resource=resource,
         st=st,
-        url=followable_url(resource.url),
+        url=link,
+        href=href,
         state=state,
         state_label=STATE_LABELS[locale][state],
         emoji=EMOJI[state],
@@ -277,37 +324,45 @@ def _row(
         since=fmt_ago(now - st.since, locale) if st.since else "",
         since_date=fmt_date(st.since),
         verified=fmt_date(latest.checked_at) if latest and state is not State.SKIPPED else "",
-        uptime=tuple(fmt_pct(st.uptime[d]) for d in UPTIME_WINDOWS_DAYS),
-        uptime_cells=tuple(
-            (fmt_pct(st.uptime[d]), uptime_level(st.uptime[d])) for d in UPTIME_WINDOWS_DAYS
-        ),
+        uptime=tuple(fmt_pct(share) for share in shares),
+        uptime_cells=tuple((fmt_pct(share), uptime_level(share)) for share in shares),
         spark=sparkline(st.response_ms),
         detail=detail,
         moved_to=moved_to,
         moved_to_href=followable_url(moved_to),
         todo=_todo(state, st, t),
         search=fold(" ".join([resource.label, title, resource.url, kind_label])),
-        history=_history_rows(checks),
+        history=_history_rows(lines),
         changes=changes,
+        page=f"r/{resource.id}.html",
+        data_note=note,
     )
 
 
 def build_context(
     catalog: Catalog,
-    history: Mapping[str, Sequence[StoredCheck]],
-    runs: Sequence[Run],
+    snapshot: HistorySnapshot,
     now: datetime,
+    repository_url: str | None = None,
 ) -> ReportContext:
-    """Everything the reports show, from the catalog and the stored history at `now`."""
+    """Everything the reports show, from the catalog and a history snapshot at `now`.
+    `repository_url` (else `settings.repository_url`): where the roadmap lives."""
+    repo = catalog.settings.repository_url or repository_url
     locale = catalog.settings.locale
     t = text(locale)
-    states = derive(catalog.resources, history, now, catalog.settings.down_after)
-    ordered_runs = sorted(runs, key=lambda r: (r.started_at, r.id or 0), reverse=True)
+    states = derive_snapshot(catalog.resources, snapshot)
+    ordered_runs = sorted(snapshot.runs, key=lambda r: (r.started_at, r.id or 0), reverse=True)
     last_run = ordered_runs[0] if ordered_runs else None
     usable = next((r for r in ordered_runs if r.network_ok), None)
     rows = {
         r.id: _row(
-            r, states[r.id], history.get(r.id, ()), now, locale, usable.id if usable else None
+            r,
+            states[r.id],
+            snapshot.get(r.id).lines,
+            now,
+            locale,
+            usable.id if usable else None,
+            repo,
         )
         for r in catalog.resources
     }
@@ -371,10 +426,13 @@ def build_context(
         last_run_time=fmt_time(last_run.started_at) if last_run else "",
         healthy=sum(1 for r in counted if r.state.is_healthy),
         total=len(counted),
+        repository_url=repo,
     )
 
 
-def load_context(catalog: Catalog, history: HistorySnapshot, now: datetime) -> ReportContext:
+def load_context(
+    catalog: Catalog, history: HistorySnapshot, now: datetime, repository_url: str | None = None
+) -> ReportContext:
     """The context of every report from the catalog and a history snapshot (`Store.snapshot`);
     reports never check links nor open a database."""
-    return build_context(catalog, history.checks, history.runs, now)
+    return build_context(catalog, history, now, repository_url)

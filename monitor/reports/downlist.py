@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.domain.models import CheckResult, HistorySnapshot, Resource, utcnow
-from monitor.domain.state import State, derive
+from monitor.domain.models import CheckResult, Resource
+from monitor.domain.snapshot import HistorySnapshot
+from monitor.domain.state import State, derive_snapshot
 from monitor.reports.text import md_escape
 
 
@@ -26,10 +27,8 @@ class Down:
     since: datetime  # when the resource entered the down state
 
 
-def down_resources(
-    history: HistorySnapshot, resources: Sequence[Resource], down_after: int
-) -> list[Down]:
-    states = derive(resources, history.checks, utcnow(), down_after)
+def down_resources(resources: Sequence[Resource], snapshot: HistorySnapshot) -> list[Down]:
+    states = derive_snapshot(resources, snapshot)
     out = []
     for resource in resources:
         st = states[resource.id]

@@ -5,6 +5,7 @@ Autoescape is on for every template: scraped titles and error texts render as te
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from monitor.files import write_if_changed
 from monitor.paths import data_dir
 from monitor.reports.badge import render_badge
-from monitor.reports.context import ReportContext
+from monitor.reports.context import ReportContext, Row
 
 
 @cache
@@ -34,11 +35,30 @@ def render_html(ctx: ReportContext) -> str:
     return html_environment().get_template("status.html.j2").render(ctx=ctx)
 
 
+def render_resource(ctx: ReportContext, row: Row) -> str:
+    return html_environment().get_template("resource.html.j2").render(ctx=ctx, row=row)
+
+
+def site_files(ctx: ReportContext) -> Iterator[tuple[str, str]]:
+    """(path inside the site, content) of every file of the site."""
+    yield "index.html", render_html(ctx)
+    yield "badge.svg", render_badge(ctx)
+    for row in ctx.rows:
+        yield row.page, render_resource(ctx, row)
+
+
 def write_site(ctx: ReportContext, out: Path) -> list[Path]:
-    """Write index.html and badge.svg into `out`; returns the files that changed."""
+    """Write the site into `out` (index.html, badge.svg, r/<id>.html); returns the files
+    that changed. Pages of resources no longer in the catalog are removed."""
     changed = []
-    for name, content in (("index.html", render_html(ctx)), ("badge.svg", render_badge(ctx))):
+    pages = set()
+    for name, content in site_files(ctx):
         path = out / name
+        pages.add(path)
         if write_if_changed(path, content.encode("utf-8")):
             changed.append(path)
+    for stale in sorted((out / "r").glob("*.html")) if (out / "r").is_dir() else ():
+        if stale not in pages:
+            stale.unlink()
+            changed.append(stale)
     return changed

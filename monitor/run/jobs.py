@@ -28,7 +28,8 @@ AfterHook = Callable[[Catalog, Store], str]
 
 def publish(cat: Catalog, store: Store) -> str:
     """Status page, status.md and README tables from the store, beside the catalog."""
-    ctx = load_context(cat, store.snapshot(), utcnow())
+    now = utcnow()
+    ctx = load_context(cat, store.snapshot(now, down_after=cat.settings.down_after), now)
     written = write_site(ctx, cat.base_dir / "site")
     if write_if_changed(cat.base_dir / "status.md", render_status_md(ctx).encode("utf-8")):
         written.append(cat.base_dir / "status.md")

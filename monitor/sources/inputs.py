@@ -179,4 +179,6 @@ def unchecked_reason(url: str) -> str:
         return f"{scheme} link, not checked"
     if not url.strip() or url == "#":
         return "empty link"
-    return url_problem(url) or "not a link we check"
+    problem = url_problem(url)
+    # The summary counts by the text before the first colon: one kind, the detail after it.
+    return f"malformed URL: {problem}" if problem else "not a link we check"

@@ -27,16 +27,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import JSON, Column, Field, Session, SQLModel, col, create_engine, select
 
-from monitor.domain.models import (
-    CheckResult,
-    HistorySnapshot,
-    Hop,
-    Metadata,
-    Resource,
-    Run,
-    Verdict,
-)
+from monitor.domain.models import CheckResult, Hop, Metadata, Resource, Run, Verdict
 from monitor.domain.models import StoredCheck as StoredCheck  # re-exported: its old home
+from monitor.domain.snapshot import HistorySnapshot
 from monitor.paths import data_dir
 from monitor.store.errors import (
     check_url,
@@ -467,10 +460,13 @@ class Store:
                 )
             return out
 
-    def snapshot(self, since: datetime | None = None) -> HistorySnapshot:
-        """Every resource's checks (oldest first) and every run (newest first), read once:
-        what reports and state derivation take instead of a store."""
-        return HistorySnapshot(checks=self.all_history(since), runs=self.runs())
+    def snapshot(self, now: datetime, *, down_after: int = 2, full: bool = True) -> HistorySnapshot:
+        """What reports show, answered by SQL (`monitor.store.queries`) in one read
+        transaction: states, recent checks, uptime windows... never the whole history.
+        `full=False` (README, down-report): only what the latest states need."""
+        from monitor.store.queries import load_snapshot  # it builds on this module
+
+        return load_snapshot(self, now, down_after=down_after, full=full)
 
     def latest(self, resource_id: str, *, usable_only: bool = False) -> CheckResult | None:
         """The newest check of a resource (optionally only from runs whose network worked)."""

@@ -565,7 +565,8 @@ async def test_missing_anchor_on_a_javascript_page_is_ok_with_a_note(
     result = await check(engine, server.url("/guide#getting-started"))
     assert result.verdict is Verdict.OK
     assert result.note == (
-        "fragment #getting-started not found on the page (its anchors are built by JavaScript)"
+        "fragment #getting-started not found; the page has no ids in its HTML "
+        "(its anchors may be built by JavaScript)"
     )
 
 

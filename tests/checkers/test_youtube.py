@@ -339,7 +339,11 @@ async def test_pool_is_bounded_and_starts_are_paced() -> None:
     assert all(r.verdict is Verdict.OK for r in results)
     assert active[1] <= 2
     gaps = [b - a for a, b in zip(sorted(starts), sorted(starts)[1:], strict=False)]
-    assert min(gaps) >= 0.075
+    # Starts are granted 80 ms apart; a thread the OS wakes late on a loaded machine can
+    # shorten the gap it leaves to the next one, never the pacing as a whole. Unpaced, two
+    # pool threads start together (a gap near 0).
+    assert min(gaps) >= 0.05
+    assert sum(gaps) / len(gaps) >= 0.07
 
 
 BOT = f"Sign in to confirm you’re not a bot. {HINT}"

@@ -295,3 +295,25 @@ def test_every_link_found_is_checked_or_skipped_with_its_reason(
     text = report.read_text()
     row = next(line for line in text.splitlines() if "/docs/install" in line)
     assert row.startswith("| skipped |") and "root-relative link, no site root" in row
+
+
+def test_malformed_links_are_reported_skipped_and_counted_under_one_reason(
+    tmp_path: Path,
+) -> None:
+    """`https://[`, a port out of range and a URL without a host: each is a link the
+    author wrote, so it is listed (skipped, with the detail) and counted, never dropped."""
+    file = write(
+        tmp_path / "bad.md",
+        "- [x](https://[)\n- [y](http://127.0.0.1:99999/)\n- [z](http:///path)\n",
+    )
+    code, out, _ = run(str(file), "-f", "json", "--quiet")
+    assert code == 0
+    data = json.loads(out)
+    assert data["skipped_reasons"] == {"malformed URL": 3}
+    assert [r["url"] for r in data["results"]] == [
+        "https://[",
+        "http://127.0.0.1:99999/",
+        "http:///path",
+    ]
+    notes = [r["note"] for r in data["results"]]
+    assert "Invalid IPv6 URL" in notes[0] and "has no host" in notes[2]

@@ -90,9 +90,9 @@ def _stored(db: Path) -> dict[str, str]:
     with Store.open(db) as store:
         (run,) = store.runs(limit=1)
         assert run.id is not None
-        snapshot = store.snapshot()
+        history = store.all_history()
     latest: dict[str, str] = {}
-    for checks in snapshot.checks.values():
+    for checks in history.values():
         for stored in checks:
             if stored.run.id == run.id:
                 latest[stored.result.url] = stored.result.verdict.value

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from monitor.cli.app import app
@@ -74,3 +75,17 @@ def test_markdown_to_stdout_for_the_job_summary(tmp_path: Path) -> None:
     assert result.stdout.startswith("# Estado dos links\n")
     assert "healthy" not in result.stdout  # the summary line goes to stderr
     assert not (tmp_path / "-").exists()
+
+
+def test_repository_url_defaults_from_the_nightly_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from monitor.cli.report import repository_from_env
+
+    monkeypatch.setenv("GITHUB_REPOSITORY", "octo/road-map")
+    monkeypatch.delenv("GITHUB_SERVER_URL", raising=False)
+    assert repository_from_env() == "https://github.com/octo/road-map"
+    monkeypatch.setenv("GITHUB_REPOSITORY", 'octo/x"><script>')
+    assert repository_from_env() is None
+    monkeypatch.delenv("GITHUB_REPOSITORY")
+    assert repository_from_env() is None

@@ -6,6 +6,7 @@ any width: nothing wider than the terminal, no traceback, the summary and its co
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import subprocess
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux
 def _screen(command: list[str], cwd: Path, columns: int, name: str) -> str:
     """Run `command` in a detached tmux window of `columns` x 50; return what it shows, and
     its exit status as a last line `exit=N`."""
-    session = f"monitor-screen-{name}-{columns}"
+    session = f"monitor-screen-{name}-{columns}-{os.getpid()}"  # one tmux server per test run
     done = cwd / f".{session}.done"
     shell = f"cd {shlex.quote(str(cwd))} && {shlex.join(command)}; echo exit=$? > {done}"
     socket = ["-L", session]

@@ -120,6 +120,8 @@ def test_publish_writes_each_list_page_from_the_shared_history(tmp_path: Path) -
     assert out.exit_code == 0, out.output
     assert "b: no publish folder, skipped" in out.output
     page = (tmp_path / "site" / "a" / "index.html").read_text()
-    assert "https://a.example/" in page and "404" in page
+    assert "https://a.example/" in page and 'href="r/a.html"' in page
+    detail = (tmp_path / "site" / "a" / "r" / "a.html").read_text()  # the check's detail
+    assert "https://a.example/" in detail and "404" in detail
     assert (tmp_path / "site" / "a" / "badge.svg").exists()
     assert "https://a.example/" in (tmp_path / "site" / "a" / "status.md").read_text()

@@ -3,6 +3,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from monitor.domain.snapshot import HistorySnapshot
 from monitor.reports.badge import GREEN, GREY, RED, YELLOW, badge_colour, render_badge
 from monitor.reports.context import build_context as build
 from tests.report_fixture import NOW, assert_golden, build_context, make_catalog
@@ -17,7 +18,7 @@ def test_golden_badge(tmp_path: Path) -> None:
 
 
 def test_badge_before_any_check_says_so(tmp_path: Path) -> None:
-    svg = render_badge(build(make_catalog(tmp_path, "en"), {}, [], NOW))
+    svg = render_badge(build(make_catalog(tmp_path, "en"), HistorySnapshot(), NOW))
     assert 'aria-label="links: not checked yet"' in svg and GREY in svg
 
 

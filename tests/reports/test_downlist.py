@@ -12,6 +12,7 @@ from monitor.reports.text import md_escape
 from monitor.store.database import Store
 
 T0 = datetime(2026, 11, 1, 3, tzinfo=UTC)
+NOW = T0 + timedelta(days=10)
 RES = {
     rid: Resource(rid, f"https://{rid}.example/", Kind.WEB, "s", label)
     for rid, label in [
@@ -52,11 +53,14 @@ def _store(path: Path) -> Store:
 
 def test_down_needs_n_consecutive_usable_failures(tmp_path: Path) -> None:
     with _store(tmp_path / "d.sqlite") as store:
-        downs = down_resources(store.snapshot(), list(RES.values()), down_after=2)
+        downs = down_resources(list(RES.values()), store.snapshot(NOW, down_after=2))
         assert [d.resource.id for d in downs] == ["twice"]
         assert downs[0].since == T0 + timedelta(days=2)  # down from the 2nd failure
         assert downs[0].latest.verdict is Verdict.ERROR
-        assert [d.resource.id for d in down_resources(store.snapshot(), list(RES.values()), 1)] == [
+        assert [
+            d.resource.id
+            for d in down_resources(list(RES.values()), store.snapshot(NOW, down_after=1))
+        ] == [
             "twice",
             "once",
         ]
@@ -64,7 +68,7 @@ def test_down_needs_n_consecutive_usable_failures(tmp_path: Path) -> None:
 
 def test_markdown_is_stable_escaped_and_empty_when_nothing_is_down(tmp_path: Path) -> None:
     with _store(tmp_path / "d.sqlite") as store:
-        downs = down_resources(store.snapshot(), list(RES.values()), down_after=2)
+        downs = down_resources(list(RES.values()), store.snapshot(NOW, down_after=2))
     # The whole body, byte for byte: a clock or anything else that changes between nights
     # would make the workflow edit the issue every night (rendering twice in a row would not
     # show it: both renders fall in the same second).

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from monitor.domain.snapshot import HistorySnapshot
 from monitor.reports.context import ReportContext
 from monitor.reports.context import build_context as build
-from monitor.reports.html import render_html, write_site
+from monitor.reports.html import render_html, render_resource, write_site
 from tests.report_fixture import EVIL_TITLE, NOW, assert_golden, build_context, make_catalog
 
 
@@ -83,7 +84,7 @@ def test_lang_from_catalog_locale_and_table_semantics(page: str, tmp_path: Path)
     row_headers = [a for t, a in parsed.tags if t == "th" and a.get("scope") == "row"]
     assert len(row_headers) == 14  # every resource's label is its row's header
     assert len(col_headers) >= 7 * 3
-    assert len([t for t, _ in parsed.tags if t == "caption"]) == 13  # one per detail table
+    assert not [t for t, _ in parsed.tags if t == "caption"]  # check tables: resource pages
 
 
 def test_status_has_icon_colour_and_text(page: str) -> None:
@@ -120,12 +121,16 @@ def test_complete_without_javascript(page: str) -> None:
     # the filter form is hidden until the script shows it; every row is in the HTML
     assert re.search(r'<form class="filters" id="filters" role="search" hidden>', page)
     assert page.count('<tr id="r-') == 14
-    assert page.count('<details class="detail"') == 14
+    # every row links to its own page, a plain link: no JavaScript needed to reach it
+    assert len(set(re.findall(r'<a href="(r/[a-z0-9-]+\.html)">', page))) == 14
+    assert "<details" not in page  # nothing collapsed: the history lives on those pages
     assert "<noscript>" in page
 
 
-def test_detail_section_has_history_timeline_and_network_down_run(page: str) -> None:
-    detail = page.split('id="h-video-private"')[1].split("</details>")[0]
+def test_resource_page_has_history_timeline_and_network_down_run(ctx: ReportContext) -> None:
+    (row,) = [r for r in ctx.rows if r.resource.id == "video-private"]
+    detail = render_resource(ctx, row)
+    assert '<a href="../index.html">' in detail
     assert detail.count("<tr") == 7  # header + 6 checks
     assert 'class="netdown"' in detail and "DNS failure" in detail
     timeline = detail.split('class="timeline"')[1].split("</ol>")[0]
@@ -135,19 +140,21 @@ def test_detail_section_has_history_timeline_and_network_down_run(page: str) -> 
 def test_uptime_duration_stars_sparkline(page: str) -> None:
     row = page.split('id="r-repo-stars"')[1].split("</tr>")[0]
     assert "★ 41,2k" in row
-    assert re.findall(r'<span class="(\w+)">(\d+%)</span>', row) == [("u", "100%")] * 3
+    # six days of history: the 7-day figure, not a 30- or 90-day one built on the same days
+    assert re.findall(r'<span class="(\w+)">(\d+%)</span>', row) == [("u", "100%")]
+    assert row.count('<span class="u">—</span>') == 2 and "6 dias de dados" in row
     assert '<svg class="spark"' in row and 'role="img"' in row and "<polyline points=" in row
     course = page.split('id="r-course-failing"')[1].split("</tr>")[0]
     assert ">1:30<" in course
-    assert re.findall(r'<span class="(\w+)">(\d+%)</span>', course) == [("warn", "80%")] * 3
+    assert re.findall(r'<span class="(\w+)">(\d+%)</span>', course) == [("warn", "80%")]
     recovered = page.split('id="r-page-recovered"')[1].split("</tr>")[0]
-    assert re.findall(r'<span class="(\w+)">(\d+%)</span>', recovered) == [("bad", "40%")] * 3
+    assert re.findall(r'<span class="(\w+)">(\d+%)</span>', recovered) == [("bad", "40%")]
     assert "Total: <strong>2:30</strong> (2 de 3 com duração conhecida)" in page
 
 
 def test_last_run_and_network(page: str, tmp_path: Path) -> None:
     assert "2026-11-06 03:00 UTC" in page and "rede utilizável" in page
-    empty = render_html(build(make_catalog(tmp_path), {}, [], NOW))
+    empty = render_html(build(make_catalog(tmp_path), HistorySnapshot(), NOW))
     assert "Nenhuma verificação ainda" in empty
 
 
@@ -163,13 +170,15 @@ def test_network_down_last_run_is_announced(tmp_path: Path) -> None:
         store.record_run(
             Run(id=None, started_at=NOW - timedelta(hours=1), network_ok=False), [], []
         )
-        page = render_html(load_context(catalog, store.snapshot(), NOW))
+        page = render_html(load_context(catalog, store.snapshot(NOW), NOW))
     assert "rede inutilizável: esta execução não mudou nenhum estado" in page
 
 
 def test_write_site_writes_page_and_badge_once(ctx: ReportContext, tmp_path: Path) -> None:
     out = tmp_path / "site"
-    assert {p.name for p in write_site(ctx, out)} == {"index.html", "badge.svg"}
+    pages = {f"r/{r.resource.id}.html" for r in ctx.rows}
+    written = {p.relative_to(out).as_posix() for p in write_site(ctx, out)}
+    assert written == {"index.html", "badge.svg", *pages}
     assert write_site(ctx, out) == []  # unchanged: nothing rewritten
     assert (out / "index.html").stat().st_mode & 0o777 == 0o644
 
@@ -183,3 +192,30 @@ def test_a_moved_to_url_is_linked_only_when_safe(ctx: ReportContext) -> None:
     page = render_html(dataclasses.replace(ctx, rows=rows, problems=(evil,)))
     assert 'href="javascript:' not in page
     assert '<span class="url">javascript:alert(1)</span>' in page
+
+
+def test_golden_resource_page(ctx: ReportContext) -> None:
+    """One resource's own page (site/r/<id>.html): the down video, with a network-down run."""
+    (row,) = [r for r in ctx.rows if r.resource.id == "video-private"]
+    assert_golden("r-video-private.html", render_resource(ctx, row))
+
+
+def test_file_links_point_at_the_repository_on_the_page(tmp_path: Path) -> None:
+    """A relative file link is dead once the site is published: on the page it goes to the
+    repository (settings.repository_url, or the caller's default), in the README it stays."""
+    with_repo = build_context(tmp_path / "a", repository_url="https://github.com/o/roadmap")
+    (row,) = [r for r in with_repo.rows if r.resource.kind.value == "file"]
+    assert row.href == f"https://github.com/o/roadmap/blob/HEAD/{row.resource.url}"
+    assert row.url == row.resource.url  # the README's link, relative to the README
+    page = render_html(with_repo)
+    assert f'<a href="{row.href}">' in page
+    assert '<a href="https://github.com/o/roadmap">o roadmap</a>' in page
+    without = build_context(tmp_path / "b")
+    (row,) = [r for r in without.rows if r.resource.kind.value == "file"]
+    assert row.href is None and f'href="{row.resource.url}"' not in render_html(without)
+
+
+def test_hostile_title_is_escaped_and_bounded_on_the_resource_page(ctx: ReportContext) -> None:
+    (row,) = [r for r in ctx.rows if r.resource.id == "page-title"]
+    page = render_resource(ctx, row)
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page

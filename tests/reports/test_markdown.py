@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.domain.snapshot import HistorySnapshot
 from monitor.reports.context import ReportContext
 from monitor.reports.markdown import render_status_md
 from monitor.reports.text import Md, md_code, md_escape, md_link
@@ -43,7 +44,7 @@ def test_status_md_has_what_to_do_and_what_changed(ctx: ReportContext) -> None:
 def test_empty_store_report(tmp_path: Path) -> None:
     from monitor.reports.context import build_context as build
 
-    ctx = build(make_catalog(tmp_path), {}, [], NOW)
+    ctx = build(make_catalog(tmp_path), HistorySnapshot(), NOW)
     out = render_status_md(ctx)
     assert "Nenhuma verificação ainda" in out
     assert "**0/13** saudáveis" in out

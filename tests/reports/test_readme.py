@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from monitor.cli.app import app
 from monitor.config.urls import followable_url
 from monitor.domain.models import Metadata, Run, Verdict
+from monitor.domain.snapshot import HistorySnapshot
 from monitor.reports.context import ReportContext
 from monitor.reports.readme import ReadmeError, rewrite, update_readme
 from monitor.store.database import Store
@@ -228,7 +229,7 @@ def test_repo_readme_is_what_monitor_readme_produces_with_an_empty_store(tmp_pat
     from monitor.config.catalog import load_catalog
     from monitor.reports.context import build_context as build
 
-    empty = build(load_catalog(REPO / "resources.toml"), {}, [], NOW)
+    empty = build(load_catalog(REPO / "resources.toml"), HistorySnapshot(), NOW)
     old = (REPO / "README.md").read_text(encoding="utf-8")
 
     def rows(text: str) -> list[list[str]]:

@@ -1,0 +1,167 @@
+"""Benchmark of the reading commands on long histories (issue 14): not a timed test.
+
+    python3 -m uv run python bench/reports_bench.py                       # both sizes, SQLite
+    python3 -m uv run python bench/reports_bench.py --backend postgres    # a throwaway server
+    python3 -m uv run python bench/reports_bench.py --size 3000x90 --runs 3
+
+For each size (resources x days) it builds the history once through the store's own API
+(`bench/reports_history.py`: one `Store.record_run` per nightly run, cached in bench/out/),
+then runs `monitor report`, `status`, `readme` and `down-report` as separate processes, as the
+nightly job does, and records each one's wall time and peak RSS (from `wait4`), plus the size
+of `site/index.html`. Targets: each command <= 3 s wall and <= 300 MB peak RSS, index.html
+<= 2 MB. Results go to stdout as a Markdown table and to bench/out/reports.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "bench" / "out"
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+COMMANDS = ("report", "status", "readme", "down-report")
+TARGET_S, TARGET_MB, TARGET_INDEX_MB = 3.0, 300.0, 2.0
+
+
+def _monitor() -> list[str]:
+    exe = Path(sys.executable).parent / "monitor"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "monitor"]
+
+
+def build(db_url: str, count: int, days: int, folder: Path) -> Path:
+    """The history and its catalog; returns the catalog path."""
+    import reports_history
+
+    from monitor.store.database import Store
+
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with Store.open(db_url) as store:
+        resources = reports_history.build(
+            store,
+            count,
+            days,
+            progress=lambda d: print(f"  day {d + 1}/{days}", end="\r", file=sys.stderr),
+        )
+    catalog = folder / "resources.toml"
+    catalog.write_text(reports_history.catalog_toml(resources))
+    (folder / "README.md").write_text(
+        "".join(
+            f"## Section {s}\n\n<!-- monitor:begin section=s{s:02d} -->\n<!-- monitor:end -->\n\n"
+            for s in range(reports_history.SECTIONS)
+        )
+    )
+    print(f"  built {count}x{days} in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    return catalog
+
+
+def measure(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, int]:
+    """(wall s, peak RSS MB, exit code) of one command."""
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{err}")
+    if proc.stderr:
+        proc.stderr.close()
+    return wall, usage.ru_maxrss / 1024, proc.returncode
+
+
+def run_size(size: str, backend: str, runs: int, stack: ExitStack) -> dict[str, object]:
+    count, days = (int(x) for x in size.split("x"))
+    folder = OUT / f"reports-{backend}-{size}"
+    if backend == "sqlite":
+        db = folder / "history.sqlite"
+        db_url = str(db)
+        if not (folder / "resources.toml").exists() or not db.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            build(db_url, count, days, folder)
+    else:
+        from tests.pg import pg_server
+
+        server = stack.enter_context(pg_server())  # a fresh server: built every time
+        db_url = server.new_database()
+        shutil.rmtree(folder, ignore_errors=True)
+        build(db_url, count, days, folder)
+    catalog = folder / "resources.toml"
+    env = {**os.environ, "MONITOR_DATABASE_URL": db_url}
+    results: dict[str, object] = {"size": size, "backend": backend}
+    for command in COMMANDS:
+        args = [*_monitor(), command, "--catalog", str(catalog)]
+        if command == "readme":
+            args += ["--readme", str(folder / "README.md")]
+        if command == "report":
+            args += ["--out", str(folder / "site")]
+        walls, rss = [], []
+        for _ in range(runs):
+            wall, mb, _code = measure(args, folder, env)
+            walls.append(wall)
+            rss.append(mb)
+        results[command] = {"wall_s": statistics.median(walls), "rss_mb": max(rss)}
+        print(f"  {size} {backend} {command}: {statistics.median(walls):.2f} s, "
+              f"{max(rss):.0f} MB", file=sys.stderr)  # fmt: skip
+    site = folder / "site"
+    results["index_mb"] = (site / "index.html").stat().st_size / 1e6
+    results["pages"] = len(list((site / "r").glob("*.html"))) if (site / "r").exists() else 0
+    return results
+
+
+def table(rows: list[dict[str, object]]) -> str:
+    head = "| history | backend | " + " | ".join(f"`{c}`" for c in COMMANDS)
+    lines = [head + " | index.html |", "|---|---|" + "---|" * (len(COMMANDS) + 1)]
+    for r in rows:
+        cells = []
+        for c in COMMANDS:
+            m = r[c]
+            assert isinstance(m, dict)
+            cells.append(f"{m['wall_s']:.2f} s, {m['rss_mb']:.0f} MB")
+        lines.append(
+            f"| {r['size']} | {r['backend']} | "
+            + " | ".join(cells)
+            + f" | {r['index_mb']:.2f} MB |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", action="append", help="RESOURCESxDAYS (repeatable)")
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--runs", type=int, default=1)
+    opts = parser.parse_args()
+    sizes = opts.size or ["3000x90", "2000x365"]
+    rows = []
+    with ExitStack() as stack:
+        for size in sizes:
+            rows.append(run_size(size, opts.backend, opts.runs, stack))
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"reports-{opts.backend}.json").write_text(json.dumps(rows, indent=2))
+    print(table(rows))
+    over = [
+        f"{r['size']} {c}"
+        for r in rows
+        for c in COMMANDS
+        if isinstance(m := r[c], dict) and (m["wall_s"] > TARGET_S or m["rss_mb"] > TARGET_MB)
+    ]
+    if over:
+        print(f"\nover target ({TARGET_S} s, {TARGET_MB} MB): {', '.join(over)}")
+
+
+if __name__ == "__main__":
+    main()
