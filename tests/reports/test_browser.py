@@ -121,11 +121,11 @@ def test_filters_search_and_no_console_errors(browser: Any, site_url: str) -> No
     page.fill("#f-text", "")
     assert len(_visible_rows(page)) == 14
 
-    # a "history" link opens that resource's detail section
-    assert not page.eval_on_selector("#h-video-private", "d => d.open")
-    page.click('#r-video-private a[href="#h-video-private"]')
-    assert page.eval_on_selector("#h-video-private", "d => d.open")
-    page.evaluate("() => { document.getElementById('h-video-private').open = false; }")
+    # a row's link leads to that resource's own page, with its checks
+    page.click('#r-video-private a[href="r/video-private.html"] >> nth=0')
+    page.wait_for_url("**/r/video-private.html")
+    assert page.is_visible("table.checks")
+    page.go_back()
     page.evaluate("() => window.scrollTo(0, 0)")
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -144,7 +144,8 @@ def test_complete_without_javascript(browser: Any, site_url: str) -> None:
     page.goto(site_url)
     assert not page.is_visible("#filters")
     assert len(_visible_rows(page)) == 14
-    # every detail section is reachable: its summary can be clicked open
-    page.click("#h-video-private summary")
-    assert page.is_visible("#h-video-private table.checks")
+    # every resource's page is reachable by a plain link, and shows its checks
+    page.click('#r-video-private a[href="r/video-private.html"] >> nth=0')
+    page.wait_for_url("**/r/video-private.html")
+    assert page.is_visible("table.checks")
     context.close()
