@@ -220,6 +220,25 @@ def changes(old: CheckResult, new: CheckResult) -> list[Change]:
     return out
 
 
+def unknown_state(resource_id: str, ignored: int) -> ResourceState:
+    """A resource with no usable check yet (`ignored`: checks from unusable-network runs)."""
+    return ResourceState(
+        resource_id=resource_id,
+        state=State.UNKNOWN,
+        since=None,
+        latest=None,
+        latest_run=None,
+        previous=None,
+        meta=Metadata(),
+        failures=0,
+        uptime={d: None for d in UPTIME_WINDOWS_DAYS},
+        changes=(),
+        timeline=(),
+        steps=(),
+        ignored=ignored,
+    )
+
+
 def resource_state(
     resource_id: str,
     checks: Sequence[StoredCheck],
@@ -230,21 +249,7 @@ def resource_state(
     steps = replay(checks, down_after)
     ignored = len(checks) - len(steps)
     if not steps:
-        return ResourceState(
-            resource_id=resource_id,
-            state=State.UNKNOWN,
-            since=None,
-            latest=None,
-            latest_run=None,
-            previous=None,
-            meta=Metadata(),
-            failures=0,
-            uptime={d: None for d in UPTIME_WINDOWS_DAYS},
-            changes=(),
-            timeline=(),
-            steps=(),
-            ignored=ignored,
-        )
+        return unknown_state(resource_id, ignored)
     trans = timeline(steps)
     latest = steps[-1].check
     previous = steps[-2].check.result if len(steps) > 1 else None
@@ -283,21 +288,7 @@ def state_from_history(resource_id: str, h: ResourceHistory) -> ResourceState:
     """The current state of one resource from its snapshot (the store ran `replay` in SQL:
     the state is that of the last change, which lasts until the next one)."""
     if not h.recent or not h.changes:
-        return ResourceState(
-            resource_id=resource_id,
-            state=State.UNKNOWN,
-            since=None,
-            latest=None,
-            latest_run=None,
-            previous=None,
-            meta=Metadata(),
-            failures=0,
-            uptime={d: None for d in UPTIME_WINDOWS_DAYS},
-            changes=(),
-            timeline=(),
-            steps=(),
-            ignored=h.ignored,
-        )
+        return unknown_state(resource_id, h.ignored)
     latest = h.recent[-1]
     previous = h.recent[-2].result if len(h.recent) > 1 else None
     meta = latest.result.meta
