@@ -66,8 +66,8 @@ def build(db_url: str, count: int, days: int, folder: Path) -> Path:
     return catalog
 
 
-def measure(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, int]:
-    """(wall s, peak RSS MB, exit code) of one command."""
+def measure(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float, int]:
+    """(wall s, peak RSS MB, CPU s (user + system), exit code) of one command."""
     started = time.monotonic()
     proc = subprocess.Popen(
         args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -80,7 +80,7 @@ def measure(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, flo
         raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{err}")
     if proc.stderr:
         proc.stderr.close()
-    return wall, usage.ru_maxrss / 1024, proc.returncode
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, proc.returncode
 
 
 def run_size(size: str, backend: str, runs: int, stack: ExitStack) -> dict[str, object]:
@@ -100,7 +100,14 @@ def run_size(size: str, backend: str, runs: int, stack: ExitStack) -> dict[str, 
         shutil.rmtree(folder, ignore_errors=True)
         build(db_url, count, days, folder)
     catalog = folder / "resources.toml"
-    env = {**os.environ, "MONITOR_DATABASE_URL": db_url}
+    # Bytecode cached once, as an installed copy has it (uv compiles at install): sandboxes
+    # that set PYTHONDONTWRITEBYTECODE would otherwise compile ~600 modules on every run.
+    env = {
+        **os.environ,
+        "MONITOR_DATABASE_URL": db_url,
+        "PYTHONPYCACHEPREFIX": str(OUT / "pycache"),
+    }
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     results: dict[str, object] = {"size": size, "backend": backend}
     for command in COMMANDS:
         args = [*_monitor(), command, "--catalog", str(catalog)]
@@ -108,14 +115,24 @@ def run_size(size: str, backend: str, runs: int, stack: ExitStack) -> dict[str, 
             args += ["--readme", str(folder / "README.md")]
         if command == "report":
             args += ["--out", str(folder / "site")]
-        walls, rss = [], []
+        measure(args, folder, env)  # warm: the bytecode cache, the OS's page cache
+        walls, rss, cpus, loads = [], [], [], []
         for _ in range(runs):
-            wall, mb, _code = measure(args, folder, env)
+            loads.append(os.getloadavg()[0])
+            wall, mb, cpu, _code = measure(args, folder, env)
             walls.append(wall)
             rss.append(mb)
-        results[command] = {"wall_s": statistics.median(walls), "rss_mb": max(rss)}
-        print(f"  {size} {backend} {command}: {statistics.median(walls):.2f} s, "
-              f"{max(rss):.0f} MB", file=sys.stderr)  # fmt: skip
+            cpus.append(cpu)
+        results[command] = {
+            "wall_s": statistics.median(walls),
+            "cpu_s": statistics.median(cpus),
+            "rss_mb": max(rss),
+            "load": statistics.median(loads),
+            "walls": walls,
+        }
+        print(f"  {size} {backend} {command}: {statistics.median(walls):.2f} s wall, "
+              f"{statistics.median(cpus):.2f} s CPU, {max(rss):.0f} MB, "
+              f"load {statistics.median(loads):.1f}", file=sys.stderr)  # fmt: skip
     site = folder / "site"
     results["index_mb"] = (site / "index.html").stat().st_size / 1e6
     results["pages"] = len(list((site / "r").glob("*.html"))) if (site / "r").exists() else 0
@@ -130,7 +147,10 @@ def table(rows: list[dict[str, object]]) -> str:
         for c in COMMANDS:
             m = r[c]
             assert isinstance(m, dict)
-            cells.append(f"{m['wall_s']:.2f} s, {m['rss_mb']:.0f} MB")
+            cells.append(
+                f"{m['wall_s']:.2f} s ({m['cpu_s']:.2f} s CPU), {m['rss_mb']:.0f} MB, "
+                f"load {m['load']:.1f}"
+            )
         lines.append(
             f"| {r['size']} | {r['backend']} | "
             + " | ".join(cells)
@@ -143,7 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", action="append", help="RESOURCESxDAYS (repeatable)")
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per command (median)")
     opts = parser.parse_args()
     sizes = opts.size or ["3000x90", "2000x365"]
     rows = []

@@ -16,8 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
+import orjson
 from sqlalchemy import Engine, delete, event, exists, func, update
 from sqlalchemy import select as sa_select  # sqlmodel's select types at most 4 columns
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -31,8 +30,11 @@ from monitor.domain.models import CheckResult, Hop, Metadata, Resource, Run, Ver
 from monitor.domain.models import StoredCheck as StoredCheck  # re-exported: its old home
 from monitor.domain.snapshot import HistorySnapshot
 from monitor.paths import data_dir
+from monitor.store import summary
 from monitor.store.errors import (
+    SCHEMA_HEAD,
     check_url,
+    current_revision,
     open_sqlite_read_only,
     refuse_read_only,
     translate_errors,
@@ -194,6 +196,19 @@ def _row_from_result(run_id: int, result: CheckResult) -> CheckRow:
     )
 
 
+def applied(row: CheckRow) -> summary.Applied:
+    """A just-written check as the state summaries take it (monitor.store.summary)."""
+    assert row.id is not None
+    return summary.Applied(
+        id=row.id,
+        resource_id=row.resource_id,
+        checked_at=_aware(row.checked_at),
+        verdict=row.verdict,
+        elapsed_ms=row.elapsed_ms,
+        detail=summary.detail_of(row.verdict, row.moved_to, row.error, row.http_status, row.note),
+    )
+
+
 def beside_catalog(db: str | None, catalog: Path | None) -> str | None:
     """The database to open: `--db`, else MONITOR_DATABASE_URL, else db/monitor.sqlite in the
     catalog's folder, so that running from another folder cannot split the history."""
@@ -271,7 +286,14 @@ def _migration_lock(url: str) -> Iterator[None]:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision; a no-op when it is already there.
 
-    Serialized across processes: a file lock for SQLite, an advisory lock for PostgreSQL."""
+    Serialized across processes: a file lock for SQLite, an advisory lock for PostgreSQL.
+    Alembic is imported only when there is something to do."""
+    with engine.connect() as connection:
+        if current_revision(connection) == SCHEMA_HEAD:
+            return
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     url = engine.url.render_as_string(hide_password=False)
@@ -346,6 +368,9 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # The `down_after` that recording keeps each resource's state with (the catalog's
+        # `settings.down_after`); None keeps the one the stored summaries were built with.
+        self.down_after: int | None = None
 
     @classmethod
     def open(cls, db: str | Path | None = None, *, read_only: bool = False) -> Store:
@@ -364,7 +389,8 @@ class Store:
             with translate_errors(url):
                 path.parent.mkdir(parents=True, exist_ok=True)
             refuse_read_only(url, path)
-        engine = create_engine(url)
+        # orjson reads the JSON columns (scraped metadata) several times faster than json.
+        engine = create_engine(url, json_deserializer=orjson.loads)
         if parsed.get_backend_name() == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         elif parsed.get_backend_name() == "postgresql":
@@ -408,8 +434,15 @@ class Store:
             session.add(run_row)
             session.flush()
             assert run_row.id is not None
-            for result in results:
-                session.add(_row_from_result(run_row.id, result))
+            rows = [_row_from_result(run_row.id, result) for result in results]
+            session.add_all(rows)
+            session.flush()
+            summary.record(
+                session.connection(),
+                [applied(row) for row in rows],
+                usable=run.network_ok,
+                down_after=self.down_after,
+            )
             return run_row.id
 
     # -- reading ---------------------------------------------------------------------------
@@ -460,13 +493,16 @@ class Store:
                 )
             return out
 
-    def snapshot(self, now: datetime, *, down_after: int = 2, full: bool = True) -> HistorySnapshot:
+    def snapshot(
+        self, now: datetime, *, down_after: int = 2, full: bool = True, lines: int = 30
+    ) -> HistorySnapshot:
         """What reports show, answered by SQL (`monitor.store.queries`) in one read
         transaction: states, recent checks, uptime windows... never the whole history.
-        `full=False` (README, down-report): only what the latest states need."""
+        `full=False` (README, down-report): only what the latest states need; `lines`: the
+        latest checks listed per resource (its page; 0 for `monitor status`)."""
         from monitor.store.queries import load_snapshot  # it builds on this module
 
-        return load_snapshot(self, now, down_after=down_after, full=full)
+        return load_snapshot(self, now, down_after=down_after, full=full, lines=lines)
 
     def latest(self, resource_id: str, *, usable_only: bool = False) -> CheckResult | None:
         """The newest check of a resource (optionally only from runs whose network worked)."""
@@ -558,15 +594,16 @@ class Store:
                     )
                 ).all()
                 updates = [
-                    {"id": check_id, "meta": summary}
+                    {"id": check_id, "meta": smaller}
                     for check_id, meta in metas
-                    if (summary := compact(meta)) is not None
+                    if (smaller := compact(meta)) is not None
                 ]
                 if updates:  # ORM bulk UPDATE by primary key: one executemany per chunk
                     session.execute(update(CheckRow), updates)
                     compacted += len(updates)
             has_checks = exists().where(col(CheckRow.run_id) == col(RunRow.id))
             session.execute(delete(RunRow).where(col(RunRow.started_at) < cutoff, ~has_checks))
+            summary.refresh_after_thin(session.connection())
             report = ThinReport(
                 cutoff=cutoff,
                 checks_before=checks_before,

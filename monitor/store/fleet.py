@@ -20,6 +20,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import JSON, Field, Session, SQLModel, col, select
 
 from monitor.domain.models import CheckResult, Resource, Run, utcnow
+from monitor.store import summary
 from monitor.store.database import (
     CheckRow,
     ResourceRow,
@@ -28,6 +29,7 @@ from monitor.store.database import (
     _result_from_row,
     _row_from_result,
     _run_from_row,
+    applied,
 )
 
 # The network counts as unusable when at least this share of the run's hosts failed below
@@ -177,8 +179,9 @@ class FleetStore:
                     row.url, row.kind = resource.url, resource.kind.value
                     row.section, row.label = resource.section, resource.label
             session.flush()  # resources before the checks that name them
-            for result in results:
-                session.add(_row_from_result(run_id, result))
+            usable_before = bool(run.network_ok)
+            rows = [_row_from_result(run_id, result) for result in results]
+            session.add_all(rows)
             session.add(
                 RunShardRow(
                     run_id=run_id,
@@ -196,6 +199,25 @@ class FleetStore:
             run.network_ok = run_usable(
                 ShardTally(r.hosts, r.hosts_down, r.network_ok) for r in reported
             )
+            session.add(run)
+            session.flush()
+            conn = session.connection()
+            if run.network_ok == usable_before:
+                summary.record(
+                    conn,
+                    [applied(row) for row in rows],
+                    usable=run.network_ok,
+                    down_after=self.store.down_after,
+                )
+            else:  # the shards so far now count otherwise: their resources start over
+                in_run = session.scalars(
+                    sa_select(col(CheckRow.resource_id)).where(col(CheckRow.run_id) == run_id)
+                ).all()
+                summary.rebuild(
+                    conn,
+                    set(in_run),
+                    self.store.down_after or summary.stored_down_after(conn),
+                )
             done = {r.shard for r in reported}
             missing = [s for s in fleet.shards if s not in done]
             if missing:

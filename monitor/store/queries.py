@@ -40,6 +40,7 @@ from monitor.domain.state import (
     UPTIME_WINDOWS_DAYS,
     check_detail,
 )
+from monitor.store import summary
 from monitor.store.database import CheckRow, RunRow, Store, _run_from_row
 
 GOOD = (Verdict.OK.value, Verdict.MOVED.value)
@@ -138,13 +139,23 @@ def latest(
     }
 
 
+def _full_select() -> Select[Any]:
+    return select(
+        check, run.c.started_at, run.c.finished_at, run.c.network_ok, run.c.trigger
+    ).add_columns(run.c.note.label("run_note"))
+
+
 def _full_checks(conn: Connection, id_query: Select[Any]) -> list[tuple[int, StoredCheck]]:
-    rows = conn.execute(
-        select(check, run.c.started_at, run.c.finished_at, run.c.network_ok, run.c.trigger)
-        .add_columns(run.c.note.label("run_note"))
-        .select_from(check.join(run, run.c.id == check.c.run_id))
-        .where(check.c.id.in_(id_query))
-    ).mappings()
+    return _stored_checks(
+        conn.execute(
+            _full_select()
+            .select_from(check.join(run, run.c.id == check.c.run_id))
+            .where(check.c.id.in_(id_query))
+        ).mappings()
+    )
+
+
+def _stored_checks(rows: Iterable[Any]) -> list[tuple[int, StoredCheck]]:
     out = []
     for m in rows:
         # Plain values straight from the row: building ORM objects cost most of the time.
@@ -237,11 +248,16 @@ def history_lines(
     conn: Connection, n: int, ids: Collection[str] | None = None
 ) -> dict[str, list[HistoryLine]]:
     """The last `n` checks of each resource from any run (network-down ones too), newest
-    first, light: the scraped title is read from the metadata JSON by the database."""
-    rank = func.row_number().over(
-        partition_by=check.c.resource_id, order_by=(check.c.checked_at.desc(), check.c.id.desc())
-    )
+    first, light: the scraped title is read from the metadata JSON by the database.
+
+    The ranking reads only the covering index; the wide rows (and their JSON) are read for
+    the `n` kept checks of each resource, not for the whole history."""
     ranked = (
+        select(check.c.id, _from_newest().label("rank"))
+        .where(_in(check.c.resource_id, ids))
+        .subquery()
+    )
+    rows = conn.execute(
         select(
             check.c.resource_id,
             check.c.checked_at,
@@ -252,16 +268,10 @@ def history_lines(
             check.c.meta["title"].as_string().label("title"),
             func.coalesce(check.c.moved_to, check.c.error, check.c.note, "").label("detail"),
             run.c.network_ok,
-            rank.label("rank"),
         )
         .select_from(check.join(run, run.c.id == check.c.run_id))
-        .where(_in(check.c.resource_id, ids))
-        .subquery()
-    )
-    rows = conn.execute(
-        select(*[c for c in ranked.c if c.key != "rank"])
-        .where(ranked.c.rank <= n)
-        .order_by(ranked.c.resource_id, ranked.c.checked_at.desc(), ranked.c.id.desc())
+        .where(check.c.id.in_(select(ranked.c.id).where(ranked.c.rank <= n)))
+        .order_by(check.c.resource_id, check.c.checked_at.desc(), check.c.id.desc())
     )
     out: dict[str, list[HistoryLine]] = {}
     for rid, at, _id, verdict, status, ms, title, detail, network_ok in rows:
@@ -315,6 +325,40 @@ def uptime(
             ),
         )
     return out
+
+
+def window_counts(
+    conn: Connection,
+    now: datetime,
+    windows: Sequence[int],
+    ids: Collection[str] | None = None,
+) -> dict[str, tuple[UptimeCount, ...]]:
+    """Per resource, `uptime`'s window counts alone: reads only the checks inside the
+    longest window (the all-time counts come from the summaries)."""
+    told = check.c.verdict.in_(GOOD + BAD)
+    good = check.c.verdict.in_(GOOD)
+    columns: list[Any] = [check.c.resource_id]
+    for days in windows:
+        inside = check.c.checked_at > now - timedelta(days=days)
+        columns.append(func.sum(case((and_(inside, told), 1), else_=0)).label(f"told_{days}"))
+        columns.append(func.sum(case((and_(inside, good), 1), else_=0)).label(f"good_{days}"))
+    rows = conn.execute(
+        select(*columns)
+        .select_from(check.join(run, run.c.id == check.c.run_id))
+        .where(
+            _usable(),
+            _in(check.c.resource_id, ids),
+            check.c.checked_at > now - timedelta(days=max(windows)),
+            check.c.checked_at <= now,
+        )
+        .group_by(check.c.resource_id)
+    ).mappings()
+    return {
+        m["resource_id"]: tuple(
+            UptimeCount(d, int(m[f"told_{d}"] or 0), int(m[f"good_{d}"] or 0)) for d in windows
+        )
+        for m in rows
+    }
 
 
 def transitions(
@@ -443,6 +487,38 @@ def transitions(
     return out
 
 
+def _lines(
+    conn: Connection, ids: Collection[str] | None, since: Any
+) -> Iterable[tuple[int, str, HistoryLine]]:
+    """(check id, resource id, line) of each resource's checks from `since`, a column of
+    the summary table (see `_from_summaries`)."""
+    sm = summary.summary_table
+    rows = conn.execute(
+        select(
+            check.c.id,
+            check.c.resource_id,
+            check.c.checked_at,
+            check.c.verdict,
+            check.c.http_status,
+            check.c.elapsed_ms,
+            check.c.meta["title"].as_string().label("title"),
+            func.coalesce(check.c.moved_to, check.c.error, check.c.note, "").label("detail"),
+            run.c.network_ok,
+        )
+        .select_from(
+            sm.join(check, and_(check.c.resource_id == sm.c.resource_id,
+                                check.c.checked_at >= since))
+            .join(run, run.c.id == check.c.run_id)
+        )
+        .where(_in(sm.c.resource_id, ids))
+    )  # fmt: skip
+    for check_id, rid, at, verdict, status, ms, title, detail, network_ok in rows:
+        line = HistoryLine(
+            _aware(at), Verdict(verdict), status, ms, title, detail or "", bool(network_ok)
+        )
+        yield check_id, rid, line
+
+
 def checks_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, StoredCheck]:
     """Full checks by id (the detail of a transition, a feed entry)."""
     wanted = sorted(set(ids))
@@ -496,8 +572,114 @@ def snapshot(
     """Everything reports show, in a handful of queries, none of which loads the history.
 
     `full=False` (the README) skips what only the pages show: uptime windows, response
-    times, the detail of each state change.
+    times, the detail of each state change. The states, their changes and the counts come
+    from the summaries kept as runs are recorded (`monitor.store.summary`); resources
+    whose summary was kept with another `down_after` are answered by the SQL machine.
     """
+    kept = {rid: m for rid, m in summary.load_all(conn).items() if ids is None or rid in ids}
+    fits = recent_n <= summary.RECENT and points <= SPARK_POINTS and lines <= summary.LINES
+    machines = {rid: m for rid, m in kept.items() if fits and m.down_after == down_after}
+    slow = set(kept) - set(machines)
+    out: dict[str, ResourceHistory] = {}
+    if machines:
+        out.update(
+            _from_summaries(conn, now, machines, whole=ids is None and not slow, full=full,
+                            recent_n=recent_n, lines=lines, points=points)
+        )  # fmt: skip
+    if slow:
+        out.update(
+            _by_sql(conn, now, ids=slow, down_after=down_after, full=full, recent_n=recent_n,
+                    lines=lines, points=points)
+        )  # fmt: skip
+    run_rows = conn.execute(
+        select(run).order_by(run.c.started_at.desc(), run.c.id.desc()).limit(runs)
+    ).mappings()
+    return HistorySnapshot(
+        runs=tuple(_run_from_row(RunRow(**dict(m))) for m in run_rows), resources=out
+    )
+
+
+def _from_summaries(
+    conn: Connection,
+    now: datetime,
+    machines: dict[str, summary.Machine],
+    *,
+    whole: bool,
+    full: bool,
+    recent_n: int,
+    lines: int,
+    points: int,
+) -> dict[str, ResourceHistory]:
+    ids = None if whole else set(machines)
+    changes: dict[str, list[Change]] = {}
+    ch = summary.change_table
+    for rid, at, state_value, verdict, detail in conn.execute(
+        select(ch.c.resource_id, ch.c.checked_at, ch.c.state, ch.c.verdict, ch.c.detail)
+        .where(_in(ch.c.resource_id, ids))
+        .order_by(ch.c.resource_id, ch.c.checked_at, ch.c.id)
+    ):
+        changes.setdefault(rid, []).append(
+            Change(_aware(at), state_value, Verdict(verdict), detail if full else "")
+        )
+    sm = summary.summary_table
+    wanted = {i for m in machines.values() for i, _ in m.recent[-recent_n:]}
+    # Each resource's last checks by a range join on the history index, from the time the
+    # summary names: one statement, whatever the number of resources or the history's length.
+    query = (
+        _full_select()
+        .select_from(
+            sm.join(check, and_(check.c.resource_id == sm.c.resource_id,
+                                check.c.checked_at >= sm.c.recent_from))
+            .join(run, run.c.id == check.c.run_id)
+        )
+        .where(_usable(), _in(sm.c.resource_id, ids))
+    )  # fmt: skip
+    recent_full: dict[str, list[StoredCheck]] = {}
+    rows = (m for m in conn.execute(query).mappings() if m["id"] in wanted)
+    for _, item in sorted(_stored_checks(rows), key=lambda c: (c[1].result.checked_at, c[0])):
+        recent_full.setdefault(item.result.resource_id, []).append(item)
+    ups = window_counts(conn, now, UPTIME_WINDOWS_DAYS, ids) if full else {}
+    history: dict[str, list[HistoryLine]] = {}
+    if full and lines:
+        listed = {i for m in machines.values() for i, _ in m.lines[-lines:]}
+        found = [
+            (check_id, rid, line)
+            for check_id, rid, line in _lines(conn, ids, sm.c.lines_from)
+            if check_id in listed
+        ]
+        for _, rid, line in sorted(found, key=lambda c: (c[2].checked_at, c[0]), reverse=True):
+            history.setdefault(rid, []).append(line)
+    empty = tuple(UptimeCount(d, 0, 0) for d in UPTIME_WINDOWS_DAYS)
+    out = {}
+    for rid, m in machines.items():
+        out[rid] = ResourceHistory(
+            recent=tuple(recent_full.get(rid, ())),
+            changes=tuple(changes.get(rid, ())),
+            failures=m.streak,
+            windows=tuple(WindowCount(w.days, w.told, w.good) for w in ups.get(rid, empty))
+            if full
+            else (),
+            first_usable=m.first_usable if full else None,
+            usable=m.usable if full else 0,
+            ignored=m.ignored if full else 0,
+            response_ms=tuple(m.spark[-points:]) if full else (),
+            lines=tuple(history.get(rid, ())),
+        )
+    return out
+
+
+def _by_sql(
+    conn: Connection,
+    now: datetime,
+    *,
+    ids: Collection[str],
+    down_after: int,
+    full: bool,
+    recent_n: int,
+    lines: int,
+    points: int,
+) -> dict[str, ResourceHistory]:
+    """The snapshot of `ids` from the history itself: the state machine in SQL."""
     changes = transitions(
         conn,
         down_after=down_after,
@@ -514,9 +696,6 @@ def snapshot(
     if full:
         wanted = [c.check_id for cs in changes.values() for c in cs]
         details = {i: check_detail(c.result) for i, c in checks_by_id(conn, wanted).items()}
-    run_rows = conn.execute(
-        select(run).order_by(run.c.started_at.desc(), run.c.id.desc()).limit(runs)
-    ).mappings()
     out: dict[str, ResourceHistory] = {}
     for rid in set(changes) | set(recent_full) | set(ups) | set(history):
         up = ups.get(rid)
@@ -534,14 +713,12 @@ def snapshot(
             response_ms=tuple(p.elapsed_ms for p in spark.get(rid, ())),
             lines=tuple(history.get(rid, ())),
         )
-    return HistorySnapshot(
-        runs=tuple(_run_from_row(RunRow(**dict(m))) for m in run_rows), resources=out
-    )
+    return out
 
 
 def load_snapshot(
-    store: Store, now: datetime, *, down_after: int = 2, full: bool = True
+    store: Store, now: datetime, *, down_after: int = 2, full: bool = True, lines: int = 30
 ) -> HistorySnapshot:
     """`snapshot` in one read transaction of `store` (one consistent view of the history)."""
     with store.engine.connect() as conn, conn.begin():
-        return snapshot(conn, now, down_after=down_after, full=full)
+        return snapshot(conn, now, down_after=down_after, full=full, lines=lines)

@@ -18,12 +18,13 @@ from monitor.domain.models import CheckResult, Kind, Metadata, Resource, Run, Ve
 from monitor.domain.state import (
     FLAKY_TRANSITIONS,
     FLAKY_WINDOW,
+    SPARK_POINTS,
     failure_streak,
     replay,
     timeline,
 )
 from monitor.domain.state import uptime as py_uptime
-from monitor.store import queries
+from monitor.store import queries, summary
 from monitor.store.database import Store
 
 T0 = datetime(2026, 1, 1, 3, 0, tzinfo=UTC)
@@ -42,15 +43,24 @@ runs = st.lists(
 )
 
 
-def _fill(store: Store, plan: list[tuple[bool, tuple[Verdict | None, ...]]]) -> None:
-    for day, (network_ok, row) in enumerate(plan):
+def _fill(
+    store: Store,
+    plan: list[tuple[bool, tuple[Verdict | None, ...]]],
+    order: list[int] | None = None,
+) -> None:
+    """Record the plan's runs, one a day, in `order` (days; default: as they happened)."""
+    for day in order if order is not None else range(len(plan)):
+        network_ok, row = plan[day]
         at = T0 + timedelta(days=day)
         results = [
             CheckResult(
                 resource_id=rid,
                 url=f"https://example.com/{rid}",
                 verdict=v,
-                elapsed_ms=100 + day,
+                elapsed_ms=100 + day if v is not Verdict.BLOCKED else None,
+                status=400 + day if v in (Verdict.BROKEN, Verdict.BLOCKED) else None,
+                error="timed out" if v is Verdict.ERROR else None,
+                moved_to=f"https://example.org/{rid}/{day}" if v is Verdict.MOVED else None,
                 meta=Metadata(title=f"{rid} day {day}"),
                 checked_at=at + timedelta(minutes=i),
             )
@@ -98,6 +108,37 @@ def _check_against_python(store: Store, down_after: int) -> None:
         assert [p.checked_at for p in points.get(rid, [])] == [s.at for s in steps[-5:]]
 
 
+def _check_snapshot_against_python(store: Store, down_after: int) -> None:
+    """What reports read (`Store.snapshot`, from the summaries kept as runs are recorded)
+    against the Python state machine over the same stored checks."""
+    now = T0 + timedelta(days=45)
+    snap = store.snapshot(now, down_after=down_after)
+    for rid in IDS:
+        history = list(reversed(store.history(rid)))
+        steps = replay(history, down_after)
+        got = snap.get(rid)
+        expected = [(t.at, t.state.value, t.verdict, t.detail) for t in timeline(steps)]
+        assert [(c.at, c.state, c.verdict, c.detail) for c in got.changes] == expected, rid
+        assert got.failures == failure_streak(steps), rid
+        assert [c.result.checked_at for c in got.recent] == [s.at for s in steps[-3:]]
+        assert [c.result.meta for c in got.recent] == [s.check.result.meta for s in steps[-3:]]
+        assert got.response_ms == tuple(s.check.result.elapsed_ms for s in steps[-SPARK_POINTS:])
+        assert got.first_usable == (steps[0].at if steps else None)
+        assert got.usable == len(steps)
+        assert got.ignored == len(history) - len(steps)
+        for window in got.windows:
+            assert window.share == py_uptime(steps, now, window.days), (rid, window.days)
+        assert [line.checked_at for line in got.lines] == [
+            h.result.checked_at for h in reversed(history[-30:])
+        ]
+
+
+def _empty(store: Store) -> None:
+    with store.engine.begin() as conn:  # each example starts from an empty history
+        for table in ("state_change", "resource_summary", '"check"', "run"):
+            conn.exec_driver_sql(f"DELETE FROM {table}")
+
+
 @settings(
     max_examples=25,
     deadline=None,
@@ -108,11 +149,52 @@ def test_queries_agree_with_the_python_state_machine(
     db_url: str, plan: list[tuple[bool, tuple[Verdict | None, ...]]], down_after: int
 ) -> None:
     with Store.open(db_url) as store:
-        with store.engine.begin() as conn:  # each example starts from an empty history
-            conn.exec_driver_sql('DELETE FROM "check"')
-            conn.exec_driver_sql("DELETE FROM run")
+        _empty(store)
+        store.down_after = down_after
         _fill(store, plan)
         _check_against_python(store, down_after)
+        _check_snapshot_against_python(store, down_after)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data(), plan=runs.filter(bool), down_after=st.integers(1, 3))
+def test_summaries_survive_runs_recorded_out_of_order(
+    db_url: str,
+    data: st.DataObject,
+    plan: list[tuple[bool, tuple[Verdict | None, ...]]],
+    down_after: int,
+) -> None:
+    """A run recorded after a newer one (an import, a late fleet shard) cannot be appended
+    to a resource's state: the resource is rebuilt from its stored checks."""
+    order = data.draw(st.permutations(range(len(plan))))
+    with Store.open(db_url) as store:
+        _empty(store)
+        store.down_after = down_after
+        _fill(store, plan, order)
+        _check_snapshot_against_python(store, down_after)
+
+
+def test_a_snapshot_asked_with_another_down_after_is_answered_by_sql(db_url: str) -> None:
+    """Summaries kept with down_after 2 cannot answer for 3: the SQL machine does, and the
+    next run recorded with 3 rebuilds them."""
+    row = (V.OK, V.BROKEN, V.BROKEN, V.BROKEN, V.OK, V.ERROR, V.ERROR)
+    with Store.open(db_url) as store:
+        _fill(store, [(True, (v, v, None)) for v in row])
+        _check_snapshot_against_python(store, 3)
+        assert [c.state for c in store.snapshot(T0, down_after=3).get("a").changes] == [
+            "ok", "failing", "down", "recovered", "flaky",
+        ]  # fmt: skip
+        store.down_after = 3
+        _fill(store, [(True, (V.ERROR, None, None))] * (len(row) + 1), [len(row)])
+        with store.engine.connect() as conn:
+            kept = summary.load_all(conn)
+        assert kept["a"].down_after == 3 and kept["a"].state == "down"
+        assert kept["b"].down_after == 2  # not in that run: rebuilt when next recorded
+        _check_snapshot_against_python(store, 3)
 
 
 V = Verdict
@@ -148,7 +230,9 @@ def test_transitions_on_known_histories(
             got = queries.transitions(
                 conn, down_after=2, flaky_window=FLAKY_WINDOW, flaky_transitions=3
             )
+        kept = store.snapshot(T0, down_after=2).get("a").changes
     assert [c.state for c in got["a"]] == states
+    assert [c.state for c in kept] == states
 
 
 def test_a_network_down_run_changes_nothing(db_url: str) -> None:
