@@ -40,12 +40,16 @@ def test_status_json_problems_first(tmp_path: Path) -> None:
 
 
 def test_status_table(tmp_path: Path) -> None:
+    """Not on a terminal (CliRunner): tab-separated lines; the Rich table on a terminal is
+    tests/cli/test_screens.py's."""
     result = runner.invoke(app, ["status", *_args(tmp_path)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    lines = [line for line in result.output.splitlines() if "│" in line]
-    assert lines[0].split("│")[1].strip() == "down"
-    assert "8/13 healthy" in result.output
-    assert "video is private" in result.output
+    title, header, *rows = result.output.splitlines()
+    assert title == "monitor status · 8/13 healthy"
+    assert header.split("\t") == ["state", "resource", "since", "uptime 7/30/90 d", "detail"]
+    assert len(rows) == 14 and all(len(row.split("\t")) == 5 for row in rows)
+    assert rows[0].split("\t")[0] == "down"
+    assert "video is private" in rows[0]
 
 
 def test_history_shows_states_and_timeline(tmp_path: Path) -> None:
