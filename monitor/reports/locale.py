@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
 from babel import Locale
 from babel.dates import format_date, format_time, format_timedelta, get_datetime_format
@@ -24,11 +25,13 @@ from babel.numbers import (
 )
 from babel.support import Translations
 from babel.units import format_unit
-from jinja2 import Environment
 
 from monitor.config.locales import DOMAIN, LOCALE_DIR, folder_of
 from monitor.domain.models import Kind, Verdict
 from monitor.domain.state import State
+
+if TYPE_CHECKING:  # jinja2 loads only with the templates (`monitor --help` stays fast)
+    from jinja2 import Environment
 
 # Emoji for Markdown (GitHub renders them); the HTML page uses text glyphs instead,
 # because a reader's machine (and headless Chromium on CI) may have no emoji font.
