@@ -118,17 +118,18 @@ class Language:
     # Times -------------------------------------------------------------------------------
 
     def duration(self, seconds: int | None) -> str:
-        """A video's or course's length to the minute: "1 h 5 min" (pt-BR), "1h 5m" (en)."""
+        """A video's or course's length to the minute: "1 h 5 min" (pt-BR), "1 hr 5 min" (en).
+        Not "1:05", which a YouTube viewer reads as minutes and seconds."""
         if seconds is None:
             return ""
         hours, minutes = divmod(round(seconds / 60), 60)
         parts = [
-            format_unit(value, unit, length="narrow", locale=self.cldr)
+            format_unit(value, unit, length="short", locale=self.cldr)
             for value, unit in ((hours, "duration-hour"), (minutes, "duration-minute"))
             if value
         ]
         if not parts:
-            return format_unit(0, "duration-minute", length="narrow", locale=self.cldr)
+            return format_unit(0, "duration-minute", length="short", locale=self.cldr)
         return format_list(parts, style="unit-narrow", locale=self.cldr)
 
     def ago(self, delta: timedelta) -> str:

@@ -19,6 +19,7 @@ from selectolax.lexbor import LexborHTMLParser
 from monitor.config import locales
 from monitor.config.catalog import Catalog, CatalogError, parse_catalog
 from monitor.reports import locale as locale_module
+from monitor.reports.badge import render_badge
 from monitor.reports.html import html_environment, render_html, render_resource
 from monitor.reports.locale import MissingCatalog, language
 from monitor.reports.markdown import md_environment, render_status_md
@@ -68,13 +69,13 @@ def test_numbers_and_percentages() -> None:
     ("seconds", "en", "pt"),
     [
         (None, "", ""),
-        (0, "0m", "0 min"),
-        (29, "0m", "0 min"),
-        (31, "1m", "1 min"),
-        (754, "13m", "13 min"),
-        (3600, "1h", "1 h"),
-        (5430, "1h 30m", "1 h 30 min"),
-        (36_000 + 59 * 60 + 40, "11h", "11 h"),
+        (0, "0 min", "0 min"),
+        (29, "0 min", "0 min"),
+        (31, "1 min", "1 min"),
+        (754, "13 min", "13 min"),
+        (3600, "1 hr", "1 h"),
+        (5430, "1 hr 30 min", "1 h 30 min"),
+        (36_000 + 59 * 60 + 40, "11 hr", "11 h"),
     ],
 )
 def test_durations(seconds: int | None, en: str, pt: str) -> None:
@@ -213,8 +214,9 @@ def test_no_english_verdict_or_state_word_on_the_portuguese_pages(tmp_path: Path
         if words:
             found[name] = sorted(set(words))
     assert found == {}
-    # The Markdown report and the README tables too.
+    # The Markdown report, the README tables and the badge too.
     markdown = render_status_md(ctx) + "".join(render_table(ctx, s) for s in ctx.sections)
+    markdown += render_badge(ctx)
     assert ENGLISH.findall(_without_data(markdown, catalog)) == []
     # ...while every verdict and state is on them, in Portuguese.
     text = " ".join(_visible_text(h) for h in pages.values())

@@ -326,4 +326,4 @@ def test_english_columns(tmp_path: Path) -> None:
         "| [Not checked yet](https://new.example.com/) | page | — | — | ❔ not checked yet | — |"
         in out
     )
-    assert "**Total: 2h 30m** (2 of 3 with a known duration)" in out
+    assert "**Total: 2 hr 30 min** (2 of 3 with a known duration)" in out

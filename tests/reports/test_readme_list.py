@@ -62,11 +62,11 @@ def test_each_item_gets_its_suffix(ctx: ReportContext) -> None:
     # ok, 754 s of video (13 minutes); the author's trailing spaces stay after the suffix
     assert _line(out, "- [How LLMs Work]") == (
         f"- [How LLMs Work]({VIDEO_OK}) - a talk, *worth it*. "
-        "<!--monitor-->✅ · ⏱ 13m<!--/monitor-->   "
+        "<!--monitor-->✅ · ⏱ 13 min<!--/monitor-->   "
     )
     # down after two broken runs: the suffix ends the item's paragraph, on its last line
     assert f"- [What are LLMs?]({VIDEO_PRIVATE}) - long description that\n" in out
-    assert "  wraps onto a second line. <!--monitor-->❌ · ⏱ 13m<!--/monitor-->\n" in out
+    assert "  wraps onto a second line. <!--monitor-->❌ · ⏱ 13 min<!--/monitor-->\n" in out
     # stars of the repo; its secondary link that moved is named, the healthy one is not
     assert _line(out, "1. [LLM Course]") == (
         "1. [LLM Course](https://github.com/mlabonne/llm-course) "
@@ -101,12 +101,12 @@ def test_regenerating_is_idempotent(ctx: ReportContext) -> None:
 def test_an_edit_to_the_item_survives_and_the_suffix_is_rewritten(ctx: ReportContext) -> None:
     once = rewrite(README, ctx)
     edited = once.replace("a talk, *worth it*.", "a talk, *really* worth it.").replace(
-        "✅ · ⏱ 13m<!--/monitor-->   ", "❌ stale by hand<!--/monitor-->   "
+        "✅ · ⏱ 13 min<!--/monitor-->   ", "❌ stale by hand<!--/monitor-->   "
     )
     again = rewrite(edited, ctx)
     assert _line(again, "- [How LLMs Work]") == (
         f"- [How LLMs Work]({VIDEO_OK}) - a talk, *really* worth it. "
-        "<!--monitor-->✅ · ⏱ 13m<!--/monitor-->   "
+        "<!--monitor-->✅ · ⏱ 13 min<!--/monitor-->   "
     )
 
 
