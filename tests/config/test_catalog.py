@@ -90,6 +90,18 @@ ERRORS = [
         "resources[0]: missing required key 'label'",
     ),
     (
+        "misspelt url is named, not reported missing",
+        SECTION + '\n[[resources]]\nurll = "https://a.com"\nlabel = "A"\nsection = "s"\n',
+        6,
+        "resources[0].urll: unknown key 'urll'; did you mean 'url'?",
+    ),
+    (
+        "misspelt title of a section",
+        '[[sections]]\nid = "s"\ntitel = "S"\n',
+        3,
+        "sections[0].titel: unknown key 'titel'; did you mean 'title'?",
+    ),
+    (
         "missing section title",
         '[[sections]]\nid = "s"\n',
         1,
@@ -144,7 +156,7 @@ ERRORS = [
         9,
         "accept has codes outside 100-599: [999]",
     ),
-    ("bad locale", '\n[settings]\nlocale = "fr"\n', 3, "settings.locale: Input should be"),
+    ("bad locale", '\n[settings]\nlocale = "fr"\n', 3, "settings.locale: unknown locale 'fr'"),
     (
         "bad host limit",
         '[hosts."a.example.com"]\nconcurrency = 0\n',
@@ -205,7 +217,8 @@ def test_defaults_and_relative_files() -> None:
     assert isinstance(catalog, Catalog)
     (res,) = catalog.resources
     assert (res.kind, res.url, res.skip, res.accept) == (Kind.FILE, "docs/ab%20c.pdf", False, ())
-    assert catalog.settings.locale == "pt-BR" and catalog.settings.down_after == 2
+    # No locale: English, the source language of the messages (monitor init writes one).
+    assert catalog.settings.locale == "en" and catalog.settings.down_after == 2
     assert catalog.engine.per_host_concurrency == 10
 
 
