@@ -494,7 +494,7 @@ class Store:
             return out
 
     def snapshot(
-        self, now: datetime, *, down_after: int = 2, full: bool = True, lines: int = 30
+        self, now: datetime, *, down_after: int = 2, full: bool = True, lines: int = 10
     ) -> HistorySnapshot:
         """What reports show, answered by SQL (`monitor.store.queries`) in one read
         transaction: states, recent checks, uptime windows... never the whole history.

@@ -565,7 +565,7 @@ def snapshot(
     down_after: int = 2,
     full: bool = True,
     recent_n: int = 3,
-    lines: int = 30,
+    lines: int = 10,
     points: int = SPARK_POINTS,
     runs: int = 20,
 ) -> HistorySnapshot:
@@ -717,7 +717,7 @@ def _by_sql(
 
 
 def load_snapshot(
-    store: Store, now: datetime, *, down_after: int = 2, full: bool = True, lines: int = 30
+    store: Store, now: datetime, *, down_after: int = 2, full: bool = True, lines: int = 10
 ) -> HistorySnapshot:
     """`snapshot` in one read transaction of `store` (one consistent view of the history)."""
     with store.engine.connect() as conn, conn.begin():

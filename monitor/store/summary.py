@@ -49,7 +49,7 @@ from monitor.domain.models import Verdict
 from monitor.domain.state import FLAKY_TRANSITIONS, FLAKY_WINDOW, SPARK_POINTS
 
 RECENT = 3  # usable checks a snapshot reads in full per resource (latest, previous, metadata)
-LINES = 30  # checks of any run a resource's page lists
+LINES = 10  # checks of any run a resource's page lists (reports.context.DETAIL_CHECKS)
 DEFAULT_DOWN_AFTER = 2
 _GOOD = frozenset({Verdict.OK.value, Verdict.MOVED.value})
 _BAD = frozenset({Verdict.BROKEN.value, Verdict.ERROR.value})
