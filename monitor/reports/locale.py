@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import cache
+from datetime import UTC, date, datetime, timedelta
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from babel import Locale
@@ -103,34 +103,18 @@ class Language:
     def count(self, n: int | None) -> str:
         """Compact counts ("41,2 mil", "41.2K"): exact star counts would rewrite the README
         every night."""
-        if n is None:
-            return ""
-        return format_compact_decimal(n, format_type="short", fraction_digits=1, locale=self.cldr)
+        return "" if n is None else _count(self.cldr, n)
 
     def percent(self, share: float | None) -> str:
         """A share as a percentage: whole above 10% and at the ends, one decimal below."""
-        if share is None:
-            return "—"
-        pct = share * 100
-        whole = pct in (0, 100) or pct >= 10
-        return format_percent(share, format="#,##0%" if whole else "#,##0.0%", locale=self.cldr)
+        return "—" if share is None else _percent(self.cldr, share)
 
     # Times -------------------------------------------------------------------------------
 
     def duration(self, seconds: int | None) -> str:
         """A video's or course's length to the minute: "1 h 5 min" (pt-BR), "1 hr 5 min" (en).
         Not "1:05", which a YouTube viewer reads as minutes and seconds."""
-        if seconds is None:
-            return ""
-        hours, minutes = divmod(round(seconds / 60), 60)
-        parts = [
-            format_unit(value, unit, length="short", locale=self.cldr)
-            for value, unit in ((hours, "duration-hour"), (minutes, "duration-minute"))
-            if value
-        ]
-        if not parts:
-            return format_unit(0, "duration-minute", length="short", locale=self.cldr)
-        return format_list(parts, style="unit-narrow", locale=self.cldr)
+        return "" if seconds is None else _duration(self.cldr, round(seconds / 60))
 
     def ago(self, delta: timedelta) -> str:
         """How long, in the largest unit CLDR would say ("3 horas", "2 days")."""
@@ -140,20 +124,14 @@ class Language:
 
     def date(self, when: datetime | None) -> str:
         """The day, in UTC: "6 de nov. de 2026" / "Nov 6, 2026"."""
-        if when is None:
-            return ""
-        return format_date(when.astimezone(UTC).date(), format="medium", locale=self.cldr)
+        return "" if when is None else _date(self.cldr, when.astimezone(UTC).date())
 
     def time(self, when: datetime | None) -> str:
         """Day and minute with the zone: "6 de nov. de 2026 12:00 UTC" / "Nov 6, 2026, 12:00 PM
         UTC". Always UTC: the page is built once for readers anywhere."""
         if when is None:
             return ""
-        utc = when.astimezone(UTC)
-        pattern = str(get_datetime_format("medium", locale=self.cldr))
-        clock = format_time(utc, format="short", tzinfo=UTC, locale=self.cldr)
-        day = format_date(utc.date(), format="medium", locale=self.cldr)
-        return pattern.replace("'", "").replace("{0}", clock).replace("{1}", day) + " UTC"
+        return _time(self.cldr, when.astimezone(UTC).replace(second=0, microsecond=0))
 
     # Words of the domain -----------------------------------------------------------------
 
@@ -165,6 +143,50 @@ class Language:
 
     def kind(self, kind: Kind) -> str:
         return _kind_labels(self)[kind]
+
+
+# Babel formats in Python (20-80 us a call); a page of 3,000 resources asks for the same
+# minutes, days and shares again and again (30 check times per resource), so each answer is
+# kept per locale and value.
+_MEMO = 8192
+
+
+@lru_cache(_MEMO)
+def _count(cldr: Locale, n: int) -> str:
+    return format_compact_decimal(n, format_type="short", fraction_digits=1, locale=cldr)
+
+
+@lru_cache(_MEMO)
+def _percent(cldr: Locale, share: float) -> str:
+    pct = share * 100
+    whole = pct in (0, 100) or pct >= 10
+    return format_percent(share, format="#,##0%" if whole else "#,##0.0%", locale=cldr)
+
+
+@lru_cache(_MEMO)
+def _duration(cldr: Locale, total_minutes: int) -> str:
+    hours, minutes = divmod(total_minutes, 60)
+    parts = [
+        format_unit(value, unit, length="short", locale=cldr)
+        for value, unit in ((hours, "duration-hour"), (minutes, "duration-minute"))
+        if value
+    ]
+    if not parts:
+        return format_unit(0, "duration-minute", length="short", locale=cldr)
+    return format_list(parts, style="unit-narrow", locale=cldr)
+
+
+@lru_cache(_MEMO)
+def _date(cldr: Locale, day: date) -> str:
+    return format_date(day, format="medium", locale=cldr)
+
+
+@lru_cache(_MEMO)
+def _time(cldr: Locale, minute: datetime) -> str:
+    pattern = str(get_datetime_format("medium", locale=cldr))
+    clock = format_time(minute, format="short", tzinfo=UTC, locale=cldr)
+    day = _date(cldr, minute.date())
+    return pattern.replace("'", "").replace("{0}", clock).replace("{1}", day) + " UTC"
 
 
 @cache
