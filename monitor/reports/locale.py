@@ -103,18 +103,18 @@ class Language:
     def count(self, n: int | None) -> str:
         """Compact counts ("41,2 mil", "41.2K"): exact star counts would rewrite the README
         every night."""
-        return "" if n is None else _count(self.cldr, n)
+        return "" if n is None else _count(self, n)
 
     def percent(self, share: float | None) -> str:
         """A share as a percentage: whole above 10% and at the ends, one decimal below."""
-        return "—" if share is None else _percent(self.cldr, share)
+        return "—" if share is None else _percent(self, share)
 
     # Times -------------------------------------------------------------------------------
 
     def duration(self, seconds: int | None) -> str:
         """A video's or course's length to the minute: "1 h 5 min" (pt-BR), "1 hr 5 min" (en).
         Not "1:05", which a YouTube viewer reads as minutes and seconds."""
-        return "" if seconds is None else _duration(self.cldr, round(seconds / 60))
+        return "" if seconds is None else _duration(self, round(seconds / 60))
 
     def ago(self, delta: timedelta) -> str:
         """How long, in the largest unit CLDR would say ("3 horas", "2 days")."""
@@ -124,14 +124,14 @@ class Language:
 
     def date(self, when: datetime | None) -> str:
         """The day, in UTC: "6 de nov. de 2026" / "Nov 6, 2026"."""
-        return "" if when is None else _date(self.cldr, when.astimezone(UTC).date())
+        return "" if when is None else _date(self, when.astimezone(UTC).date())
 
     def time(self, when: datetime | None) -> str:
         """Day and minute with the zone: "6 de nov. de 2026 12:00 UTC" / "Nov 6, 2026, 12:00 PM
         UTC". Always UTC: the page is built once for readers anywhere."""
         if when is None:
             return ""
-        return _time(self.cldr, when.astimezone(UTC).replace(second=0, microsecond=0))
+        return _time(self, int(when.timestamp() // 60))
 
     # Words of the domain -----------------------------------------------------------------
 
@@ -139,7 +139,7 @@ class Language:
         return _state_labels(self)[state]
 
     def verdict(self, verdict: Verdict | str) -> str:
-        return _verdict_labels(self)[Verdict(verdict)]
+        return _verdict_labels(self)[verdict]  # a StrEnum: "broken" finds Verdict.BROKEN
 
     def kind(self, kind: Kind) -> str:
         return _kind_labels(self)[kind]
@@ -147,24 +147,25 @@ class Language:
 
 # Babel formats in Python (20-80 us a call); a page of 3,000 resources asks for the same
 # minutes, days and shares again and again (30 check times per resource), so each answer is
-# kept per locale and value.
+# kept per language (hashed by identity: cheap) and value.
 _MEMO = 8192
 
 
 @lru_cache(_MEMO)
-def _count(cldr: Locale, n: int) -> str:
-    return format_compact_decimal(n, format_type="short", fraction_digits=1, locale=cldr)
+def _count(lang: Language, n: int) -> str:
+    return format_compact_decimal(n, format_type="short", fraction_digits=1, locale=lang.cldr)
 
 
 @lru_cache(_MEMO)
-def _percent(cldr: Locale, share: float) -> str:
+def _percent(lang: Language, share: float) -> str:
     pct = share * 100
     whole = pct in (0, 100) or pct >= 10
-    return format_percent(share, format="#,##0%" if whole else "#,##0.0%", locale=cldr)
+    return format_percent(share, format="#,##0%" if whole else "#,##0.0%", locale=lang.cldr)
 
 
 @lru_cache(_MEMO)
-def _duration(cldr: Locale, total_minutes: int) -> str:
+def _duration(lang: Language, total_minutes: int) -> str:
+    cldr = lang.cldr
     hours, minutes = divmod(total_minutes, 60)
     parts = [
         format_unit(value, unit, length="short", locale=cldr)
@@ -177,15 +178,17 @@ def _duration(cldr: Locale, total_minutes: int) -> str:
 
 
 @lru_cache(_MEMO)
-def _date(cldr: Locale, day: date) -> str:
-    return format_date(day, format="medium", locale=cldr)
+def _date(lang: Language, day: date) -> str:
+    return format_date(day, format="medium", locale=lang.cldr)
 
 
 @lru_cache(_MEMO)
-def _time(cldr: Locale, minute: datetime) -> str:
-    pattern = str(get_datetime_format("medium", locale=cldr))
-    clock = format_time(minute, format="short", tzinfo=UTC, locale=cldr)
-    day = _date(cldr, minute.date())
+def _time(lang: Language, minute: int) -> str:
+    """`minute`: minutes since the epoch (what the output depends on; a cheap key)."""
+    at = datetime.fromtimestamp(minute * 60, UTC)
+    pattern = str(get_datetime_format("medium", locale=lang.cldr))
+    clock = format_time(at, format="short", tzinfo=UTC, locale=lang.cldr)
+    day = _date(lang, at.date())
     return pattern.replace("'", "").replace("{0}", clock).replace("{1}", day) + " UTC"
 
 
@@ -205,7 +208,7 @@ def _state_labels(lang: Language) -> Mapping[State, str]:
 
 
 @cache
-def _verdict_labels(lang: Language) -> Mapping[Verdict, str]:
+def _verdict_labels(lang: Language) -> Mapping[str, str]:
     return {
         Verdict.OK: lang.pgettext("verdict", "ok"),
         Verdict.MOVED: lang.pgettext("verdict", "moved"),
