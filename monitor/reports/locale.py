@@ -5,6 +5,17 @@ Words: English messages in the code and templates, extracted by `make messages` 
 language (`monitor/locale/<ll_CC>/LC_MESSAGES/monitor.po`). A third language is one more
 `.po` file. Numbers, durations, dates and relative times come from Babel's CLDR data for
 the same locale ("41,2 mil" in pt-BR, "41.2K" in English), so no format is written here.
+
+Adding words (there is no `ctx.t` table any more):
+- in a template, `{{ _("Uptime") }}`, `{{ ngettext("%(num)d check", "%(num)d checks", n) }}`,
+  `{{ pgettext("state", "down") }}` (the context tells two "down"s apart), and for a time
+  `{{ when|datetime }}` ("6 de nov. de 2026 03:00 UTC");
+- in Python, `ctx.lang.gettext("...")` (or `.ngettext`, `.pgettext`; `.state(s)`, `.verdict(v)`,
+  `.kind(k)` for the domain's words; `.number`, `.count`, `.percent`, `.duration`, `.date`,
+  `.time`, `.ago` for values);
+- then `make messages` and translate the new entries in monitor/locale/pt_BR/LC_MESSAGES/
+  monitor.po (English fills itself); tests/reports/test_locale.py fails until every language
+  has every message.
 """
 
 from __future__ import annotations
