@@ -77,9 +77,14 @@ def status(
         lines = [title, "state\tresource\tsince\tuptime 7/30/90 d\tdetail"]
         lines.extend(
             "\t".join(
-                [r.state.value, inert(r.resource.label, SHOWN_LIMIT) or "", r.since_date,
-                 " · ".join(r.uptime), inert(r.detail, SHOWN_LIMIT) or ""]
-            )  # fmt: skip
+                [
+                    r.state.value,
+                    inert(r.resource.label, SHOWN_LIMIT) or "",
+                    r.since_date,
+                    " · ".join(r.uptime),
+                    inert(r.detail, SHOWN_LIMIT) or "",
+                ]
+            )
             for r in rows
         )
         typer.echo("\n".join(lines))

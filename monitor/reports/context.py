@@ -7,7 +7,6 @@ is made here, once, so the HTML page, status.md and the README agree.
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,12 +31,6 @@ from monitor.reports.locale import EMOJI, GLYPH, Language, language
 # the report's time at 3,000 resources).
 DETAIL_CHECKS = 10
 SPARK_W, SPARK_H = 96, 24
-
-
-def fold(value: str) -> str:
-    """Lower case without accents, as the page's search box compares ("video" finds "vídeo")."""
-    decomposed = unicodedata.normalize("NFD", value)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
 
 
 def uptime_level(share: float | None) -> str:
@@ -115,7 +108,6 @@ class Row:
     moved_to: str | None
     moved_to_href: str | None  # moved_to if safe to link (it comes from a Location header)
     todo: str
-    search: str  # lower-cased text the page's search box matches
     history: tuple[HistoryRow, ...]
     changes: tuple[str, ...]
     page: str  # its own page, relative to the index: r/<id>.html
@@ -321,7 +313,6 @@ def _row(
         moved_to=moved_to,
         moved_to_href=followable_url(moved_to),
         todo=_todo(state, st, lang),
-        search=fold(" ".join([resource.label, title, resource.url, kind_label])),
         history=_history_rows(lines, lang),
         changes=changes,
         page=f"r/{resource.id}.html",

@@ -7,7 +7,6 @@ import pytest
 from monitor.domain.state import State
 from monitor.reports.context import (
     ReportContext,
-    fold,
     sparkline,
 )
 from tests.report_fixture import NOW, build_context
@@ -16,10 +15,6 @@ from tests.report_fixture import NOW, build_context
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory: pytest.TempPathFactory) -> ReportContext:
     return build_context(tmp_path_factory.mktemp("ctx"))
-
-
-def test_fold() -> None:
-    assert fold("  Vídeo ÀÉ ") == "video ae"
 
 
 def test_sparkline() -> None:

@@ -114,7 +114,9 @@ def test_problems_first_and_rows_carry_filter_data(page: str, ctx: ReportContext
         "unknown",
     ]
     assert 'data-kind="github"' in resources
-    assert 'data-search="page with a new title &lt;/td&gt;' in resources
+    # the search box matches the resource cell, which the script reads: no copy per row
+    assert "data-search" not in resources
+    assert '<span class="sub">&lt;/td&gt;&lt;script&gt;alert(1)' in resources
 
 
 def test_complete_without_javascript(page: str) -> None:
@@ -137,19 +139,23 @@ def test_resource_page_has_history_timeline_and_network_down_run(ctx: ReportCont
     assert re.findall(r'class="tag s-(\w+)"', timeline) == ["down", "failing", "ok"]
 
 
-def test_uptime_duration_stars_sparkline(page: str) -> None:
+def test_uptime_duration_stars_sparkline(page: str, ctx: ReportContext) -> None:
     row = page.split('id="r-repo-stars"')[1].split("</tr>")[0]
     assert "★ 41,2\u00a0mil" in row
     # six days of history: the 7-day figure, not a 30- or 90-day one built on the same days
-    assert re.findall(r'<span class="(\w+)">(\d+%)</span>', row) == [("u", "100%")]
-    assert row.count('<span class="u">—</span>') == 2 and "6 dias de dados" in row
-    assert '<svg class="spark"' in row and 'role="img"' in row and "<polyline points=" in row
+    assert re.findall(r"(\d+%|—) · (\d+%|—) · (\d+%|—)", row) == [("100%", "—", "—")]
+    assert "6 dias de dados" in row
+    # the row says the latest response time; the sparkline is on the resource's own page
+    assert re.search(r"<td>\d+ ms</td>", row) and "<svg" not in row
     course = page.split('id="r-course-failing"')[1].split("</tr>")[0]
     assert ">1 h 30 min<" in course
     assert re.findall(r'<span class="(\w+)">(\d+%)</span>', course) == [("warn", "80%")]
     recovered = page.split('id="r-page-recovered"')[1].split("</tr>")[0]
     assert re.findall(r'<span class="(\w+)">(\d+%)</span>', recovered) == [("bad", "40%")]
     assert "Total: <strong>2 h 30 min</strong> (2 de 3 com duração conhecida)" in page
+    (stars,) = [r for r in ctx.rows if r.resource.id == "repo-stars"]
+    own = render_resource(ctx, stars)
+    assert '<svg class="spark"' in own and 'role="img"' in own and "<polyline points=" in own
 
 
 def test_last_run_and_network(page: str, tmp_path: Path) -> None:
