@@ -73,3 +73,6 @@ _.verdicts
 _.kinds
 _.state_labels
 _.last_run_time
+
+# The JSON Schema of status.json shipped in the package, for programs (and tests) that validate it.
+_.SCHEMA_FILE  # monitor/reports/status_json.py

@@ -157,6 +157,10 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         "minutes": "{n} min",
         "badge_label": "links",
         "not_checked": "não verificado",
+        "feed": "Feed Atom das mudanças de estado",
+        "machine_json": "estado em JSON",
+        "badge": "Selo",
+        "badge_endpoint": "endpoint shields.io",
     },
     "en": {
         "col_resource": "Resource",
@@ -236,6 +240,10 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         "minutes": "{n} min",
         "badge_label": "links",
         "not_checked": "not checked yet",
+        "feed": "Atom feed of state changes",
+        "machine_json": "status as JSON",
+        "badge": "Badge",
+        "badge_endpoint": "shields.io endpoint",
     },
 }
 
