@@ -62,6 +62,7 @@ def report(
         Path,
         typer.Option(
             "--out",
+            "--output",
             "-o",
             help="Folder of the site: index.html, r/, status.json, feed.xml, badge.svg, badges/.",
         ),
