@@ -71,8 +71,9 @@ def draw_badge(label: str, value: str, colour: str) -> str:
 
 def render_badge(ctx: ReportContext) -> str:
     checked = any(row.st.latest is not None for row in ctx.rows)
-    value = f"{ctx.healthy}/{ctx.total}" if checked else ctx.t["not_checked"]
-    return draw_badge(ctx.t["badge_label"], value, badge_colour(ctx.healthy, ctx.total, checked))
+    label = ctx.lang.pgettext("badge", "links")
+    value = f"{ctx.healthy}/{ctx.total}" if checked else ctx.lang.state(State.UNKNOWN)
+    return draw_badge(label, value, badge_colour(ctx.healthy, ctx.total, checked))
 
 
 def badge_parts(row: Row) -> tuple[str, str, str]:

@@ -72,12 +72,12 @@ def _updated(ctx: ReportContext, entries: list[FeedEntry]) -> datetime:
 
 
 def render_feed(ctx: ReportContext) -> str:
-    t, labels = ctx.t, ctx.state_labels
+    lang, labels = ctx.lang, ctx.state_labels
     entries = feed_entries(ctx)
     fg = FeedGenerator()
     fg.id(f"urn:uuid:{uuid.uuid5(NAMESPACE, 'feed ' + (ctx.repository_url or ''))}")
-    fg.title(t["page_title"])
-    fg.subtitle(t["page_intro"])
+    fg.title(lang.gettext("Link status"))
+    fg.subtitle(lang.gettext("Every link of the roadmap, checked automatically."))
     fg.author({"name": "monitor"})
     fg.generator("monitor")
     fg.language(ctx.locale)
@@ -87,7 +87,7 @@ def render_feed(ctx: ReportContext) -> str:
     fg.link(href="feed.xml", rel="self", type="application/atom+xml")
     for e in entries:
         label = bounded(e.row.resource.label)
-        summary = f"{t['col_verdict']}: {e.verdict.value}"
+        summary = f"{lang.gettext('Verdict')}: {lang.verdict(e.verdict)}"
         if e.detail:
             summary += f" · {bounded(e.detail)}"
         fe = fg.add_entry(order="append")

@@ -105,7 +105,7 @@ def test_entries_say_what_changed_newest_first(stored: tuple[Catalog, Path]) -> 
     updated = [e.updated for e in doc.entries]
     assert updated == sorted(updated, reverse=True)
     (down,) = [e for e in doc.entries if e.title.endswith("→ fora do ar") and "LLMs" in e.title]
-    assert down.summary == "Veredito: broken · video is private"
+    assert down.summary == "Veredito: quebrado · video is private"
 
 
 def test_ids_are_stable_and_the_feed_unchanged_without_new_data(
