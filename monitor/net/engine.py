@@ -277,12 +277,6 @@ class HttpEngine:
         while True:
             attempt += 1
             answer = await self._once(method, url, headers, want_body, cap, budget, content)
-            host = urlsplit(url).hostname or ""
-            if answer.status == 429:
-                told = retry_after_s(answer.headers.get("retry-after"))
-                pause = self.settings.backoff_s if told is None else told
-                pause = min(pause, self.settings.retry_after_cap_s, MAX_HOST_PAUSE_S)
-                self.politeness.throttled(host, url, pause)
             if attempt > self.settings.retries or not answer.retryable:
                 return replace(answer, attempts=attempt)
             if answer.failure is not None and not chain.retry_failures:
@@ -309,7 +303,8 @@ class HttpEngine:
         budget: Budget,
         content: bytes | None = None,
     ) -> Answer:
-        async with self.politeness.slot(urlsplit(url).hostname or "", budget):
+        host = urlsplit(url).hostname or ""
+        async with self.politeness.slot(host, budget) as started:
             try:
                 target = httpx.URL(url)
                 response = await self.pools.send(self._request(method, target, headers, content))
@@ -319,6 +314,13 @@ class HttpEngine:
             try:
                 status = response.status
                 answer_headers = httpx.Headers(response.headers)
+                if status == 429:
+                    told = retry_after_s(answer_headers.get("retry-after"))
+                    pause = self.settings.backoff_s if told is None else told
+                    pause = min(pause, self.settings.retry_after_cap_s, MAX_HOST_PAUSE_S)
+                    self.politeness.throttled(host, url, pause, started)
+                else:
+                    self.politeness.accepted(host, started)
                 if "set-cookie" in answer_headers:
                     request = httpx.Request(method, target)
                     self.cookies.extract_cookies(
