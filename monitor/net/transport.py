@@ -75,7 +75,7 @@ class OriginPool:
         self,
         origin: httpcore.Origin,
         backend: GuardedBackend,
-        ssl_context: ssl.SSLContext,
+        ssl_context: ssl.SSLContext | None,
         keepalive_expiry: float,
     ) -> None:
         self.origin = origin
@@ -158,7 +158,6 @@ class PoolPerHost:
     def __init__(self, backend: GuardedBackend, keepalive_expiry: float = 30) -> None:
         self.backend = backend
         self.keepalive_expiry = keepalive_expiry
-        self.ssl_context = _shared_ssl_context()
         self.pools: OrderedDict[Key, OriginPool] = OrderedDict()
 
     async def send(self, request: httpcore.Request) -> httpcore.Response:
@@ -177,8 +176,10 @@ class PoolPerHost:
         key = (origin.scheme, origin.host, origin.port)
         pool = self.pools.get(key)
         if pool is None:
+            # the CA bundle is loaded only when a run has an https link (0.1-0.3 s of CPU)
+            context = _shared_ssl_context() if origin.scheme == b"https" else None
             pool = self.pools[key] = OriginPool(
-                origin, self.backend, self.ssl_context, self.keepalive_expiry
+                origin, self.backend, context, self.keepalive_expiry
             )
             await self._evict()
         else:
