@@ -5,7 +5,10 @@ on a 2,000-link run (py-spy, bench/) the client and httpcore's pool were about a
 our CPU per link: URL and request objects built twice, a cookie jar consulted on every
 answer, and the pool's bookkeeping, which checks every connection (a `poll` syscall for
 each idle one) on every request. Here one small pool per origin hands out the most recent
-usable connection and checks only that one.
+usable connection and checks only that one. Connections are opened here too (TCP, TLS with
+ALPN, then httpcore's HTTP/1.1 or HTTP/2 connection), with plain asyncio locks where
+httpcore's take anyio's, which yield to the event loop on every uncontended acquire: three
+extra loop turns, and a cancel scope each, per request.
 
 How many connections a pool opens is bounded by the caller: every request holds its host's
 politeness slot (`monitor.net.politeness`), so a pool never has more requests in flight
@@ -15,10 +18,12 @@ a list with thousands of hosts does not keep thousands of sockets open.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import ssl
 from collections import OrderedDict
 from collections.abc import AsyncIterable, AsyncIterator
+from types import TracebackType
 
 import httpcore
 import httpx
@@ -31,7 +36,44 @@ Key = tuple[bytes, bytes, int]
 @functools.cache
 def _shared_ssl_context() -> ssl.SSLContext:
     """One per process: loading the CA bundle took 0.27 s, once per engine (per command)."""
-    return httpx.create_ssl_context()
+    context = httpx.create_ssl_context()
+    context.set_alpn_protocols(["http/1.1", "h2"])
+    return context
+
+
+class _Lock:
+    """An asyncio lock behind httpcore's `AsyncLock` interface: taken without a trip through
+    the event loop when nobody holds it."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> _Lock:
+        await self._lock.acquire()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: TracebackType | None = None,
+    ) -> None:
+        self._lock.release()
+
+
+class _Http11(httpcore.AsyncHTTP11Connection):
+    """httpcore's HTTP/1.1 connection with an asyncio lock for its state (see `_Lock`)."""
+
+    def __init__(
+        self, origin: httpcore.Origin, stream: httpcore.AsyncNetworkStream, expiry: float
+    ) -> None:
+        super().__init__(origin=origin, stream=stream, keepalive_expiry=expiry)
+        self._state_lock = _Lock()  # type: ignore[assignment]
+
+
+Connection = httpcore.AsyncHTTP11Connection | httpcore.AsyncHTTP2Connection
 
 
 class _Slot:
@@ -39,10 +81,10 @@ class _Slot:
 
     __slots__ = ("conn", "h2", "in_use")
 
-    def __init__(self, conn: httpcore.AsyncHTTPConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.in_use = 0
-        self.h2 = False  # known to be HTTP/2 (several requests at once)
+        self.h2 = isinstance(conn, httpcore.AsyncHTTP2Connection)  # several requests at once
 
 
 class _Body:
@@ -85,10 +127,11 @@ class OriginPool:
         self.slots: list[_Slot] = []
         self.active = 0  # requests sent whose body is not closed yet
 
-    def _pick(self) -> tuple[_Slot, list[_Slot]]:
-        """A connection for the next request (the newest usable one, else a new one), and
-        the connections found closed or expired on the way (to close)."""
+    def _pick(self) -> tuple[_Slot | None, list[_Slot]]:
+        """The newest usable connection for the next request (None: open one), and the
+        connections found closed or expired on the way (to close)."""
         dropped: list[_Slot] = []
+        chosen = None
         for slot in reversed(self.slots):
             conn = slot.conn
             if slot.in_use and not slot.h2:
@@ -97,30 +140,38 @@ class OriginPool:
                 dropped.append(slot)
                 continue
             if conn.is_available():
+                chosen = slot
                 break
-        else:
-            slot = _Slot(
-                httpcore.AsyncHTTPConnection(
-                    self.origin,
-                    ssl_context=self.ssl_context,
-                    keepalive_expiry=self.keepalive_expiry,
-                    http1=True,
-                    http2=True,
-                    network_backend=self.backend,
-                )
-            )
-            self.slots.append(slot)
         for gone in dropped:
             self.slots.remove(gone)
-        return slot, dropped
+        return chosen, dropped
+
+    async def _connect(self, request: httpcore.Request) -> Connection:
+        """A new connection: TCP through the address guard, TLS with ALPN for https (as
+        httpcore's `AsyncHTTPConnection` does it), then HTTP/2 if the server chose it."""
+        timeout = request.extensions.get("timeout", {}).get("connect")
+        host = self.origin.host.decode("ascii")
+        stream = await self.backend.connect_tcp(host, self.origin.port, timeout=timeout)
+        if self.origin.scheme == b"https":
+            assert self.ssl_context is not None
+            stream = await stream.start_tls(self.ssl_context, server_hostname=host, timeout=timeout)
+            tls = stream.get_extra_info("ssl_object")
+            if tls is not None and tls.selected_alpn_protocol() == "h2":
+                return httpcore.AsyncHTTP2Connection(
+                    origin=self.origin, stream=stream, keepalive_expiry=self.keepalive_expiry
+                )
+        return _Http11(self.origin, stream, self.keepalive_expiry)
 
     async def send(self, request: httpcore.Request) -> httpcore.Response:
         while True:
             slot, dropped = self._pick()
-            slot.in_use += 1
-            self.active += 1
             for gone in dropped:
                 await gone.conn.aclose()
+            if slot is None:
+                slot = _Slot(await self._connect(request))
+                self.slots.append(slot)
+            slot.in_use += 1
+            self.active += 1
             try:
                 response = await slot.conn.handle_async_request(request)
             except httpcore.ConnectionNotAvailable:
@@ -134,8 +185,6 @@ class OriginPool:
             except BaseException:
                 self.release(slot)
                 raise
-            if response.extensions.get("http_version") == b"HTTP/2":
-                slot.h2 = True
             assert isinstance(response.stream, AsyncIterable)
             response.stream = _Body(response.stream, self, slot)
             return response
