@@ -23,7 +23,6 @@ import functools
 import ssl
 from collections import OrderedDict
 from collections.abc import AsyncIterable, AsyncIterator
-from types import TracebackType
 
 import httpcore
 import httpx
@@ -54,12 +53,7 @@ class _Lock:
         await self._lock.acquire()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_value: BaseException | None = None,
-        traceback: TracebackType | None = None,
-    ) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         self._lock.release()
 
 
