@@ -52,6 +52,9 @@ _.reported_at
 # Part of a fetch's result that tests observe (the HEAD -> GET fallback).
 _.fell_back_to_get
 
+# httpcore's HTTP/1.1 connection takes this lock; ours replaces it (monitor/net/transport.py).
+_._state_lock
+
 # Fields of the report context read only by the Jinja templates (templates/*.j2).
 _.width
 _.height

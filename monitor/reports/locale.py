@@ -5,14 +5,25 @@ Words: English messages in the code and templates, extracted by `make messages` 
 language (`monitor/locale/<ll_CC>/LC_MESSAGES/monitor.po`). A third language is one more
 `.po` file. Numbers, durations, dates and relative times come from Babel's CLDR data for
 the same locale ("41,2 mil" in pt-BR, "41.2K" in English), so no format is written here.
+
+Adding words (there is no `ctx.t` table any more):
+- in a template, `{{ _("Uptime") }}`, `{{ ngettext("%(num)d check", "%(num)d checks", n) }}`,
+  `{{ pgettext("state", "down") }}` (the context tells two "down"s apart), and for a time
+  `{{ when|datetime }}` ("6 de nov. de 2026 03:00 UTC");
+- in Python, `ctx.lang.gettext("...")` (or `.ngettext`, `.pgettext`; `.state(s)`, `.verdict(v)`,
+  `.kind(k)` for the domain's words; `.number`, `.count`, `.percent`, `.duration`, `.date`,
+  `.time`, `.ago` for values);
+- then `make messages` and translate the new entries in monitor/locale/pt_BR/LC_MESSAGES/
+  monitor.po (English fills itself); tests/reports/test_locale.py fails until every language
+  has every message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import cache
+from datetime import UTC, date, datetime, timedelta
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from babel import Locale
@@ -103,34 +114,18 @@ class Language:
     def count(self, n: int | None) -> str:
         """Compact counts ("41,2 mil", "41.2K"): exact star counts would rewrite the README
         every night."""
-        if n is None:
-            return ""
-        return format_compact_decimal(n, format_type="short", fraction_digits=1, locale=self.cldr)
+        return "" if n is None else _count(self, n)
 
     def percent(self, share: float | None) -> str:
         """A share as a percentage: whole above 10% and at the ends, one decimal below."""
-        if share is None:
-            return "—"
-        pct = share * 100
-        whole = pct in (0, 100) or pct >= 10
-        return format_percent(share, format="#,##0%" if whole else "#,##0.0%", locale=self.cldr)
+        return "—" if share is None else _percent(self, share)
 
     # Times -------------------------------------------------------------------------------
 
     def duration(self, seconds: int | None) -> str:
         """A video's or course's length to the minute: "1 h 5 min" (pt-BR), "1 hr 5 min" (en).
         Not "1:05", which a YouTube viewer reads as minutes and seconds."""
-        if seconds is None:
-            return ""
-        hours, minutes = divmod(round(seconds / 60), 60)
-        parts = [
-            format_unit(value, unit, length="short", locale=self.cldr)
-            for value, unit in ((hours, "duration-hour"), (minutes, "duration-minute"))
-            if value
-        ]
-        if not parts:
-            return format_unit(0, "duration-minute", length="short", locale=self.cldr)
-        return format_list(parts, style="unit-narrow", locale=self.cldr)
+        return "" if seconds is None else _duration(self, round(seconds / 60))
 
     def ago(self, delta: timedelta) -> str:
         """How long, in the largest unit CLDR would say ("3 horas", "2 days")."""
@@ -140,20 +135,14 @@ class Language:
 
     def date(self, when: datetime | None) -> str:
         """The day, in UTC: "6 de nov. de 2026" / "Nov 6, 2026"."""
-        if when is None:
-            return ""
-        return format_date(when.astimezone(UTC).date(), format="medium", locale=self.cldr)
+        return "" if when is None else _date(self, when.astimezone(UTC).date())
 
     def time(self, when: datetime | None) -> str:
         """Day and minute with the zone: "6 de nov. de 2026 12:00 UTC" / "Nov 6, 2026, 12:00 PM
         UTC". Always UTC: the page is built once for readers anywhere."""
         if when is None:
             return ""
-        utc = when.astimezone(UTC)
-        pattern = str(get_datetime_format("medium", locale=self.cldr))
-        clock = format_time(utc, format="short", tzinfo=UTC, locale=self.cldr)
-        day = format_date(utc.date(), format="medium", locale=self.cldr)
-        return pattern.replace("'", "").replace("{0}", clock).replace("{1}", day) + " UTC"
+        return _time(self, int(when.timestamp() // 60))
 
     # Words of the domain -----------------------------------------------------------------
 
@@ -161,10 +150,57 @@ class Language:
         return _state_labels(self)[state]
 
     def verdict(self, verdict: Verdict | str) -> str:
-        return _verdict_labels(self)[Verdict(verdict)]
+        return _verdict_labels(self)[verdict]  # a StrEnum: "broken" finds Verdict.BROKEN
 
     def kind(self, kind: Kind) -> str:
         return _kind_labels(self)[kind]
+
+
+# Babel formats in Python (20-80 us a call); a page of 3,000 resources asks for the same
+# minutes, days and shares again and again (30 check times per resource), so each answer is
+# kept per language (hashed by identity: cheap) and value.
+_MEMO = 8192
+
+
+@lru_cache(_MEMO)
+def _count(lang: Language, n: int) -> str:
+    return format_compact_decimal(n, format_type="short", fraction_digits=1, locale=lang.cldr)
+
+
+@lru_cache(_MEMO)
+def _percent(lang: Language, share: float) -> str:
+    pct = share * 100
+    whole = pct in (0, 100) or pct >= 10
+    return format_percent(share, format="#,##0%" if whole else "#,##0.0%", locale=lang.cldr)
+
+
+@lru_cache(_MEMO)
+def _duration(lang: Language, total_minutes: int) -> str:
+    cldr = lang.cldr
+    hours, minutes = divmod(total_minutes, 60)
+    parts = [
+        format_unit(value, unit, length="short", locale=cldr)
+        for value, unit in ((hours, "duration-hour"), (minutes, "duration-minute"))
+        if value
+    ]
+    if not parts:
+        return format_unit(0, "duration-minute", length="short", locale=cldr)
+    return format_list(parts, style="unit-narrow", locale=cldr)
+
+
+@lru_cache(_MEMO)
+def _date(lang: Language, day: date) -> str:
+    return format_date(day, format="medium", locale=lang.cldr)
+
+
+@lru_cache(_MEMO)
+def _time(lang: Language, minute: int) -> str:
+    """`minute`: minutes since the epoch (what the output depends on; a cheap key)."""
+    at = datetime.fromtimestamp(minute * 60, UTC)
+    pattern = str(get_datetime_format("medium", locale=lang.cldr))
+    clock = format_time(at, format="short", tzinfo=UTC, locale=lang.cldr)
+    day = _date(lang, at.date())
+    return pattern.replace("'", "").replace("{0}", clock).replace("{1}", day) + " UTC"
 
 
 @cache
@@ -183,7 +219,7 @@ def _state_labels(lang: Language) -> Mapping[State, str]:
 
 
 @cache
-def _verdict_labels(lang: Language) -> Mapping[Verdict, str]:
+def _verdict_labels(lang: Language) -> Mapping[str, str]:
     return {
         Verdict.OK: lang.pgettext("verdict", "ok"),
         Verdict.MOVED: lang.pgettext("verdict", "moved"),

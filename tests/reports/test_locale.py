@@ -154,6 +154,27 @@ def test_every_message_is_translated(extracted: PoCatalog, folder: str) -> None:
     assert po.num_plurals >= 2
 
 
+BRACES = re.compile(r"\{(\w+)\}")
+
+
+@pytest.mark.parametrize("folder", ["pt_BR", "en"])
+def test_translations_keep_the_placeholders(folder: str) -> None:
+    """A translation that drops or renames `{error}` or `%(num)d` breaks the page (KeyError,
+    or a number gone): Babel checks the %-style ones, and the braces are checked here."""
+    po = _read(LOCALE_DIR / folder / "LC_MESSAGES" / "monitor.po", folder)
+    assert [(m.id, errors) for m, errors in po.check()] == []
+    for message in po:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = {name for text in ids for name in BRACES.findall(text)}
+        for text in strings:
+            got = set(BRACES.findall(text))
+            # a plural form may leave the number out ("one day"); nothing else may go
+            assert got <= wanted and (message.pluralizable or got == wanted), (folder, ids, text)
+
+
 @pytest.mark.parametrize("folder", ["pt_BR", "en"])
 def test_compiled_catalogs_match_their_po(folder: str) -> None:
     """The committed .mo is what `pybabel compile` makes of the committed .po."""
