@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor.config.github_names import GITHUB_RESERVED
 from monitor.config.locales import DEFAULT_LOCALE, check_locale
@@ -183,7 +183,10 @@ class Settings(_Strict):
     # What an annotated list item's generated suffix shows (README blocks in list mode).
     list_suffix: list[SuffixPart] = Field(default_factory=_default_suffix)
     down_after: int = Field(default=2, ge=1, le=30)
+    # `monitor prune`: every check younger than retention_days, one a day up to
+    # retention_weekly_after_days, one a week beyond (monitor.store.retention).
     retention_days: int = Field(default=90, ge=1)
+    retention_weekly_after_days: int = Field(default=365, ge=1)
     # Where the roadmap lives (https://github.com/OWNER/REPO): the status page links back to
     # it and points file links at it. Default: $GITHUB_REPOSITORY in the nightly job.
     repository_url: str | None = Field(default=None, pattern=r"^https?://[^\s\"'<>]+$")
@@ -192,6 +195,16 @@ class Settings(_Strict):
     @classmethod
     def _locale(cls, value: str) -> str:
         return check_locale(value)
+
+    @model_validator(mode="after")
+    def _tiers(self) -> Settings:
+        if self.retention_weekly_after_days < self.retention_days:
+            raise ValueError(
+                f"retention_weekly_after_days ({self.retention_weekly_after_days}) must be at "
+                f"least retention_days ({self.retention_days}): checks are thinned to one a "
+                "day before they are thinned to one a week"
+            )
+        return self
 
 
 class SectionEntry(_Strict):

@@ -39,6 +39,7 @@ from monitor.store.errors import (
     refuse_read_only,
     translate_errors,
 )
+from monitor.store.meta import clean_meta
 
 DEFAULT_DB = Path("db") / "monitor.sqlite"
 
@@ -192,7 +193,7 @@ def _row_from_result(run_id: int, result: CheckResult) -> CheckRow:
         moved_to=result.moved_to,
         partial=result.partial,
         network_failure=result.network_failure,
-        meta=result.meta.to_dict(),
+        meta=clean_meta(result.meta.to_dict()),
     )
 
 
@@ -620,9 +621,36 @@ class Store:
         return report
 
     def vacuum(self) -> None:
-        """Give freed pages back to the file system (SQLite only; outside any transaction)."""
+        """Give freed pages back to the file system: SQLite rewrites the file (VACUUM);
+        PostgreSQL marks them reusable and refreshes its statistics (VACUUM ANALYZE; only
+        VACUUM FULL, which locks the tables, would shrink the files). Outside any
+        transaction; ends with a checkpoint, so `size()` measures what stays."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if self.engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                conn.exec_driver_sql("VACUUM")
+            elif self.engine.dialect.name == "postgresql":
+                conn.exec_driver_sql('VACUUM ANALYZE "check", run, resource_summary, state_change')
+        self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Move SQLite's write-ahead log into the database file and empty it (what a VACUUM
+        wrote goes through the log too); other databases: nothing to do."""
         if self.engine.dialect.name != "sqlite":
             return
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            conn.exec_driver_sql("VACUUM")
+
+    def size(self) -> int | None:
+        """Bytes the database takes: SQLite's file and its write-ahead log; PostgreSQL's
+        `pg_database_size`. None when unknown (an in-memory or another database)."""
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            with self.engine.connect() as conn:
+                return int(conn.exec_driver_sql("SELECT pg_database_size(current_database())")
+                           .scalar_one())  # fmt: skip
+        path = sqlite_file(self.engine.url.render_as_string(hide_password=False))
+        if dialect != "sqlite" or path is None or not path.exists():
+            return None
+        wal = path.with_name(path.name + "-wal")  # pages not yet checkpointed count too
+        return path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)

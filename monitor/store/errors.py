@@ -120,12 +120,15 @@ def _query_only(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
 SCHEMA_HEAD = "0004"
 
 
-def current_revision(connection: Connection) -> str | None:
-    """The schema revision a database is at (None: not created by monitor)."""
+def current_revision(connection: Connection, *, strict: bool = False) -> str | None:
+    """The schema revision a database is at (None: not created by monitor). `strict`: an
+    error other than a missing version table is raised, not taken for "no schema"."""
     try:
         with connection.begin_nested() if connection.in_transaction() else nullcontext():
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except SQLAlchemyError:
+    except SQLAlchemyError as exc:
+        if strict and "alembic_version" not in str(getattr(exc, "orig", None) or exc):
+            raise
         return None
 
 
@@ -159,7 +162,7 @@ def open_sqlite_read_only(url: str) -> Engine:
         event.listen(engine, "connect", _query_only)
         try:
             with engine.connect() as connection:
-                current = current_revision(connection)
+                current = current_revision(connection, strict=True)
         except SQLAlchemyError as exc:
             engine.dispose()
             last = exc

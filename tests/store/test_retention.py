@@ -230,3 +230,94 @@ def test_policy_properties(raw: list[tuple[str, datetime, str, bool]]) -> None:
         changes = sum(a != b for a, b in itertools.pairwise(usable_all))
         kept_changes = sum(a != b for a, b in itertools.pairwise(usable_kept))
         assert kept_changes == changes
+
+
+def _week(moment: datetime) -> tuple[int, int]:
+    year, week, _ = moment.date().isocalendar()
+    return year, week
+
+
+@given(_keys, st.integers(min_value=0, max_value=20))
+def test_policy_keeps_one_a_week_beyond_the_weekly_age(
+    raw: list[tuple[str, datetime, str, bool]], weekly_day: int
+) -> None:
+    """Older than `weekly_before`: a week's latest usable check and the changes of verdict,
+    nothing else; younger checks are thinned by the day as before."""
+    weekly_before = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=weekly_day)
+    keys = [CheckKey(i, rid, at, verdict, usable) for i, (rid, at, verdict, usable) in
+            enumerate(raw)]  # fmt: skip
+    keep = checks_to_keep(keys, [], weekly_before)
+    daily = checks_to_keep([k for k in keys if k.checked_at >= weekly_before], [])
+    for rid in {k.resource_id for k in keys}:
+        mine = sorted((k for k in keys if k.resource_id == rid), key=lambda k: (k.checked_at, k.id))
+        old = [k for k in mine if k.checked_at < weekly_before]
+        for week in {_week(k.checked_at) for k in old}:
+            that_week = [k for k in old if _week(k.checked_at) == week]
+            kept = [k for k in that_week if k.id in keep]
+            usable = [k for k in that_week if k.usable]
+            assert kept, "every week with checks keeps at least one"
+            if usable:
+                assert usable[-1].id in keep, "the week's latest usable check is kept"
+                # besides it, only checks that changed the verdict: none when all agree
+                if len({k.verdict for k in usable}) == 1 and not any(
+                    k.id in keep and k.checked_at < weekly_before for k in mine if k not in old
+                ):
+                    assert len(kept) <= 2  # the representative, and a first-ever check
+        usable_all = [k.verdict for k in mine if k.usable]
+        usable_kept = [k.verdict for k in mine if k.usable and k.id in keep]
+        changes = sum(a != b for a, b in itertools.pairwise(usable_all))
+        assert sum(a != b for a, b in itertools.pairwise(usable_kept)) == changes
+    # the daily tier is untouched by the weekly one, except where a week's representative
+    # or a change of verdict reaches across the boundary
+    young = {k.id for k in keys if k.checked_at >= weekly_before}
+    assert daily <= keep | (daily - young) or daily & young <= keep
+
+
+def test_years_of_history_keep_one_check_a_week_beyond_a_year(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "w.sqlite") as store:
+        _fill(store, days=2 * 365)
+        prune(store, 90, weekly_after_days=365, now=NOW)
+        weekly_before = NOW - timedelta(days=365)
+        with store.engine.connect() as conn:
+            rows = conn.execute(
+                select(CheckRow.resource_id, CheckRow.checked_at, CheckRow.verdict).where(
+                    CheckRow.checked_at < weekly_before  # type: ignore[operator]
+                )
+            ).all()
+    by_resource: dict[str, list[tuple[datetime, str]]] = {}
+    for rid, at, verdict in rows:
+        by_resource.setdefault(rid, []).append((at, verdict))
+    assert len(by_resource) == len(RESOURCES)
+    for kept in by_resource.values():
+        kept.sort()
+        weeks = {_week(at) for at, _ in kept}
+        changes = sum(a[1] != b[1] for a, b in itertools.pairwise(kept))
+        # one check a week, and besides it only checks where the verdict changed (each change
+        # brings at most its own check; the first check ever is kept too)
+        assert len(kept) <= len(weeks) + changes + 1
+        assert len(weeks) >= 50  # a year of weeks, none lost
+
+
+def test_prune_refuses_a_weekly_age_below_the_daily_one(tmp_path: Path) -> None:
+    catalog = tmp_path / "resources.toml"
+    catalog.write_text("", encoding="utf-8")
+    db = str(tmp_path / "x.sqlite")
+    args = ["prune", "--catalog", str(catalog), "--db", db, "--older-than", "100"]
+    result = CliRunner().invoke(app, [*args, "--weekly-after", "30"])
+    assert result.exit_code == 2
+    assert "--weekly-after (30) must be at least --older-than (100)" in result.output
+
+
+def test_prune_reports_the_size_after_its_final_checkpoint(tmp_path: Path) -> None:
+    db = tmp_path / "c.sqlite"
+    with Store.open(db) as store:
+        _fill(store, days=120)
+    catalog = tmp_path / "resources.toml"
+    catalog.write_text("[settings]\nretention_days = 30\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["prune", "--catalog", str(catalog), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    wal = tmp_path / "c.sqlite-wal"
+    assert not wal.exists() or wal.stat().st_size == 0  # checkpointed and truncated
+    reported = result.output.split("→")[1].split("bytes")[0]
+    assert int(reported.replace(",", "").strip()) == db.stat().st_size
+    assert "after the final checkpoint" in result.output
