@@ -32,6 +32,7 @@ from monitor.run.fix import (
     apply_to_markdown,
     broken_resources,
     moves_from_store,
+    unfinished_moves,
     unified_diff,
     wayback_snapshot,
 )
@@ -74,16 +75,21 @@ def fix(
         monitor fix --no-wayback
     """
     cat = load_or_exit(catalog)
+    files = [(cat.path, apply_to_catalog), (cat.readme_path, apply_to_markdown)]
+    texts = {path: path.read_text(encoding="utf-8") for path, _ in files if path.exists()}
     with open_store(db, reads_only="fix", catalog=catalog) as store:
         refused: list[Refusal] = []
-        moves = moves_from_store(store, cat.resources, refused)
+        # Moves a killed `fix --yes` wrote to the catalog but not yet to the README come
+        # first, so a move of the new URL (a second move) applies after them.
+        readme_text = texts.get(cat.readme_path, "")
+        unfinished = unfinished_moves(store, cat.resources, readme_text, cat.readme_path.name)
+        moves = unfinished + moves_from_store(store, cat.resources, refused)
         broken = broken_resources(store, cat.resources) if wayback else []
-    files = [(cat.path, apply_to_catalog), (cat.readme_path, apply_to_markdown)]
     changed: list[tuple[Path, str]] = []
     for path, apply in files:
-        if not path.exists():
+        if path not in texts:
             continue
-        before = path.read_text(encoding="utf-8")
+        before = texts[path]
         after = apply(before, moves)
         if after != before:
             typer.echo(unified_diff(path, before, after), nl=False)  # raw, never re-wrapped
@@ -95,7 +101,12 @@ def fix(
             markup=False,
             soft_wrap=True,
         )
-    if not moves:
+    if unfinished and changed:
+        console.print(
+            f"{len(unfinished)} move(s) already in {cat.path.name} but not yet in "
+            f"{cat.readme_path.name} (an interrupted `fix --yes`): completing them"
+        )
+    if not changed:
         console.print("no moved links to apply")
     if broken:
         _print_suggestions(asyncio.run(_snapshots(cat, broken, wayback_api)))
