@@ -22,7 +22,7 @@ from monitor.cli.common import (
 from monitor.config.catalog import Catalog
 from monitor.domain.models import Resource
 from monitor.domain.text import inert
-from monitor.files import write_text_atomic
+from monitor.files import clean_stale_temps, write_text_atomic
 from monitor.net.engine import HttpEngine
 from monitor.run.fix import (
     WAYBACK_API,
@@ -110,6 +110,9 @@ def fix(
         console.print("no moved links to apply")
     if broken:
         _print_suggestions(asyncio.run(_snapshots(cat, broken, wayback_api)))
+    if yes:  # what a killed earlier `fix --yes` left beside the files goes, changed or not
+        for path in texts:
+            clean_stale_temps(path)
     if not changed:
         return
     if not yes:
