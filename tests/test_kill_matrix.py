@@ -265,7 +265,6 @@ def _history(project: Path) -> None:
 class Command:
     name: str
     args: list[str]
-    db_changes: bool  # check and prune write the database; the others write files
     reference: dict[str, bytes] = field(default_factory=dict)
     ref_counts: tuple[int, int] = (0, 0)
     ref_code: int = 0
@@ -274,16 +273,15 @@ class Command:
 
 REPORT = ["report", "--db", "db/monitor.sqlite", "--out", "site", "--markdown", "status.md"]
 COMMANDS = [
-    Command("check", ["check", "--db", "db/monitor.sqlite", "--quiet"], db_changes=True),
-    Command("readme", ["readme", "--db", "db/monitor.sqlite"], db_changes=False),
+    Command("check", ["check", "--db", "db/monitor.sqlite", "--quiet"]),
+    Command("readme", ["readme", "--db", "db/monitor.sqlite"]),
     Command(
         "report",
         [*REPORT, "--now", NOW],
-        db_changes=False,
     ),
-    Command("prune", ["prune", "--db", "db/monitor.sqlite", "--older-than", "7"], db_changes=True),
-    Command("import", ["import", "roadmap.md", "--catalog", "import.toml"], db_changes=False),
-    Command("fix", ["fix", "--db", "db/monitor.sqlite", "--yes", "--no-wayback"], False),
+    Command("prune", ["prune", "--db", "db/monitor.sqlite", "--older-than", "7"]),
+    Command("import", ["import", "roadmap.md", "--catalog", "import.toml"]),
+    Command("fix", ["fix", "--db", "db/monitor.sqlite", "--yes", "--no-wayback"]),
 ]
 
 
@@ -404,7 +402,6 @@ class Tally:
     temps_left_by_kill: int = 0
     runs_committed_before_kill: int = 0  # check: its run; prune: its thinning
     seconds: float = 0.0
-    lines: list[str] = field(default_factory=list)
 
 
 def _trial(
@@ -416,7 +413,7 @@ def _trial(
     (old_counts, old_per_run) = _db_state(template)
     if n % 2:  # any moment of the run
         delay, once, when = rng.uniform(0.0, command.seconds), None, "after"
-    else:  # a moment of its writing: its first temporary file or database write, and on
+    else:  # a moment of its writing: up to WRITING_S after its first temp file or DB write
         delay, once, when = rng.uniform(0.0, WRITING_S), _writing(live), "writing, then"
     code, elapsed, output = zygote.run(command.args, live, kill_after=delay, once=once)
     if os.environ.get("KILL_DEBUG"):
@@ -462,7 +459,6 @@ def _trial(
         assert set(per_run) == {PAGES + 2}, where
     else:
         assert counts == command.ref_counts, where
-    tally.lines.append(f"{where}: {len(temps)} temp file(s) left, cleaned by the next start")
     shutil.rmtree(live)
 
 

@@ -64,7 +64,9 @@ def fix(
     A link moves when its newest check found a permanent redirect (or a renamed repository).
     Its catalog entry keeps its id; only the URL changes, in the catalog and in every
     Markdown link of the README. For broken links, the latest Wayback Machine snapshot is
-    printed as a suggestion, never applied.
+    printed as a suggestion, never applied. The catalog is written first, then the README;
+    after an interrupted `--yes`, a rerun completes it (README links that moved to the URL
+    the catalog now holds are rewritten too).
 
     Examples:
 
@@ -87,20 +89,10 @@ def fix(
         broken = broken_resources(store, cat.resources) if wayback else []
     changed: list[tuple[Path, str]] = []
     for path, apply in files:
-        if path not in texts:
-            continue
-        before = texts[path]
-        after = apply(before, moves)
-        if after != before:
-            typer.echo(unified_diff(path, before, after), nl=False)  # raw, never re-wrapped
+        if path in texts and (after := apply(texts[path], moves)) != texts[path]:
+            typer.echo(unified_diff(path, texts[path], after), nl=False)  # raw, never re-wrapped
             changed.append((path, after))
-    for refusal in refused:
-        err_console.print(
-            f"refused to write the new address of {inert(refusal.resource_id, 120)}: "
-            f"{inert(refusal.new_url, 200)} ({inert(refusal.reason)})",
-            markup=False,
-            soft_wrap=True,
-        )
+    _print_refusals(refused)
     if unfinished and changed:
         console.print(
             f"{len(unfinished)} move(s) already in {cat.path.name} but not yet in "
@@ -124,6 +116,16 @@ def fix(
     except OSError as exc:
         raise fail(f"cannot write: {exc}") from None
     console.print(f"updated {', '.join(str(p) for p, _ in changed)}")
+
+
+def _print_refusals(refused: list[Refusal]) -> None:
+    for refusal in refused:
+        err_console.print(
+            f"refused to write the new address of {inert(refusal.resource_id, 120)}: "
+            f"{inert(refusal.new_url, 200)} ({inert(refusal.reason)})",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 async def _snapshots(cat: Catalog, broken: list[Resource], api: str) -> list[Snapshot]:
