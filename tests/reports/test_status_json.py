@@ -6,6 +6,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -194,3 +197,22 @@ def test_any_scraped_text_gives_valid_inert_json(catalog: Catalog, title: str, e
         assert len(value) <= 300
     if title.isprintable() and title == title.strip() and len(title) <= 300:
         assert row["metadata"].get("title", "") == title  # clean text passes unchanged
+
+
+def test_the_readme_validation_command_accepts_the_file(ctx: ReportContext, tmp_path: Path) -> None:
+    """README: `check-jsonschema --schemafile monitor/reports/schema/status.v1.json
+    site/status.json` (format checks on, as check-jsonschema does by default)."""
+    written = tmp_path / "status.json"
+    written.write_text(render_status_json(ctx), encoding="utf-8")
+    exe = Path(sys.executable).parent / "check-jsonschema"
+    ok = subprocess.run(
+        [str(exe), "--schemafile", str(SCHEMA_FILE), str(written)], capture_output=True, text=True
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    broken = json.loads(written.read_text(encoding="utf-8"))
+    broken["resources"][0]["last_checked"] = "last night"
+    written.write_text(json.dumps(broken), encoding="utf-8")
+    bad = subprocess.run(
+        [str(exe), "--schemafile", str(SCHEMA_FILE), str(written)], capture_output=True, text=True
+    )
+    assert bad.returncode == 1 and "last night" in bad.stdout + bad.stderr
