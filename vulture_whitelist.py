@@ -27,6 +27,7 @@ _._locale  # field validator: a language with a catalog
 _._text  # field validators of labels and titles
 _._web_probes  # field validator of [engine] network_probes
 _._one_source  # model validator of a fleet list (monitor/fleet/config.py)
+_._tiers  # model validator: retention_weekly_after_days >= retention_days
 
 # Scraped metadata: stored as JSON and shown by templates, read through dataclasses.fields.
 _.channel_id

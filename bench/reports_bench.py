@@ -1,7 +1,7 @@
 """Benchmark of the reading commands on long histories (issue 14): not a timed test.
 
     python3 -m uv run python bench/reports_bench.py                       # both sizes, SQLite
-    python3 -m uv run python bench/reports_bench.py --backend postgres    # a throwaway server
+    python3 -m uv run python bench/reports_bench.py --backend postgres    # a kept local server
     python3 -m uv run python bench/reports_bench.py --size 3000x90 --runs 3
 
 For each size (resources x days) it builds the history once through the store's own API
@@ -22,7 +22,8 @@ import statistics
 import subprocess
 import sys
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,6 +67,58 @@ def build(db_url: str, count: int, days: int, folder: Path) -> Path:
     return catalog
 
 
+class KeptPg:
+    """A PostgreSQL server whose data outlives the benchmark (bench/out/pg), so a history
+    built once (tens of minutes through the store's API) is measured again by later code."""
+
+    def __init__(self, base: Path) -> None:
+        from tests.pg import PORT, find_bin_dir
+
+        bin_dir = find_bin_dir()
+        if bin_dir is None:
+            raise SystemExit("no PostgreSQL (initdb) found: install Debian's postgresql package")
+        self.bin_dir, self.base, self.port = bin_dir, base, PORT
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def run(self, tool: str, *args: str) -> None:
+        subprocess.run([*self.as_user, str(self.bin_dir / tool), *args], check=True,
+                       capture_output=True, timeout=120)  # fmt: skip
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@/{database}?host={self.base}&port={self.port}"
+
+    def drop_and_create(self, database: str) -> None:
+        import psycopg
+
+        with psycopg.connect(host=str(self.base), port=self.port, user="postgres",
+                             dbname="postgres", autocommit=True) as conn:  # fmt: skip
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}"')
+            conn.execute(f'CREATE DATABASE "{database}"')
+
+
+@contextmanager
+def kept_pg_server(base: Path) -> Iterator[KeptPg]:
+    """Start the kept server (initdb on first use), stop it when done; the data stays.
+    As in tests/pg.py: a Unix socket only, a server time zone that is not UTC."""
+    from tests.pg import SERVER_TIMEZONE
+
+    server = KeptPg(base)
+    data = base / "data"
+    if not data.exists():
+        base.mkdir(parents=True, exist_ok=True)
+        if server.as_user:
+            shutil.chown(base, "postgres", "postgres")
+        server.run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                   "--locale=C", "--no-sync")  # fmt: skip
+    options = (f"-k {base} -p {server.port} -c listen_addresses='' "
+               f"-c timezone={SERVER_TIMEZONE} -c fsync=off -c synchronous_commit=off")  # fmt: skip
+    server.run("pg_ctl", "-D", str(data), "-l", str(base / "log"), "-w", "-o", options, "start")
+    try:
+        yield server
+    finally:
+        server.run("pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop")
+
+
 def measure(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float, int]:
     """(wall s, peak RSS MB, CPU s (user + system), exit code) of one command."""
     started = time.monotonic()
@@ -93,12 +146,14 @@ def run_size(size: str, backend: str, runs: int, stack: ExitStack) -> dict[str, 
             shutil.rmtree(folder, ignore_errors=True)
             build(db_url, count, days, folder)
     else:
-        from tests.pg import pg_server
-
-        server = stack.enter_context(pg_server())  # a fresh server: built every time
-        db_url = server.new_database()
-        shutil.rmtree(folder, ignore_errors=True)
-        build(db_url, count, days, folder)
+        server = stack.enter_context(kept_pg_server(OUT / "pg"))
+        name = f"h{count}x{days}"
+        db_url = server.url(name)
+        if not (folder / "built").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            server.drop_and_create(name)
+            build(db_url, count, days, folder)
+            (folder / "built").write_text(db_url)
     catalog = folder / "resources.toml"
     # Bytecode cached once, as an installed copy has it (uv compiles at install): sandboxes
     # that set PYTHONDONTWRITEBYTECODE would otherwise compile ~600 modules on every run.

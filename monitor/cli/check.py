@@ -54,11 +54,11 @@ from monitor.reports.formats import (
     to_text,
     where,
 )
-from monitor.run.session import Plan, Session, Setup, run_session
 from monitor.sources.changes import ChangesError, changed_resources, text_at_ref
 
 if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
-    from monitor.store.database import Store
+    from monitor.run.session import Session, Setup  # the checkers and the HTTP engine too:
+    from monitor.store.database import Store  # other commands never load them (issue 14)
 
 __all__ = ["VERDICT_ORDER", "check", "register"]
 
@@ -372,6 +372,8 @@ def check(
     except ValueError as exc:
         raise fail(str(exc)) from None
     setup = replace(setup, engine=engine, hosts={**setup.hosts, **host_limits}, remap=remaps)
+    from monitor.run.session import Plan, run_session
+
     plan = Plan(
         resources,
         exclude=excludes,
@@ -419,6 +421,8 @@ def _target(
 ) -> _Target:
     """Input files' links, or the catalog's (all, or those a diff changed, with the base
     ref's trusted settings)."""
+    from monitor.run.session import Setup
+
     if names:
         if changed_since is not None:
             raise fail("--changed-since reads the catalog and README; drop the inputs")

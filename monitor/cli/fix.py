@@ -23,7 +23,6 @@ from monitor.config.catalog import Catalog
 from monitor.domain.models import Resource
 from monitor.domain.text import inert
 from monitor.files import clean_stale_temps, write_text_atomic
-from monitor.net.engine import HttpEngine
 from monitor.run.fix import (
     WAYBACK_API,
     Refusal,
@@ -129,6 +128,8 @@ def _print_refusals(refused: list[Refusal]) -> None:
 
 
 async def _snapshots(cat: Catalog, broken: list[Resource], api: str) -> list[Snapshot]:
+    from monitor.net.engine import HttpEngine  # httpx loads only when it is used
+
     async with HttpEngine(cat.engine, cat.hosts) as http:
         return list(await asyncio.gather(*(wayback_snapshot(http, r, api) for r in broken)))
 

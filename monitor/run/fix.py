@@ -31,9 +31,9 @@ import tomlkit
 
 from monitor.config.urls import UnsafeUrl, safe_url
 from monitor.domain.models import Resource, Verdict
-from monitor.net.engine import HttpEngine
 
 if TYPE_CHECKING:  # the store (sqlalchemy) loads only when a command opens one
+    from monitor.net.engine import HttpEngine  # httpx: not for commands that only read
     from monitor.store.database import Store
 
 WAYBACK_API = "https://archive.org/wayback/available"

@@ -288,21 +288,24 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision; a no-op when it is already there.
 
     Serialized across processes: a file lock for SQLite, an advisory lock for PostgreSQL.
-    Alembic is imported only when there is something to do."""
-    with engine.connect() as connection:
-        if current_revision(connection) == SCHEMA_HEAD:
-            return
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(migrations_dir()))
+    Alembic is imported only when there is something to do. The first connection too is
+    made under the lock: its `PRAGMA journal_mode=WAL` on a brand-new file races with
+    another process creating the schema."""
     url = engine.url.render_as_string(hide_password=False)
-    with _migration_lock(url), engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with _migration_lock(url):
+        with engine.connect() as connection:
+            if current_revision(connection) == SCHEMA_HEAD:
+                return
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(migrations_dir()))
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
 
 
 def _locked(exc: OperationalError) -> bool:
