@@ -236,7 +236,7 @@ def test_no_english_verdict_or_state_word_on_the_portuguese_pages(tmp_path: Path
             found[name] = sorted(set(words))
     assert found == {}
     # The Markdown report, the README tables and the badge too.
-    markdown = render_status_md(ctx) + "".join(render_table(ctx, s) for s in ctx.sections)
+    markdown = render_status_md(ctx, clock=True) + "".join(render_table(ctx, s) for s in ctx.sections)
     markdown += render_badge(ctx)
     assert ENGLISH.findall(_without_data(markdown, catalog)) == []
     # ...while every verdict and state is on them, in Portuguese.
