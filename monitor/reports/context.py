@@ -121,6 +121,7 @@ def sparkline(values: Sequence[int | None]) -> Spark | None:
 
 @dataclass(frozen=True)
 class HistoryRow:
+    at: datetime  # the page's <time datetime>
     when: str
     verdict: Verdict
     status: str
@@ -237,6 +238,7 @@ def describe_change(change: Change, t: Mapping[str, str], locale: str) -> str:
 def _history_rows(lines: Sequence[HistoryLine]) -> tuple[HistoryRow, ...]:
     return tuple(
         HistoryRow(
+            at=line.checked_at,
             when=fmt_time(line.checked_at),
             verdict=line.verdict,
             status=str(line.status or ""),
