@@ -33,7 +33,7 @@ app = typer.Typer(
     help="Link-health and resource-metadata monitor for curated roadmaps and awesome lists.",
     no_args_is_help=True,
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
 )
 
 DISTRIBUTION = "curated-link-monitor"

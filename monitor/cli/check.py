@@ -220,7 +220,7 @@ def check(
         bool,
         typer.Option(
             "--images/--no-images",
-            help="Check image sources (!\\[alt](src), <img src>) of the inputs too.",
+            help="Check image sources (`![alt](src)`, `<img src>`) of the inputs too.",
         ),
     ] = True,
     output_format: Annotated[

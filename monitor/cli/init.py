@@ -54,8 +54,8 @@ def init(
 ) -> None:
     """Set up monitor for a list: markers in the README, the catalog, a nightly workflow.
 
-    Wraps each bullet list that holds links in <!-- monitor:begin section=ID mode=list -->
-    ... <!-- monitor:end --> (nothing inside is changed; code blocks are never touched),
+    Wraps each bullet list that holds links in `<!-- monitor:begin section=ID mode=list -->`
+    ... `<!-- monitor:end -->` (nothing inside is changed; code blocks are never touched),
     writes the catalog from the links between the markers, writes
     .github/workflows/monitor.yml (it uses the reusable action) and adds db/ and site/
     to .gitignore. Only what is missing is added: running it again changes nothing.

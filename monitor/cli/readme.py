@@ -34,11 +34,11 @@ def readme(
         ),
     ] = False,
 ) -> None:
-    """Rewrite what lies between <!-- monitor:begin section=ID --> and <!-- monitor:end -->.
+    """Rewrite what lies between `<!-- monitor:begin section=ID -->` and `<!-- monitor:end -->`.
 
     A block is a generated table, or with `mode=list` in the begin marker the author's own
     bullet list, where each item keeps every byte and gets only a generated suffix between
-    <!--monitor--> and <!--/monitor--> (its status, duration and stars, as
+    `<!--monitor-->` and `<!--/monitor-->` (its status, duration and stars, as
     `[settings] list_suffix` says). Everything outside the markers stays byte for byte; with
     no new data nothing changes. A README without markers exits 1 and nothing is written.
     Unknown, nested or unbalanced markers are an error (exit 2) and the file is untouched.

@@ -58,7 +58,8 @@ def report(
     catalog: CatalogOption = DEFAULT_CATALOG,
     db: DbOption = None,
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder for index.html and badge.svg.")
+        Path,
+        typer.Option("--out", "--output", "-o", help="Folder for the status page and its files."),
     ] = Path("site"),
     markdown: Annotated[
         Path | None,

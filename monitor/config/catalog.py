@@ -368,6 +368,20 @@ def closest_key(loc: Sequence[Any]) -> str | None:
     return close[0] if close else None
 
 
+def first_error(exc: ValidationError) -> Any:
+    """The validation error to report: pydantic's first, except that a misspelt key is
+    named rather than the required key it left missing (`urll = ...` is reported as an
+    unknown key `urll` with its suggestion, not as a missing `url`)."""
+    errors = exc.errors()
+    first = errors[0]
+    if first["type"] == "missing":
+        parent = tuple(first["loc"][:-1])
+        for err in errors:
+            if err["type"] == "extra_forbidden" and tuple(err["loc"][:-1]) == parent:
+                return err
+    return first
+
+
 def _describe(loc: Iterable[Any]) -> str:
     out = ""
     for part in loc:
@@ -393,7 +407,7 @@ def parse_catalog(text: str, path: Path) -> Catalog:
     try:
         model = CatalogModel.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        err = first_error(exc)
         loc = err["loc"]
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":

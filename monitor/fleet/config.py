@@ -36,6 +36,7 @@ from monitor.config.catalog import (
     YoutubeSettings,
     _describe,
     _LineIndex,
+    first_error,
 )
 
 
@@ -111,7 +112,7 @@ def parse_fleet(text: str, path: Path) -> Fleet:
     try:
         model = FleetModel.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        err = first_error(exc)
         loc = err["loc"]
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":

@@ -296,6 +296,11 @@ def init_repository(
     except MarkerError as exc:
         raise InitError(str(exc)) from None
     links = [ln for ln in shifted(links, wraps) if any(b.holds(ln.line) for b in blocks)]
+    if not blocks:
+        raise InitError(
+            f"{readme_path}: no list of links to monitor (init wraps bullet or numbered lists "
+            "whose items link to http(s) pages or files); nothing written"
+        )
     try:
         readme_setting = readme_path.resolve().relative_to(catalog_path.resolve().parent)
     except ValueError:

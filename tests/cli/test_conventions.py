@@ -203,16 +203,19 @@ def test_help_shows_defaults() -> None:
     result = runner.invoke(app, ["check", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    images = next(line for line in lines if "--images" in line)
-    assert "--no-images" in images and "[default: images]" in images
+    at = next(i for i, line in enumerate(lines) if "--images" in line)
+    images = " ".join(lines[at : at + 2])  # the default may follow on the row's next line
+    assert "--no-images" in lines[at] and "[default: images]" in images
     assert "[default: broken]" in result.stdout
     assert (
         "[default: $MONITOR_DATABASE_URL, else db/monitor.sqlite beside the catalog]"
         in result.stdout
     )
     assert "[default: [engine] concurrency, 128]" in result.stdout
-    # defaults written in help texts are not eaten as Rich markup
+    # defaults written in help texts are not eaten as markup, nor are markers or tables
     for command, needle in (
+        ("readme", "<!-- monitor:begin section=ID -->"),
+        ("import", "[settings] readme"),
         ("report", "[default: the current time]"),
         ("prune", "[default: settings.retention_days, 90]"),
         ("readme", "[default: settings.readme]"),

@@ -89,3 +89,11 @@ def test_repository_url_defaults_from_the_nightly_environment(
     assert repository_from_env() is None
     monkeypatch.delenv("GITHUB_REPOSITORY")
     assert repository_from_env() is None
+
+
+def test_report_takes_output_like_check(tmp_path: Path) -> None:
+    """`check` writes to `--output`; `report` answers to the same name (and to `--out`)."""
+    args = [*_setup(tmp_path), "--output", str(tmp_path / "pages"), "--now", "2026-11-06"]
+    result = runner.invoke(app, ["report", *args])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "pages" / "index.html").is_file()

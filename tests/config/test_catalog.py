@@ -90,6 +90,18 @@ ERRORS = [
         "resources[0]: missing required key 'label'",
     ),
     (
+        "misspelt url is named, not reported missing",
+        SECTION + '\n[[resources]]\nurll = "https://a.com"\nlabel = "A"\nsection = "s"\n',
+        6,
+        "resources[0].urll: unknown key 'urll'; did you mean 'url'?",
+    ),
+    (
+        "misspelt title of a section",
+        '[[sections]]\nid = "s"\ntitel = "S"\n',
+        3,
+        "sections[0].titel: unknown key 'titel'; did you mean 'title'?",
+    ),
+    (
         "missing section title",
         '[[sections]]\nid = "s"\n',
         1,

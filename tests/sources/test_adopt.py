@@ -138,3 +138,14 @@ def test_init_leaves_a_changed_workflow_and_gitignore_lines_alone(tmp_path: Path
 def test_init_without_the_readme_says_so(tmp_path: Path) -> None:
     with pytest.raises(InitError, match=r"README\.md: file not found"):
         init_repository(tmp_path, Path("README.md"), CATALOG, Mode.LIST, None, "0.1.0")
+
+
+def test_init_refuses_a_readme_without_a_list_of_links(tmp_path: Path) -> None:
+    """Prose and a table of contents only: no catalog, workflow or marker is written, and
+    the error says why (an empty catalog written silently looked like success)."""
+    text = "# Title\n\n- [Intro](#intro)\n\n## Intro\n\nSee https://a.example.com/ inline.\n"
+    (tmp_path / "README.md").write_text(text, encoding="utf-8")
+    with pytest.raises(InitError, match=r"README\.md: no list of links to monitor"):
+        init_repository(tmp_path, Path("README.md"), CATALOG, Mode.LIST, None, "0.1.0")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]
+    assert (tmp_path / "README.md").read_text(encoding="utf-8") == text
