@@ -7,7 +7,7 @@ UV := $(PYTHON) -m uv
 # (more where the environment forbids writing .pyc files next to the sources).
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: setup check test lint system-deps browser postgres redis bench fetch-history
+.PHONY: setup check test lint system-deps browser postgres redis bench fetch-history messages
 
 setup:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -41,6 +41,17 @@ lint: setup
 	@$(UV) run --locked mypy
 	@$(UV) run --locked lint-imports --no-cache
 	@$(UV) run --locked vulture monitor vulture_whitelist.py --min-confidence 60
+
+# Translations (README "Languages"): extract the messages of monitor/ and templates/ into
+# monitor/locale/monitor.pot, merge them into every language's .po (a new message arrives
+# untranslated; tests/reports/test_locale.py fails until it is translated), fill English
+# from the messages, and compile the .mo files, which are committed so that an install
+# needs no build step. Settings: [tool.babel.*] in pyproject.toml.
+messages: setup
+	@$(UV) run --locked --quiet pybabel -q extract
+	@$(UV) run --locked --quiet pybabel -q update --ignore-pot-creation-date
+	@$(UV) run --locked --quiet python scripts/english_catalog.py
+	@$(UV) run --locked --quiet pybabel -q compile --statistics
 
 bench: setup
 	@$(UV) run --locked python bench/run.py

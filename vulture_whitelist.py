@@ -23,6 +23,7 @@ _.PT_BR
 _.model_config
 _._url  # field validator
 _._accept  # field validator
+_._locale  # field validator: a language with a catalog
 _._text  # field validators of labels and titles
 _._web_probes  # field validator of [engine] network_probes
 _._one_source  # model validator of a fleet list (monitor/fleet/config.py)
@@ -73,3 +74,4 @@ _.verdicts
 _.kinds
 _.state_labels
 _.last_run_time
+_.verdict_label  # a check's verdict in the page's language (templates/_detail.html.j2)

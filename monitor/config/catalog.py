@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.config.github_names import GITHUB_RESERVED
+from monitor.config.locales import DEFAULT_LOCALE, check_locale
 from monitor.config.urls import check_url
 from monitor.domain.models import Kind, Resource, Section
 
@@ -175,7 +176,9 @@ def _default_suffix() -> list[SuffixPart]:
 
 
 class Settings(_Strict):
-    locale: Literal["pt-BR", "en"] = "pt-BR"
+    # The language of the README tables, status.md and the status page: any language with a
+    # catalog in monitor/locale/ (en, pt-BR). English when unset (see monitor.config.locales).
+    locale: str = DEFAULT_LOCALE
     readme: str = "README.md"
     # What an annotated list item's generated suffix shows (README blocks in list mode).
     list_suffix: list[SuffixPart] = Field(default_factory=_default_suffix)
@@ -184,6 +187,11 @@ class Settings(_Strict):
     # Where the roadmap lives (https://github.com/OWNER/REPO): the status page links back to
     # it and points file links at it. Default: $GITHUB_REPOSITORY in the nightly job.
     repository_url: str | None = Field(default=None, pattern=r"^https?://[^\s\"'<>]+$")
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        return check_locale(value)
 
 
 class SectionEntry(_Strict):

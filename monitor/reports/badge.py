@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from monitor.domain.state import State
 from monitor.reports.context import ReportContext
 
 GREEN, YELLOW, RED, GREY = "#2e7d32", "#a15c00", "#c62828", "#6b6b6b"
@@ -24,8 +25,8 @@ def badge_colour(healthy: int, total: int, checked: bool) -> str:
 
 def render_badge(ctx: ReportContext) -> str:
     checked = any(row.st.latest is not None for row in ctx.rows)
-    label = ctx.t["badge_label"]
-    value = f"{ctx.healthy}/{ctx.total}" if checked else ctx.t["not_checked"]
+    label = ctx.lang.pgettext("badge", "links")
+    value = f"{ctx.healthy}/{ctx.total}" if checked else ctx.lang.state(State.UNKNOWN)
     colour = badge_colour(ctx.healthy, ctx.total, checked)
     lw, vw = _width(label), _width(value)
     total_w = lw + vw

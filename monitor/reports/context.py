@@ -25,7 +25,7 @@ from monitor.domain.state import (
     State,
     derive_snapshot,
 )
-from monitor.reports.locale import EMOJI, GLYPH, KIND_LABELS, STATE_LABELS, text
+from monitor.reports.locale import EMOJI, GLYPH, Language, language
 
 DETAIL_CHECKS = 30  # checks listed in a resource's history on the page
 SPARK_W, SPARK_H = 96, 24
@@ -35,52 +35,6 @@ def fold(value: str) -> str:
     """Lower case without accents, as the page's search box compares ("video" finds "vídeo")."""
     decomposed = unicodedata.normalize("NFD", value)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
-
-
-def fmt_duration(seconds: int | None) -> str:
-    """h:mm, rounded to the minute (a 10-minute video is 0:10)."""
-    if seconds is None:
-        return ""
-    minutes = round(seconds / 60)
-    return f"{minutes // 60}:{minutes % 60:02d}"
-
-
-def fmt_count(n: int | None, locale: str) -> str:
-    """Compact counts (41.2k): exact star counts would rewrite the README every night."""
-    if n is None:
-        return ""
-    if abs(n) < 1000:
-        return str(n)
-    value, suffix = (n / 1000, "k") if abs(n) < 1_000_000 else (n / 1_000_000, "M")
-    out = f"{value:.1f}".removesuffix(".0")
-    return (out.replace(".", ",") if locale == "pt-BR" else out) + suffix
-
-
-def fmt_time(dt: datetime | None) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M UTC") if dt else ""
-
-
-def fmt_date(dt: datetime | None) -> str:
-    return dt.strftime("%Y-%m-%d") if dt else ""
-
-
-def fmt_ago(delta: timedelta, locale: str) -> str:
-    t = text(locale)
-    seconds = max(int(delta.total_seconds()), 0)
-    if seconds < 3600:
-        return t["minutes"].format(n=seconds // 60)
-    if seconds < 2 * 86400:
-        hours = seconds // 3600
-        return t["hours_one" if hours == 1 else "hours_many"].format(n=hours)
-    days = seconds // 86400
-    return t["days_one" if days == 1 else "days_many"].format(n=days)
-
-
-def fmt_pct(share: float | None) -> str:
-    if share is None:
-        return "—"
-    pct = share * 100
-    return f"{pct:.0f}%" if pct in (0, 100) or pct >= 10 else f"{pct:.1f}%"
 
 
 def uptime_level(share: float | None) -> str:
@@ -124,6 +78,7 @@ class HistoryRow:
     at: datetime  # the page's <time datetime>
     when: str
     verdict: Verdict
+    verdict_label: str  # the verdict in the page's language
     status: str
     ms: str
     title: str
@@ -191,13 +146,13 @@ class ReportContext:
     now: datetime
     generated: str
     locale: str
-    t: Mapping[str, str]
+    lang: Language  # the locale's words and number/date formats
     sections: tuple[SectionView, ...]
     rows: tuple[Row, ...]
     problems: tuple[Row, ...]
     changed: tuple[Row, ...]  # rows with changes in the latest usable run
     counts: tuple[Count, ...]  # non-zero, problems first
-    verdicts: tuple[tuple[str, int], ...]
+    verdicts: tuple[tuple[str, str, int], ...]  # (value, label, count)
     kinds: tuple[tuple[str, str], ...]  # (value, label) present in the catalog
     states: tuple[tuple[str, str], ...]  # (value, label) present
     state_labels: Mapping[State, str]
@@ -208,39 +163,70 @@ class ReportContext:
     repository_url: str | None = None  # the roadmap's repository, for a link back
 
 
-def _todo(row_state: State, st: ResourceState, t: Mapping[str, str]) -> str:
+def _todo(row_state: State, st: ResourceState, lang: Language) -> str:
+    """What the maintainer should do about a problem ("" for a healthy row)."""
+    _ = lang.gettext
     latest = st.latest
     if row_state is State.MOVED:
-        return t["todo_moved"]
+        return _("update the link in the catalog and the README (monitor fix)")
     if row_state is State.DOWN and latest is not None:
-        error = latest.reason() or latest.verdict
-        return t["todo_broken"].format(error=error)
-    key = {State.BLOCKED: "todo_blocked", State.FLAKY: "todo_flaky"}.get(row_state)
-    return t[key] if key else (t["todo_failing"] if row_state is State.FAILING else "")
+        error = latest.reason() or lang.verdict(latest.verdict)
+        return _("replace or remove the link; error: {error}").format(error=error)
+    if row_state is State.BLOCKED:
+        return _("the site refused the monitor; check by hand")
+    if row_state is State.FLAKY:
+        return _("alternates between ok and failing; keep an eye on it")
+    if row_state is State.FAILING:
+        return _("failed once; confirmed or cleared by the next run")
+    return ""
 
 
-def describe_change(change: Change, t: Mapping[str, str], locale: str) -> str:
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _verdict_word(value: object, lang: Language) -> str:
+    try:
+        return lang.verdict(Verdict(str(value)))
+    except ValueError:  # not a verdict: shown as stored
+        return str(value)
+
+
+def describe_change(change: Change, lang: Language) -> str:
+    """One change of the latest run, in words: "stars: 41.200 → 41.234 (+34)"."""
+    _ = lang.gettext
     if change.field == "archived":
-        return t["ch_archived" if change.new else "ch_unarchived"]
+        return _("repository archived") if change.new else _("repository unarchived")
     if change.field == "duration":
-        old = fmt_duration(change.old if isinstance(change.old, int) else None)
-        new = fmt_duration(change.new if isinstance(change.new, int) else None)
-        return t["ch_duration"].format(old=old, new=new)
+        old, new = lang.duration(_int(change.old)), lang.duration(_int(change.new))
+        return _("duration: {old} → {new}").format(old=old, new=new)
     if change.field == "stars":
-        delta = f"{change.delta:+d}" if change.delta is not None else ""
-        return t["ch_stars"].format(old=change.old, new=change.new, delta=delta)
+        old_n, new_n = _int(change.old), _int(change.new)
+        delta = lang.signed(change.delta) if change.delta is not None else ""
+        return _("stars: {old} → {new} ({delta})").format(
+            old=lang.number(old_n) if old_n is not None else change.old,
+            new=lang.number(new_n) if new_n is not None else change.new,
+            delta=delta,
+        )
     if change.field == "verdict":
-        out = t["ch_verdict"].format(old=change.old, new=change.new)
+        out = _("verdict: {old} → {new}").format(
+            old=_verdict_word(change.old, lang), new=_verdict_word(change.new, lang)
+        )
         return f"{out} ({change.reason})" if change.reason else out
-    return t[f"ch_{change.field}"].format(old=change.old, new=change.new)
+    if change.field == "title":
+        return _("title: {old} → {new}").format(old=change.old, new=change.new)
+    if change.field == "final_url":
+        return _("final URL: {old} → {new}").format(old=change.old, new=change.new)
+    return f"{change.field}: {change.old} → {change.new}"
 
 
-def _history_rows(lines: Sequence[HistoryLine]) -> tuple[HistoryRow, ...]:
+def _history_rows(lines: Sequence[HistoryLine], lang: Language) -> tuple[HistoryRow, ...]:
     return tuple(
         HistoryRow(
             at=line.checked_at,
-            when=fmt_time(line.checked_at),
+            when=lang.time(line.checked_at),
             verdict=line.verdict,
+            verdict_label=lang.verdict(line.verdict),
             status=str(line.status or ""),
             ms=str(line.elapsed_ms) if line.elapsed_ms is not None else "",
             title=line.title or "",
@@ -272,11 +258,10 @@ def _row(
     st: ResourceState,
     lines: Sequence[HistoryLine],
     now: datetime,
-    locale: str,
+    lang: Language,
     last_usable_run: int | None,
     repository_url: str | None = None,
 ) -> Row:
-    t = text(locale)
     # `skip = true` in the catalog wins over history: such a link is never checked.
     state = State.SKIPPED if resource.skip else st.state
     meta = st.meta
@@ -288,8 +273,8 @@ def _row(
     detail = moved_to or ((latest.error or latest.note or "") if latest else "")
     changes: tuple[str, ...] = ()
     if st.latest_run is not None and st.latest_run.id == last_usable_run:
-        changes = tuple(describe_change(c, t, locale) for c in st.changes)
-    kind_label = KIND_LABELS[locale][resource.kind]
+        changes = tuple(describe_change(c, lang) for c in st.changes)
+    kind_label = lang.kind(resource.kind)
     span = data_days(st.first_usable, now)
     # A window longer than the history would repeat a shorter one's figure under a bigger
     # name ("90 days: 100%" on 10 days of data): only the first such window is shown.
@@ -305,7 +290,9 @@ def _row(
             shares.append(None)
     note = ""
     if span is not None and span < UPTIME_WINDOWS_DAYS[-1]:
-        note = t["day_of_data"] if span == 1 else t["days_of_data"].format(n=span)
+        note = lang.ngettext("{n} day of data", "{n} days of data", span).format(
+            n=lang.number(span)
+        )
     link = followable_url(resource.url)
     # On the published page a relative file link points inside the site: link the repository.
     href = repository_file_url(repository_url, resource.url) if resource.kind is Kind.FILE else link
@@ -315,26 +302,26 @@ def _row(
         url=link,
         href=href,
         state=state,
-        state_label=STATE_LABELS[locale][state],
+        state_label=lang.state(state),
         emoji=EMOJI[state],
         glyph=GLYPH[state],
         kind_label=kind_label,
         title=title,
-        duration=fmt_duration(meta.duration_s),
+        duration=lang.duration(meta.duration_s),
         duration_s=meta.duration_s,
-        stars=fmt_count(meta.stars, locale),
-        since=fmt_ago(now - st.since, locale) if st.since else "",
-        since_date=fmt_date(st.since),
-        verified=fmt_date(latest.checked_at) if latest and state is not State.SKIPPED else "",
-        uptime=tuple(fmt_pct(share) for share in shares),
-        uptime_cells=tuple((fmt_pct(share), uptime_level(share)) for share in shares),
+        stars=lang.count(meta.stars),
+        since=lang.ago(now - st.since) if st.since else "",
+        since_date=lang.date(st.since),
+        verified=lang.date(latest.checked_at) if latest and state is not State.SKIPPED else "",
+        uptime=tuple(lang.percent(share) for share in shares),
+        uptime_cells=tuple((lang.percent(share), uptime_level(share)) for share in shares),
         spark=sparkline(st.response_ms),
         detail=detail,
         moved_to=moved_to,
         moved_to_href=followable_url(moved_to),
-        todo=_todo(state, st, t),
+        todo=_todo(state, st, lang),
         search=fold(" ".join([resource.label, title, resource.url, kind_label])),
-        history=_history_rows(lines),
+        history=_history_rows(lines, lang),
         changes=changes,
         page=f"r/{resource.id}.html",
         data_note=note,
@@ -351,7 +338,7 @@ def build_context(
     `repository_url` (else `settings.repository_url`): where the roadmap lives."""
     repo = catalog.settings.repository_url or repository_url
     locale = catalog.settings.locale
-    t = text(locale)
+    lang = language(locale)
     states = derive_snapshot(catalog.resources, snapshot)
     ordered_runs = sorted(snapshot.runs, key=lambda r: (r.started_at, r.id or 0), reverse=True)
     last_run = ordered_runs[0] if ordered_runs else None
@@ -362,7 +349,7 @@ def build_context(
             states[r.id],
             snapshot.get(r.id).lines,
             now,
-            locale,
+            lang,
             usable.id if usable else None,
             repo,
         )
@@ -379,14 +366,18 @@ def build_context(
         durations = [row.duration_s for row in in_section if row.duration_s is not None]
         partial = ""
         if durations and len(durations) < len(in_section):
-            partial = t["total_partial"].format(known=len(durations), count=len(in_section))
+            partial = lang.ngettext(
+                "{known} of {count} with a known duration",
+                "{known} of {count} with a known duration",
+                len(in_section),
+            ).format(known=lang.number(len(durations)), count=lang.number(len(in_section)))
         sections.append(
             SectionView(
                 id=section.id,
                 title=section.title,
                 rows=tuple(sorted(in_section, key=by_severity)),
                 catalog_rows=tuple(in_section),
-                total_duration=fmt_duration(sum(durations)) if durations else "",
+                total_duration=lang.duration(sum(durations)) if durations else "",
                 known_durations=len(durations),
                 durations_partial=partial,
             )
@@ -397,9 +388,9 @@ def build_context(
     counted = [r for r in all_rows if r.state is not State.SKIPPED]
     return ReportContext(
         now=now,
-        generated=fmt_time(now),
+        generated=lang.time(now),
         locale=locale,
-        t=t,
+        lang=lang,
         sections=tuple(sections),
         rows=all_rows,
         problems=tuple(sorted((r for r in all_rows if r.state.is_problem), key=by_severity)),
@@ -407,7 +398,7 @@ def build_context(
         counts=tuple(
             Count(
                 s,
-                STATE_LABELS[locale][s],
+                lang.state(s),
                 EMOJI[s],
                 GLYPH[s],
                 state_counts[s],
@@ -416,16 +407,16 @@ def build_context(
             for s in State
             if state_counts[s]
         ),
-        verdicts=tuple((v.value, verdict_counts[v]) for v in Verdict if verdict_counts[v]),
-        kinds=tuple(
-            (k.value, KIND_LABELS[locale][k])
-            for k in Kind
-            if any(r.resource.kind is k for r in all_rows)
+        verdicts=tuple(
+            (v.value, lang.verdict(v), verdict_counts[v]) for v in Verdict if verdict_counts[v]
         ),
-        states=tuple((s.value, STATE_LABELS[locale][s]) for s in State if state_counts[s]),
-        state_labels=STATE_LABELS[locale],
+        kinds=tuple(
+            (k.value, lang.kind(k)) for k in Kind if any(r.resource.kind is k for r in all_rows)
+        ),
+        states=tuple((s.value, lang.state(s)) for s in State if state_counts[s]),
+        state_labels={s: lang.state(s) for s in State},
         last_run=last_run,
-        last_run_time=fmt_time(last_run.started_at) if last_run else "",
+        last_run_time=lang.time(last_run.started_at) if last_run else "",
         healthy=sum(1 for r in counted if r.state.is_healthy),
         total=len(counted),
         repository_url=repo,

@@ -15,12 +15,15 @@ from monitor.files import write_if_changed
 from monitor.paths import data_dir
 from monitor.reports.badge import render_badge
 from monitor.reports.context import ReportContext, Row
+from monitor.reports.locale import install_language
 
 
 @cache
-def html_environment() -> Environment:
-    return Environment(
+def html_environment(locale: str) -> Environment:
+    """The HTML templates in one language (their words come from its gettext catalog)."""
+    env = Environment(
         loader=FileSystemLoader(data_dir("templates")),
+        extensions=["jinja2.ext.i18n"],
         autoescape=select_autoescape(
             enabled_extensions=("html", "svg", "j2"), default_for_string=True, default=True
         ),
@@ -29,14 +32,17 @@ def html_environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    install_language(env, locale)
+    return env
 
 
 def render_html(ctx: ReportContext) -> str:
-    return html_environment().get_template("status.html.j2").render(ctx=ctx)
+    return html_environment(ctx.locale).get_template("status.html.j2").render(ctx=ctx)
 
 
 def render_resource(ctx: ReportContext, row: Row) -> str:
-    return html_environment().get_template("resource.html.j2").render(ctx=ctx, row=row)
+    env = html_environment(ctx.locale)
+    return env.get_template("resource.html.j2").render(ctx=ctx, row=row)
 
 
 def site_files(ctx: ReportContext) -> Iterator[tuple[str, str]]:

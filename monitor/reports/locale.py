@@ -1,15 +1,48 @@
-"""Words of the reports in the catalog's locale (`settings.locale`: pt-BR or en).
+"""The reports' language: words from gettext catalogs, numbers and dates from Babel (CLDR).
 
-A plain table, not gettext: two languages, a few dozen strings, and the tests can
-read every one of them.
+Words: English messages in the code and templates, extracted by `make messages` (Babel's
+`pybabel`, see babel.cfg) into `monitor/locale/monitor.pot`, translated in one `.po` per
+language (`monitor/locale/<ll_CC>/LC_MESSAGES/monitor.po`). A third language is one more
+`.po` file. Numbers, durations, dates and relative times come from Babel's CLDR data for
+the same locale ("41,2 mil" in pt-BR, "41.2K" in English), so no format is written here.
+
+Adding words (there is no `ctx.t` table any more):
+- in a template, `{{ _("Uptime") }}`, `{{ ngettext("%(num)d check", "%(num)d checks", n) }}`,
+  `{{ pgettext("state", "down") }}` (the context tells two "down"s apart), and for a time
+  `{{ when|datetime }}` ("6 de nov. de 2026 03:00 UTC");
+- in Python, `ctx.lang.gettext("...")` (or `.ngettext`, `.pgettext`; `.state(s)`, `.verdict(v)`,
+  `.kind(k)` for the domain's words; `.number`, `.count`, `.percent`, `.duration`, `.date`,
+  `.time`, `.ago` for values);
+- then `make messages` and translate the new entries in monitor/locale/pt_BR/LC_MESSAGES/
+  monitor.po (English fills itself); tests/reports/test_locale.py fails until every language
+  has every message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
-from monitor.domain.models import Kind
+from babel import Locale
+from babel.dates import format_date, format_time, format_timedelta, get_datetime_format
+from babel.lists import format_list
+from babel.numbers import (
+    format_compact_decimal,
+    format_decimal,
+    format_percent,
+)
+from babel.support import Translations
+from babel.units import format_unit
+
+from monitor.config.locales import DOMAIN, LOCALE_DIR, folder_of
+from monitor.domain.models import Kind, Verdict
 from monitor.domain.state import State
+
+if TYPE_CHECKING:  # jinja2 loads only with the templates (`monitor --help` stays fast)
+    from jinja2 import Environment
 
 # Emoji for Markdown (GitHub renders them); the HTML page uses text glyphs instead,
 # because a reader's machine (and headless Chromium on CI) may have no emoji font.
@@ -36,209 +69,188 @@ GLYPH: Mapping[State, str] = {
     State.UNKNOWN: "?",
 }
 
-STATE_LABELS: Mapping[str, Mapping[State, str]] = {
-    "pt-BR": {
-        State.DOWN: "fora do ar",
-        State.FLAKY: "instável",
-        State.BLOCKED: "bloqueado",
-        State.FAILING: "falhou",
-        State.MOVED: "mudou de endereço",
-        State.RECOVERED: "recuperado",
-        State.OK: "ok",
-        State.SKIPPED: "ignorado",
-        State.UNKNOWN: "não verificado",
-    },
-    "en": {
-        State.DOWN: "down",
-        State.FLAKY: "flaky",
-        State.BLOCKED: "blocked",
-        State.FAILING: "failing",
-        State.MOVED: "moved",
-        State.RECOVERED: "recovered",
-        State.OK: "ok",
-        State.SKIPPED: "skipped",
-        State.UNKNOWN: "not checked yet",
-    },
-}
 
-KIND_LABELS: Mapping[str, Mapping[Kind, str]] = {
-    "pt-BR": {
-        Kind.YOUTUBE: "vídeo",
-        Kind.COURSE: "curso",
-        Kind.GITHUB: "repositório",
-        Kind.WEB: "página",
-        Kind.FILE: "arquivo",
-    },
-    "en": {
-        Kind.YOUTUBE: "video",
-        Kind.COURSE: "course",
-        Kind.GITHUB: "repository",
-        Kind.WEB: "page",
-        Kind.FILE: "file",
-    },
-}
-
-TEXT: Mapping[str, Mapping[str, str]] = {
-    "pt-BR": {
-        "col_resource": "Recurso",
-        "col_kind": "Tipo",
-        "col_duration": "Duração",
-        "col_stars": "Estrelas",
-        "col_status": "Status",
-        "col_verified": "Verificado em",
-        "col_since": "Há quanto tempo",
-        "col_uptime": "Disponibilidade 7/30/90 d",
-        "col_response": "Tempo de resposta",
-        "col_count": "Recursos",
-        "col_date": "Data",
-        "col_verdict": "Veredito",
-        "col_http": "HTTP",
-        "col_ms": "ms",
-        "col_title": "Título",
-        "col_detail": "Detalhe",
-        "col_network": "Rede",
-        "total": "Total",
-        "total_partial": "{known} de {count} com duração conhecida",
-        "page_title": "Estado dos links",
-        "page_intro": "Cada link do roadmap, verificado automaticamente.",
-        "generated": "Gerado em",
-        "last_run": "Última verificação",
-        "no_runs": "Nenhuma verificação ainda: rode monitor check.",
-        "network_ok": "rede utilizável",
-        "network_down": "rede inutilizável: esta execução não mudou nenhum estado",
-        "summary": "Resumo",
-        "healthy": "saudáveis",
-        "problems": "Problemas",
-        "no_problems": "Nenhum problema. 🎉",
-        "changes": "Mudanças desde a execução anterior",
-        "no_changes": "Nenhuma mudança.",
-        "filter_state": "Estado",
-        "filter_kind": "Tipo",
-        "filter_all": "todos",
-        "search": "Buscar",
-        "search_placeholder": "título, link…",
-        "shown": "visíveis",
-        "history": "Histórico",
-        "timeline": "Linha do tempo",
-        "show_history": "histórico",
-        "checks": "verificações",
-        "yes": "sim",
-        "no": "não",
-        "net_ok": "ok",
-        "net_down": "fora",
-        "since": "desde",
-        "todo_moved": "atualize o link no catálogo e no README (monitor fix)",
-        "todo_broken": "substitua ou remova o link; erro: {error}",
-        "todo_blocked": "o site recusou o monitor; confira à mão",
-        "todo_flaky": "alterna entre ok e falha; acompanhe",
-        "todo_failing": "falhou uma vez; confirmado ou descartado na próxima execução",
-        "ch_title": "título: {old} → {new}",
-        "ch_duration": "duração: {old} → {new}",
-        "ch_stars": "estrelas: {old} → {new} ({delta})",
-        "ch_archived": "repositório arquivado",
-        "ch_unarchived": "repositório desarquivado",
-        "ch_final_url": "endereço final: {old} → {new}",
-        "ch_verdict": "veredito: {old} → {new}",
-        "new_url": "novo endereço",
-        "uptime": "disponibilidade",
-        "footer": "Gerado por monitor a partir do histórico guardado; nenhum link é "
-        "verificado ao gerar esta página.",
-        "noscript": "Filtros e busca precisam de JavaScript; sem ele, a página mostra tudo.",
-        "back_to_top": "voltar ao topo",
-        "back_to_index": "todos os links",
-        "roadmap": "o roadmap",
-        "days_of_data": "{n} dias de dados",
-        "day_of_data": "1 dia de dados",
-        "resource_page": "página do recurso",
-        "days_one": "{n} dia",
-        "days_many": "{n} dias",
-        "hours_one": "{n} hora",
-        "hours_many": "{n} horas",
-        "minutes": "{n} min",
-        "badge_label": "links",
-        "not_checked": "não verificado",
-    },
-    "en": {
-        "col_resource": "Resource",
-        "col_kind": "Kind",
-        "col_duration": "Duration",
-        "col_stars": "Stars",
-        "col_status": "Status",
-        "col_verified": "Verified on",
-        "col_since": "For",
-        "col_uptime": "Uptime 7/30/90 d",
-        "col_response": "Response time",
-        "col_count": "Resources",
-        "col_date": "Date",
-        "col_verdict": "Verdict",
-        "col_http": "HTTP",
-        "col_ms": "ms",
-        "col_title": "Title",
-        "col_detail": "Detail",
-        "col_network": "Network",
-        "total": "Total",
-        "total_partial": "{known} of {count} with a known duration",
-        "page_title": "Link status",
-        "page_intro": "Every link of the roadmap, checked automatically.",
-        "generated": "Generated",
-        "last_run": "Last check",
-        "no_runs": "No check yet: run monitor check.",
-        "network_ok": "network usable",
-        "network_down": "network unusable: this run changed no state",
-        "summary": "Summary",
-        "healthy": "healthy",
-        "problems": "Problems",
-        "no_problems": "No problems. 🎉",
-        "changes": "Changes since the previous run",
-        "no_changes": "No changes.",
-        "filter_state": "State",
-        "filter_kind": "Kind",
-        "filter_all": "all",
-        "search": "Search",
-        "search_placeholder": "title, link…",
-        "shown": "shown",
-        "history": "History",
-        "timeline": "Timeline",
-        "show_history": "history",
-        "checks": "checks",
-        "yes": "yes",
-        "no": "no",
-        "net_ok": "ok",
-        "net_down": "down",
-        "since": "since",
-        "todo_moved": "update the link in the catalog and the README (monitor fix)",
-        "todo_broken": "replace or remove the link; error: {error}",
-        "todo_blocked": "the site refused the monitor; check by hand",
-        "todo_flaky": "alternates between ok and failing; keep an eye on it",
-        "todo_failing": "failed once; confirmed or cleared by the next run",
-        "ch_title": "title: {old} → {new}",
-        "ch_duration": "duration: {old} → {new}",
-        "ch_stars": "stars: {old} → {new} ({delta})",
-        "ch_archived": "repository archived",
-        "ch_unarchived": "repository unarchived",
-        "ch_final_url": "final URL: {old} → {new}",
-        "ch_verdict": "verdict: {old} → {new}",
-        "new_url": "new URL",
-        "uptime": "uptime",
-        "footer": "Generated by monitor from the stored history; no link is checked "
-        "while rendering this page.",
-        "noscript": "Filters and search need JavaScript; without it the page shows everything.",
-        "back_to_top": "back to top",
-        "back_to_index": "all links",
-        "roadmap": "the roadmap",
-        "days_of_data": "{n} days of data",
-        "day_of_data": "1 day of data",
-        "resource_page": "resource page",
-        "days_one": "{n} day",
-        "days_many": "{n} days",
-        "hours_one": "{n} hour",
-        "hours_many": "{n} hours",
-        "minutes": "{n} min",
-        "badge_label": "links",
-        "not_checked": "not checked yet",
-    },
-}
+class MissingCatalog(LookupError):
+    """A locale the configuration accepted has no compiled catalog (a broken install)."""
 
 
-def text(locale: str) -> Mapping[str, str]:
-    return TEXT[locale]
+def _translations(tag: str) -> Translations:
+    found = Translations.load(str(LOCALE_DIR), [folder_of(tag)], DOMAIN)
+    if not isinstance(found, Translations):  # Babel falls back to NullTranslations silently
+        raise MissingCatalog(
+            f"no compiled catalog for locale {tag!r} in {LOCALE_DIR} "
+            f"(expected {folder_of(tag)}/LC_MESSAGES/{DOMAIN}.mo)"
+        )
+    return found
+
+
+@dataclass(frozen=True, eq=False)  # one per tag (cached): hashed by identity
+class Language:
+    """One locale's words and formats; `language(tag)` builds (and caches) it."""
+
+    tag: str  # as the catalog writes it and HTML's lang wants it: "pt-BR"
+    translations: Translations = field(repr=False)
+    cldr: Locale = field(repr=False)
+
+    def gettext(self, message: str) -> str:
+        return self.translations.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.translations.ngettext(singular, plural, n)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return str(self.translations.pgettext(context, message))
+
+    # Numbers -----------------------------------------------------------------------------
+
+    def number(self, n: int) -> str:
+        """41.234 (pt-BR), 41,234 (en)."""
+        return format_decimal(n, locale=self.cldr)
+
+    def signed(self, n: int) -> str:
+        """+66 / -3 / 0: a change in a count."""
+        return format_decimal(n, format="+#,##0;-#,##0", locale=self.cldr)
+
+    def count(self, n: int | None) -> str:
+        """Compact counts ("41,2 mil", "41.2K"): exact star counts would rewrite the README
+        every night."""
+        return "" if n is None else _count(self, n)
+
+    def percent(self, share: float | None) -> str:
+        """A share as a percentage: whole above 10% and at the ends, one decimal below."""
+        return "—" if share is None else _percent(self, share)
+
+    # Times -------------------------------------------------------------------------------
+
+    def duration(self, seconds: int | None) -> str:
+        """A video's or course's length to the minute: "1 h 5 min" (pt-BR), "1 hr 5 min" (en).
+        Not "1:05", which a YouTube viewer reads as minutes and seconds."""
+        return "" if seconds is None else _duration(self, round(seconds / 60))
+
+    def ago(self, delta: timedelta) -> str:
+        """How long, in the largest unit CLDR would say ("3 horas", "2 days")."""
+        return format_timedelta(
+            max(delta, timedelta(0)), granularity="minute", format="long", locale=self.cldr
+        )
+
+    def date(self, when: datetime | None) -> str:
+        """The day, in UTC: "6 de nov. de 2026" / "Nov 6, 2026"."""
+        return "" if when is None else _date(self, when.astimezone(UTC).date())
+
+    def time(self, when: datetime | None) -> str:
+        """Day and minute with the zone: "6 de nov. de 2026 12:00 UTC" / "Nov 6, 2026, 12:00 PM
+        UTC". Always UTC: the page is built once for readers anywhere."""
+        if when is None:
+            return ""
+        return _time(self, int(when.timestamp() // 60))
+
+    # Words of the domain -----------------------------------------------------------------
+
+    def state(self, state: State) -> str:
+        return _state_labels(self)[state]
+
+    def verdict(self, verdict: Verdict | str) -> str:
+        return _verdict_labels(self)[verdict]  # a StrEnum: "broken" finds Verdict.BROKEN
+
+    def kind(self, kind: Kind) -> str:
+        return _kind_labels(self)[kind]
+
+
+# Babel formats in Python (20-80 us a call); a page of 3,000 resources asks for the same
+# minutes, days and shares again and again (30 check times per resource), so each answer is
+# kept per language (hashed by identity: cheap) and value.
+_MEMO = 8192
+
+
+@lru_cache(_MEMO)
+def _count(lang: Language, n: int) -> str:
+    return format_compact_decimal(n, format_type="short", fraction_digits=1, locale=lang.cldr)
+
+
+@lru_cache(_MEMO)
+def _percent(lang: Language, share: float) -> str:
+    pct = share * 100
+    whole = pct in (0, 100) or pct >= 10
+    return format_percent(share, format="#,##0%" if whole else "#,##0.0%", locale=lang.cldr)
+
+
+@lru_cache(_MEMO)
+def _duration(lang: Language, total_minutes: int) -> str:
+    cldr = lang.cldr
+    hours, minutes = divmod(total_minutes, 60)
+    parts = [
+        format_unit(value, unit, length="short", locale=cldr)
+        for value, unit in ((hours, "duration-hour"), (minutes, "duration-minute"))
+        if value
+    ]
+    if not parts:
+        return format_unit(0, "duration-minute", length="short", locale=cldr)
+    return format_list(parts, style="unit-narrow", locale=cldr)
+
+
+@lru_cache(_MEMO)
+def _date(lang: Language, day: date) -> str:
+    return format_date(day, format="medium", locale=lang.cldr)
+
+
+@lru_cache(_MEMO)
+def _time(lang: Language, minute: int) -> str:
+    """`minute`: minutes since the epoch (what the output depends on; a cheap key)."""
+    at = datetime.fromtimestamp(minute * 60, UTC)
+    pattern = str(get_datetime_format("medium", locale=lang.cldr))
+    clock = format_time(at, format="short", tzinfo=UTC, locale=lang.cldr)
+    day = _date(lang, at.date())
+    return pattern.replace("'", "").replace("{0}", clock).replace("{1}", day) + " UTC"
+
+
+@cache
+def _state_labels(lang: Language) -> Mapping[State, str]:
+    return {
+        State.DOWN: lang.pgettext("state", "down"),
+        State.FLAKY: lang.pgettext("state", "flaky"),
+        State.BLOCKED: lang.pgettext("state", "blocked"),
+        State.FAILING: lang.pgettext("state", "failing"),
+        State.MOVED: lang.pgettext("state", "moved"),
+        State.RECOVERED: lang.pgettext("state", "recovered"),
+        State.OK: lang.pgettext("state", "ok"),
+        State.SKIPPED: lang.pgettext("state", "skipped"),
+        State.UNKNOWN: lang.pgettext("state", "not checked yet"),
+    }
+
+
+@cache
+def _verdict_labels(lang: Language) -> Mapping[str, str]:
+    return {
+        Verdict.OK: lang.pgettext("verdict", "ok"),
+        Verdict.MOVED: lang.pgettext("verdict", "moved"),
+        Verdict.BROKEN: lang.pgettext("verdict", "broken"),
+        Verdict.BLOCKED: lang.pgettext("verdict", "blocked"),
+        Verdict.ERROR: lang.pgettext("verdict", "error"),
+        Verdict.SKIPPED: lang.pgettext("verdict", "skipped"),
+    }
+
+
+@cache
+def _kind_labels(lang: Language) -> Mapping[Kind, str]:
+    return {
+        Kind.YOUTUBE: lang.pgettext("kind", "video"),
+        Kind.COURSE: lang.pgettext("kind", "course"),
+        Kind.GITHUB: lang.pgettext("kind", "repository"),
+        Kind.WEB: lang.pgettext("kind", "page"),
+        Kind.FILE: lang.pgettext("kind", "file"),
+    }
+
+
+@cache
+def language(tag: str) -> Language:
+    """The language of a catalog's `locale` (validated by the catalog loader)."""
+    return Language(tag, _translations(tag), Locale.parse(tag, sep="-"))
+
+
+def install_language(env: Environment, tag: str) -> None:
+    """Give a Jinja environment (with `jinja2.ext.i18n`) the words and formats of `tag`:
+    `_()`, `ngettext()`, `pgettext()` (new-style: `_("%(n)s days", n=3)` formats and
+    escapes the values) and the `datetime` filter."""
+    lang = language(tag)
+    env.install_gettext_translations(lang.translations, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["datetime"] = lang.time

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from monitor.paths import data_dir
 from monitor.reports.context import ReportContext
+from monitor.reports.locale import install_language
 from monitor.reports.text import Md, md_code, md_escape, md_link
 
 __all__ = ["Md", "md_code", "md_environment", "md_escape", "md_link", "render_status_md"]
@@ -25,9 +26,11 @@ def _finalize(value: Any) -> Any:
 
 
 @cache
-def md_environment() -> Environment:
+def md_environment(locale: str) -> Environment:
+    """The Markdown templates in one language (their words come from its gettext catalog)."""
     env = Environment(
         loader=FileSystemLoader(data_dir("templates")),
+        extensions=["jinja2.ext.i18n"],
         autoescape=False,  # noqa: S701 - Markdown, not HTML: `_finalize` escapes instead
         finalize=_finalize,
         undefined=StrictUndefined,
@@ -37,9 +40,10 @@ def md_environment() -> Environment:
     )
     env.filters["link"] = md_link
     env.filters["code"] = md_code
+    install_language(env, locale)
     return env
 
 
 def render_status_md(ctx: ReportContext) -> str:
     """The Markdown report: summary, problems with what to do, changes since last run."""
-    return md_environment().get_template("status.md.j2").render(ctx=ctx)
+    return md_environment(ctx.locale).get_template("status.md.j2").render(ctx=ctx)

@@ -44,7 +44,8 @@ SUFFIX_PARTS = ("status", "duration", "stars")
 
 
 def render_table(ctx: ReportContext, section: SectionView) -> str:
-    return md_environment().get_template("readme_table.md.j2").render(ctx=ctx, section=section)
+    env = md_environment(ctx.locale)
+    return env.get_template("readme_table.md.j2").render(ctx=ctx, section=section)
 
 
 @cache

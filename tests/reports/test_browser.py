@@ -250,20 +250,20 @@ def test_times_are_absolute_in_html_and_relative_in_the_browser(
     # the HTML holds absolute UTC times; the built page never says "ago"
     w = open_page(java_script_enabled=False)
     w.page.goto(site_url)
-    assert w.page.inner_text("header time") == "2026-11-06 03:00 UTC"
-    assert _times(w.page, "#r-video-private time") == ["2026-11-06 03:00 UTC"]
+    assert w.page.inner_text("header time") == "6 de nov. de 2026 03:00 UTC"
+    assert _times(w.page, "#r-video-private time") == ["6 de nov. de 2026 03:00 UTC"]
 
     w = open_page()
     w.page.clock.set_fixed_time(LATER)
     w.page.goto(site_url)
     header = w.page.locator("header time")
     assert header.inner_text() == "há 33 horas"
-    assert header.get_attribute("title") == "2026-11-06 03:00 UTC"
+    assert header.get_attribute("title") == "6 de nov. de 2026 03:00 UTC"
     assert _times(w.page, "#r-video-private time") == ["há 33 horas"]
     assert _times(w.page, "#r-video-ok time") == ["há 6 dias"]
-    assert w.page.inner_text("footer time") == "2026-11-06 12:00 UTC (há 24 horas)"
+    assert w.page.inner_text("footer time") == "6 de nov. de 2026 12:00 UTC (há 24 horas)"
     w.page.goto(site_url.replace("index.html", "r/video-private.html"))
-    assert _times(w.page, "main p.muted time") == ["2026-11-06 03:00 UTC (há 33 horas)"]
+    assert _times(w.page, "main p.muted time") == ["6 de nov. de 2026 03:00 UTC (há 33 horas)"]
 
     # the same HTML read two weeks later says so: nothing was frozen at build time
     later = open_page()

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -8,10 +7,6 @@ import pytest
 from monitor.domain.state import State
 from monitor.reports.context import (
     ReportContext,
-    fmt_ago,
-    fmt_count,
-    fmt_duration,
-    fmt_pct,
     fold,
     sparkline,
 )
@@ -23,38 +18,7 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> ReportContext:
     return build_context(tmp_path_factory.mktemp("ctx"))
 
 
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [
-        (None, ""),
-        (0, "0:00"),
-        (29, "0:00"),
-        (31, "0:01"),
-        (754, "0:13"),
-        (3600, "1:00"),
-        (5430, "1:30"),
-        (36_000 + 59 * 60 + 40, "11:00"),
-    ],
-)
-def test_fmt_duration(seconds: int | None, text: str) -> None:
-    assert fmt_duration(seconds) == text
-
-
-def test_fmt_count_pct_ago_fold() -> None:
-    assert [fmt_count(n, "en") for n in (None, 7, 999, 1000, 41234, 1_250_000)] == [
-        "",
-        "7",
-        "999",
-        "1k",
-        "41.2k",
-        "1.2M",
-    ]
-    assert fmt_count(41234, "pt-BR") == "41,2k"
-    assert [fmt_pct(x) for x in (None, 1.0, 0.0, 0.96, 0.054)] == ["—", "100%", "0%", "96%", "5.4%"]
-    assert fmt_ago(timedelta(minutes=5), "en") == "5 min"
-    assert fmt_ago(timedelta(hours=1), "en") == "1 hour"
-    assert fmt_ago(timedelta(hours=30), "pt-BR") == "30 horas"
-    assert fmt_ago(timedelta(days=3, hours=5), "pt-BR") == "3 dias"
+def test_fold() -> None:
     assert fold("  Vídeo ÀÉ ") == "video ae"
 
 
@@ -83,7 +47,8 @@ def test_context_groups_sorts_and_counts(ctx: ReportContext) -> None:
     assert {c.state: c.count for c in ctx.counts}[State.OK] == 6
     assert sum(c.count for c in ctx.counts) == len(ctx.rows) == 14
     assert (ctx.healthy, ctx.total) == (8, 13)  # the skipped link is not counted
-    assert ctx.verdicts[0] == ("ok", 8)
+    assert ctx.verdicts[0] == ("ok", "ok", 8)
+    assert ctx.verdicts[-1] == ("skipped", "ignorado", 1)
     assert [c.field for c in ctx.rows[5].st.changes] == ["stars", "archived"]
     assert [r.resource.id for r in ctx.changed] == [
         "course-failing",
@@ -93,7 +58,7 @@ def test_context_groups_sorts_and_counts(ctx: ReportContext) -> None:
         "page-title",
     ]
     cursos = ctx.sections[1]
-    assert (cursos.total_duration, cursos.known_durations) == ("2:30", 2)
+    assert (cursos.total_duration, cursos.known_durations) == ("2 h 30 min", 2)
     moved = next(r for r in ctx.rows if r.state is State.MOVED)
     assert moved.moved_to == "https://github.com/new-owner/repo"
     assert moved.detail == moved.moved_to

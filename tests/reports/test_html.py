@@ -139,21 +139,21 @@ def test_resource_page_has_history_timeline_and_network_down_run(ctx: ReportCont
 
 def test_uptime_duration_stars_sparkline(page: str) -> None:
     row = page.split('id="r-repo-stars"')[1].split("</tr>")[0]
-    assert "★ 41,2k" in row
+    assert "★ 41,2\u00a0mil" in row
     # six days of history: the 7-day figure, not a 30- or 90-day one built on the same days
     assert re.findall(r'<span class="(\w+)">(\d+%)</span>', row) == [("u", "100%")]
     assert row.count('<span class="u">—</span>') == 2 and "6 dias de dados" in row
     assert '<svg class="spark"' in row and 'role="img"' in row and "<polyline points=" in row
     course = page.split('id="r-course-failing"')[1].split("</tr>")[0]
-    assert ">1:30<" in course
+    assert ">1 h 30 min<" in course
     assert re.findall(r'<span class="(\w+)">(\d+%)</span>', course) == [("warn", "80%")]
     recovered = page.split('id="r-page-recovered"')[1].split("</tr>")[0]
     assert re.findall(r'<span class="(\w+)">(\d+%)</span>', recovered) == [("bad", "40%")]
-    assert "Total: <strong>2:30</strong> (2 de 3 com duração conhecida)" in page
+    assert "Total: <strong>2 h 30 min</strong> (2 de 3 com duração conhecida)" in page
 
 
 def test_last_run_and_network(page: str, tmp_path: Path) -> None:
-    assert "2026-11-06 03:00 UTC" in page and "rede utilizável" in page
+    assert "6 de nov. de 2026 03:00 UTC" in page and "rede utilizável" in page
     empty = render_html(build(make_catalog(tmp_path), HistorySnapshot(), NOW))
     assert "Nenhuma verificação ainda" in empty
 

@@ -33,8 +33,8 @@ def test_status_md_has_what_to_do_and_what_changed(ctx: ReportContext) -> None:
     assert order == sorted(order)
     assert "erro: video is private" in problems
     assert "[https://github.com/new-owner/repo](https://github.com/new-owner/repo)" in problems
-    assert "estrelas: 41200 → 41234 (+34); repositório arquivado" in changes
-    assert "veredito: ok → error (timeout after 20 s)" in changes
+    assert "estrelas: 41.200 → 41.234 (+34); repositório arquivado" in changes
+    assert "veredito: ok → erro (timeout after 20 s)" in changes
     assert "Recovered page" in changes and "Course A" not in changes
     # the scraped title is text, not HTML or a link
     assert "<script>" not in out and "&lt;/td&gt;&lt;script&gt;" in out

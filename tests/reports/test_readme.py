@@ -64,8 +64,8 @@ def test_no_clock_in_the_tables(tmp_path: Path) -> None:
 
 def test_total_line_where_durations_are_known(ctx: ReportContext) -> None:
     out = rewrite(README_IN, ctx)
-    assert "**Total: 0:25**" in out  # two 12:34 videos
-    assert "**Total: 2:30** (2 de 3 com duração conhecida)" in out
+    assert "**Total: 25 min**" in out  # two 12:34 videos
+    assert "**Total: 2 h 30 min** (2 de 3 com duração conhecida)" in out
     resources = out.split("section=resources")[1]
     assert "Total" not in resources  # no durations known there
 
@@ -297,8 +297,8 @@ def test_readme_after_a_check_shows_the_state(tmp_path: Path) -> None:
     ]
     assert runner.invoke(app, args).exit_code == 0
     text = (tmp_path / "README.md").read_text()
-    assert "| vídeo | 0:04 | — | ✅ ok | 2026-11-20 |" in text
-    assert "**Total: 0:04** (1 de 3 com duração conhecida)" in text
+    assert "| vídeo | 4 min | — | ✅ ok | 20 de nov. de 2026 |" in text
+    assert "**Total: 4 min** (1 de 3 com duração conhecida)" in text
 
 
 def test_bad_marker_exits_2_naming_the_line(tmp_path: Path) -> None:
@@ -326,4 +326,4 @@ def test_english_columns(tmp_path: Path) -> None:
         "| [Not checked yet](https://new.example.com/) | page | — | — | ❔ not checked yet | — |"
         in out
     )
-    assert "**Total: 2:30** (2 of 3 with a known duration)" in out
+    assert "**Total: 2 hr 30 min** (2 of 3 with a known duration)" in out

@@ -59,19 +59,19 @@ def _line(text: str, start: str) -> str:
 
 def test_each_item_gets_its_suffix(ctx: ReportContext) -> None:
     out = rewrite(README, ctx)
-    # ok, 754 s of video (0:13); the author's trailing spaces stay after the suffix
+    # ok, 754 s of video (13 minutes); the author's trailing spaces stay after the suffix
     assert _line(out, "- [How LLMs Work]") == (
         f"- [How LLMs Work]({VIDEO_OK}) - a talk, *worth it*. "
-        "<!--monitor-->✅ · ⏱ 0:13<!--/monitor-->   "
+        "<!--monitor-->✅ · ⏱ 13 min<!--/monitor-->   "
     )
     # down after two broken runs: the suffix ends the item's paragraph, on its last line
     assert f"- [What are LLMs?]({VIDEO_PRIVATE}) - long description that\n" in out
-    assert "  wraps onto a second line. <!--monitor-->❌ · ⏱ 0:13<!--/monitor-->\n" in out
+    assert "  wraps onto a second line. <!--monitor-->❌ · ⏱ 13 min<!--/monitor-->\n" in out
     # stars of the repo; its secondary link that moved is named, the healthy one is not
     assert _line(out, "1. [LLM Course]") == (
         "1. [LLM Course](https://github.com/mlabonne/llm-course) "
         "([Moved](https://github.com/old-owner/repo), [fine](https://title.example.com/)) "
-        "`Python` <!--monitor-->✅ · ⭐ 41.2k · Moved ↪️<!--/monitor-->"
+        "`Python` <!--monitor-->✅ · ⭐ 41.2K · Moved ↪️<!--/monitor-->"
     )
 
 
@@ -101,12 +101,12 @@ def test_regenerating_is_idempotent(ctx: ReportContext) -> None:
 def test_an_edit_to_the_item_survives_and_the_suffix_is_rewritten(ctx: ReportContext) -> None:
     once = rewrite(README, ctx)
     edited = once.replace("a talk, *worth it*.", "a talk, *really* worth it.").replace(
-        "✅ · ⏱ 0:13<!--/monitor-->   ", "❌ stale by hand<!--/monitor-->   "
+        "✅ · ⏱ 13 min<!--/monitor-->   ", "❌ stale by hand<!--/monitor-->   "
     )
     again = rewrite(edited, ctx)
     assert _line(again, "- [How LLMs Work]") == (
         f"- [How LLMs Work]({VIDEO_OK}) - a talk, *really* worth it. "
-        "<!--monitor-->✅ · ⏱ 0:13<!--/monitor-->   "
+        "<!--monitor-->✅ · ⏱ 13 min<!--/monitor-->   "
     )
 
 
@@ -119,7 +119,7 @@ def test_an_item_without_stars_shows_its_repository_s(ctx: ReportContext) -> Non
     )
     out = rewrite(readme, ctx)
     # the repository's stars; the main URL linked again is not a secondary link
-    assert out.endswith("<!--monitor-->↪️ · ⭐ 41.2k<!--/monitor-->\n<!-- monitor:end -->\n")
+    assert out.endswith("<!--monitor-->↪️ · ⭐ 41.2K<!--/monitor-->\n<!-- monitor:end -->\n")
 
 
 def test_suffix_parts_follow_the_catalog(ctx: ReportContext) -> None:

@@ -77,7 +77,8 @@ def test_report_and_history_read_the_same_from_both_backends(
     report = ["report", *common, "--markdown", "-", "--now", "2026-11-06T12:00:00"]
     on_sqlite = _cli(*report, "--db", sqlite, "--out", str(tmp_path / "a"))
     on_pg = _cli(*report, "--db", pg_url, "--out", str(tmp_path / "b"))
-    assert "Última verificação: 2026-11-06 03:00 UTC" in on_sqlite and "**8/13**" in on_sqlite
+    assert "Última verificação: 6 de nov. de 2026 03:00 UTC" in on_sqlite
+    assert "**8/13**" in on_sqlite
     assert on_pg == on_sqlite
     assert (tmp_path / "b" / "index.html").read_bytes() == (
         tmp_path / "a" / "index.html"
