@@ -52,6 +52,9 @@ _.reported_at
 # Part of a fetch's result that tests observe (the HEAD -> GET fallback).
 _.fell_back_to_get
 
+# httpcore's HTTP/1.1 connection takes this lock; ours replaces it (monitor/net/transport.py).
+_._state_lock
+
 # Fields of the report context read only by the Jinja templates (templates/*.j2).
 _.width
 _.height
@@ -75,3 +78,6 @@ _.kinds
 _.state_labels
 _.last_run_time
 _.verdict_label  # a check's verdict in the page's language (templates/_detail.html.j2)
+
+# The JSON Schema of status.json shipped in the package, for programs (and tests) that validate it.
+_.SCHEMA_FILE  # monitor/reports/status_json.py

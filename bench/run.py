@@ -458,7 +458,8 @@ def run_once(args: argparse.Namespace, tool: str, k: int) -> dict[str, Any]:
     record["floor"] = floor
     record["requests_log"] = str(requests_log)
     if requests_log.exists():
-        record["timeline"] = timeline(requests_log, m.started)
+        strict = frozenset(h.name for h in hosts if h.rate < max(x.rate for x in hosts))
+        record["timeline"] = timeline(requests_log, m.started, strict)
     if not out.exists():
         record["error"] = f"no output; see {workdir / 'log.txt'}"
         return record
@@ -472,19 +473,26 @@ def run_once(args: argparse.Namespace, tool: str, k: int) -> dict[str, Any]:
     return record
 
 
-def timeline(path: Path, client_start: float) -> dict[str, Any]:
+def timeline(
+    path: Path, client_start: float, strict: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """From the server's request log: when each host was busy, and how fast it was asked.
 
     `max_starts_per_s` is the most requests one host saw start within any one second: the
-    politeness the server felt, whatever the client believes it sent.
+    politeness the server felt, whatever the client believes it sent. For each host,
+    `answered_per_s` is its answers other than 429 per second from its first request to its
+    last; `strict_hosts` repeats that for the strict hosts (8/s allowed), whose pace after
+    429s sets the run's end when nothing else does.
     """
     starts: dict[str, list[float]] = defaultdict(list)
+    refused: dict[str, int] = defaultdict(int)
     last_end: dict[str, float] = {}
     hung: list[tuple[str, str, float, float]] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         start, end = row["start"] - client_start, row["end"] - client_start
         starts[row["host"]].append(start)
+        refused[row["host"]] += row["status"] == 429
         last_end[row["host"]] = max(last_end.get(row["host"], 0.0), end)
         if row["outcome"] == "hung":
             hung.append((row["host"], row["path"], round(start, 1), round(end, 1)))
@@ -496,17 +504,21 @@ def timeline(path: Path, client_start: float) -> dict[str, Any]:
             while t - times[lo] >= 1.0:
                 lo += 1
             peak = max(peak, hi - lo + 1)
+        span = max(last_end[host] - times[0], 1e-9)
         per_host[host] = {
             "requests": len(times),
+            "status_429": refused[host],
             "first_start_s": round(times[0], 2),
             "last_end_s": round(last_end[host], 2),
             "max_starts_per_s": peak,
+            "answered_per_s": round((len(times) - refused[host]) / span, 2),
         }
     return {
         "last_request_end_s": round(max(last_end.values(), default=0.0), 2),
         "max_starts_per_s": max((h["max_starts_per_s"] for h in per_host.values()), default=0),
         "hung_requests": sorted(hung),
         "per_host": per_host,
+        "strict_hosts": {h: per_host[h] for h in sorted(strict) if h in per_host},
     }
 
 
@@ -596,6 +608,23 @@ def table(summary: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def strict_pace(runs: list[dict[str, Any]]) -> str:
+    """Each run's strict hosts: answers per second (429s), from the server's request log."""
+    parts = []
+    for r in runs:
+        hosts = r.get("timeline", {}).get("strict_hosts", {})
+        if hosts:
+            each = ", ".join(
+                f"{h} {v['answered_per_s']}/s ({v['status_429']} 429s, until "
+                f"{v['last_end_s']:.0f} s)"
+                for h, v in hosts.items()
+            )
+            parts.append(f"{r['tool']} run {r['run'] + 1}: {each}")
+    if not parts:
+        return "no strict hosts."
+    return "strict hosts, answers per second: " + "; ".join(parts) + "."
+
+
 def report(path: Path) -> str:
     """The Markdown block bench/README.md shows: command, machine, date, then the table."""
     result = json.loads(path.read_text(encoding="utf-8"))
@@ -618,6 +647,8 @@ def report(path: Path) -> str:
             + ".",
             "",
             table(result["summary"]),
+            "",
+            strict_pace(result["runs"]),
             "",
             "wall times of each run: "
             + "; ".join(f"{n}: {s['wall_s_all']}" for n, s in result["summary"].items())

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import zlib
-
-import httpx
+from collections.abc import AsyncIterable
 
 # Unread bodies up to this size are drained so the connection can be reused (HTTP/1.1).
 DRAIN_BYTES = 64 * 1024
@@ -57,19 +56,19 @@ class CappedBody:
         return b"".join(self.chunks)
 
 
-async def read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
-    body = CappedBody(response.headers.get("content-encoding", ""), cap)
-    async for raw in response.aiter_raw():
+async def read_capped(stream: AsyncIterable[bytes], encoding: str, cap: int) -> tuple[bytes, bool]:
+    """At most `cap` decoded bytes of a raw (still encoded) response body."""
+    body = CappedBody(encoding, cap)
+    async for raw in stream:
         if not body.feed(raw):
             break
     return body.value(), body.truncated
 
 
-async def drain(response: httpx.Response) -> None:
+async def drain(stream: AsyncIterable[bytes], http_version: str, length: str | None) -> None:
     """Read a small unwanted body so an HTTP/1.1 connection stays reusable."""
-    length = response.headers.get("content-length")
-    if response.http_version != "HTTP/1.1" or not length or not length.isdigit():
+    if http_version != "HTTP/1.1" or not length or not length.isdigit():
         return
     if int(length) <= DRAIN_BYTES:
-        async for _ in response.aiter_raw():
+        async for _ in stream:
             pass

@@ -17,11 +17,12 @@ import asyncio
 import random
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from monitor import __version__
@@ -31,6 +32,7 @@ from monitor.net.body import drain, read_capped
 from monitor.net.guard import AddressPolicy, GuardedBackend, Resolver, default_policy
 from monitor.net.politeness import MAX_HOST_PAUSE_S, Budget, Politeness
 from monitor.net.results import (
+    HTTPCORE_ERRORS,
     REDIRECT_STATUSES,
     Answer,
     Failure,
@@ -51,6 +53,13 @@ __all__ = [
 ]
 
 DEFAULT_USER_AGENT = f"monitor/{__version__} (link checker; +https://github.com/)"
+# httpx's client defaults, which every request carried while httpx's client sent them.
+HTTPX_DEFAULT_HEADERS = {
+    "Accept": "*/*",
+    "Accept-Encoding": "gzip, deflate",
+    "Connection": "keep-alive",
+    "User-Agent": f"python-httpx/{httpx.__version__}",
+}
 DEFAULT_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     # Only encodings we can decode under the size cap ourselves (see monitor.net.body).
@@ -78,7 +87,6 @@ class HttpEngine:
         settings: EngineSettings | None = None,
         hosts: dict[str, HostLimits] | None = None,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
         remap: Sequence[tuple[re.Pattern[str], str]] = (),
         address_policy: AddressPolicy = default_policy,
         resolver: Resolver | None = None,
@@ -86,27 +94,31 @@ class HttpEngine:
         self.settings = settings or EngineSettings()
         self.hosts = {name.lower(): limits for name, limits in (hosts or {}).items()}
         self.remap = tuple(remap)
-        headers = {"User-Agent": self.settings.user_agent or DEFAULT_USER_AGENT}
+        # The headers httpx's client sent (its defaults, then ours), in its order; requests
+        # are sent by httpcore directly (see monitor.net.transport for why).
+        headers = httpx.Headers(HTTPX_DEFAULT_HEADERS)
+        headers.update({"User-Agent": self.settings.user_agent or DEFAULT_USER_AGENT})
         headers.update(DEFAULT_HEADERS)
         headers.update(self.settings.headers)
+        self.headers = headers
+        self._raw_headers = headers.raw
+        read = self.settings.read_timeout_s
+        self._timeouts = {
+            "connect": self.settings.connect_timeout_s,
+            "read": read,
+            "write": read,
+            "pool": read,
+        }
+        # Kept across requests, as a browser (and httpx's client) would: some sites set a
+        # cookie and redirect to themselves to see it come back.
+        self.cookies = httpx.Cookies()
         self.backend = GuardedBackend(
             None if self.settings.allow_private else address_policy,
             resolver,
             inner=AsyncioBackend(),  # not anyio's: see monitor.net.streams
         )
-        # a host's pool needs its concurrency, plus one for a connection still closing
-        per_host = max([self.settings.per_host_concurrency]
-                       + [h.concurrency or 0 for h in self.hosts.values()]) + 1  # fmt: skip
-        self.client = httpx.AsyncClient(
-            headers=headers,
-            timeout=httpx.Timeout(
-                self.settings.read_timeout_s, connect=self.settings.connect_timeout_s
-            ),
-            follow_redirects=False,
-            transport=transport or PoolPerHost(self.backend, per_host),
-            # Environment proxies would bypass the address guard and the pool limits.
-            trust_env=False,
-        )
+        # Environment proxies are never used: they would bypass the address guard.
+        self.pools = PoolPerHost(self.backend)
         self.politeness = Politeness(self.settings, self.hosts)
 
     async def __aenter__(self) -> HttpEngine:
@@ -121,7 +133,7 @@ class HttpEngine:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self.pools.aclose()
 
     @property
     def address_policy(self) -> AddressPolicy | None:
@@ -265,12 +277,6 @@ class HttpEngine:
         while True:
             attempt += 1
             answer = await self._once(method, url, headers, want_body, cap, budget, content)
-            host = urlsplit(url).hostname or ""
-            if answer.status == 429:
-                told = retry_after_s(answer.headers.get("retry-after"))
-                pause = self.settings.backoff_s if told is None else told
-                pause = min(pause, self.settings.retry_after_cap_s, MAX_HOST_PAUSE_S)
-                self.politeness.throttled(host, url, pause)
             if attempt > self.settings.retries or not answer.retryable:
                 return replace(answer, attempts=attempt)
             if answer.failure is not None and not chain.retry_failures:
@@ -297,32 +303,80 @@ class HttpEngine:
         budget: Budget,
         content: bytes | None = None,
     ) -> Answer:
-        async with self.politeness.slot(urlsplit(url).hostname or "", budget):
+        host = urlsplit(url).hostname or ""
+        async with self.politeness.slot(host, budget) as started:
             try:
-                request = self.client.build_request(method, url, headers=headers, content=content)
-                response = await self.client.send(request, stream=True)
-            except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+                target = httpx.URL(url)
+                response = await self.pools.send(self._request(method, target, headers, content))
+            except (*HTTPCORE_ERRORS, httpx.InvalidURL, ValueError) as exc:
                 failure, error = classify_exception(exc)
                 return Answer(failure=failure, error=error)
             try:
-                status = response.status_code
+                status = response.status
+                answer_headers = httpx.Headers(response.headers)
+                if status == 429:
+                    told = retry_after_s(answer_headers.get("retry-after"))
+                    pause = self.settings.backoff_s if told is None else told
+                    pause = min(pause, self.settings.retry_after_cap_s, MAX_HOST_PAUSE_S)
+                    self.politeness.throttled(host, url, pause, started)
+                else:
+                    self.politeness.accepted(host, started)
+                if "set-cookie" in answer_headers:
+                    request = httpx.Request(method, target)
+                    self.cookies.extract_cookies(
+                        httpx.Response(status, headers=answer_headers, request=request)
+                    )
+                version = response.extensions.get("http_version", b"HTTP/1.1")
+                http_version = version.decode("ascii", errors="ignore")
+                stream = response.stream
+                assert isinstance(stream, AsyncIterable)
                 body, truncated = b"", False
                 if want_body and method != "HEAD" and status not in REDIRECT_STATUSES:
-                    body, truncated = await read_capped(response, cap)
+                    encoding = answer_headers.get("content-encoding", "")
+                    body, truncated = await read_capped(stream, encoding, cap)
                 else:
-                    await drain(response)
+                    await drain(stream, http_version, answer_headers.get("content-length"))
                 return Answer(
                     status=status,
-                    headers=response.headers,
+                    headers=answer_headers,
                     body=body,
                     truncated=truncated,
-                    http_version=response.http_version,
+                    http_version=http_version,
                 )
-            except httpx.HTTPError as exc:
+            except HTTPCORE_ERRORS as exc:
                 failure, error = classify_exception(exc)
-                return Answer(status=response.status_code, failure=failure, error=error)
+                return Answer(status=response.status, failure=failure, error=error)
             finally:
                 await response.aclose()
+
+    def _request(
+        self, method: str, url: httpx.URL, headers: dict[str, str], content: bytes | None
+    ) -> httpcore.Request:
+        """The request httpx's client built: its headers and ours, then the caller's, a
+        Host header first, the client's cookies, and a length for a body."""
+        raw = self._raw_headers
+        if headers or content is not None or method in ("POST", "PUT", "PATCH") or self.cookies:
+            merged = self.headers.copy()
+            merged.update(headers)
+            sends_body = content is not None or method in ("POST", "PUT", "PATCH")
+            if sends_body and "content-length" not in merged and "transfer-encoding" not in merged:
+                merged["Content-Length"] = str(len(content or b""))
+            if self.cookies:
+                request = httpx.Request(method, url, headers=merged)
+                self.cookies.set_cookie_header(request)
+                merged = request.headers
+            raw = merged.raw
+        if not any(key.lower() == b"host" for key, _ in raw):
+            raw = [(b"Host", url.netloc), *raw]
+        return httpcore.Request(
+            method,
+            httpcore.URL(
+                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+            ),
+            headers=raw,
+            content=content,
+            extensions={"timeout": self._timeouts},
+        )
 
 
 @dataclass

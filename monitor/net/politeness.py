@@ -2,9 +2,9 @@
 
 A global limit on requests in flight, and per host a concurrency limit and a minimum
 interval between request starts (configurable per host), adapted to 429 answers: a burst
-halves the host's requests in flight and doubles its interval, and each quiet period eases
-one step back. Waiting here is our choice, so it does not count against a fetch's deadline
-(`Budget`).
+halves the host's requests in flight and paces the host at the rate it had just accepted
+(`Gate.learn`); each quiet period eases one step back, never faster than that rate. Waiting
+here is our choice, so it does not count against a fetch's deadline (`Budget`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -25,6 +26,16 @@ MAX_ADAPTIVE_INTERVAL_S = 2.0
 EASE_AFTER_QUIET_S = 3.0
 # A 429 pauses its whole host at most this long (the asking request may wait longer).
 MAX_HOST_PAUSE_S = 10.0
+# A 429 burst paces its host at this share of the requests it accepted in the second before:
+# a strict host (8 per rolling second) eased back to 20/s ran into a 429 and its 2 s pause
+# every few seconds, 2.4-4 requests/s on average (bench/README.md, issue 11).
+LEARNED_SHARE = 0.9
+# The window a host's accepted requests are counted in ("N per second" limits).
+RATE_WINDOW_S = 1.0
+# At the learned pace this long without a 429, one more request per second is tried: a
+# burst that came while we were asking slowly (a concurrency limit, a busy moment)
+# undercounts what the host accepts, and must not hold the pace down for the whole run.
+PROBE_AFTER_QUIET_S = 10.0
 
 
 @dataclass
@@ -46,6 +57,48 @@ class Gate:
     in_flight: int = 0
     eased_at: float = 0.0  # the last 429 or easing step; the next step comes a quiet period on
     cond: asyncio.Condition = field(default_factory=asyncio.Condition)
+    configured: float = 0.0  # the configured interval: nothing here ever goes faster
+    accepted: deque[float] = field(default_factory=deque)  # starts answered without a 429
+    evidence: int = 0  # requests accepted in the window before the burst `floor` was set by
+    paced_at: float = 0.0  # the last burst or probe that set `floor` (0: never)
+    limited_at: float = 0.0  # the last 429 burst
+
+    def accept(self, started: float) -> None:
+        """A request that started at `started` was answered, and not with a 429."""
+        self.accepted.append(started)
+        while self.accepted[0] < started - 2 * RATE_WINDOW_S:
+            self.accepted.popleft()
+
+    def learn(self, started: float, now: float) -> bool:
+        """Pace the host at the rate it accepted in the window before the request it refused
+        (which started at `started`); False when that says nothing new about its rate.
+
+        The pace comes from what the host accepted, never from our own interval, so bursts
+        cannot ratchet it down: a burst in which the host accepted fewer requests than the
+        one the pace was learned from (a limit on requests in flight, a URL refused on its
+        own) leaves the pace as it is.
+        """
+        accepted = sum(1 for t in self.accepted if started - RATE_WINDOW_S <= t < started)
+        if accepted < 2 or accepted < self.evidence:
+            return False
+        self.evidence = accepted
+        self.floor = max(self.configured, RATE_WINDOW_S / (LEARNED_SHARE * accepted))
+        self.interval = self.floor
+        self.paced_at = now
+        return True
+
+    def probe(self, now: float) -> None:
+        """After a long quiet at the learned pace, one more request per second (never past
+        the configured pace): the burst it was learned from may have undercounted."""
+        if (
+            self.paced_at
+            and self.floor > self.configured
+            and self.interval <= self.floor
+            and now - max(self.paced_at, self.limited_at) >= PROBE_AFTER_QUIET_S
+        ):
+            self.floor = max(self.configured, 1 / (1 / self.floor + 1))
+            self.interval = self.floor
+            self.paced_at = now
 
     def ease(self, now: float) -> None:
         """One recovery step per quiet period without a 429 (time-based, not count-based)."""
@@ -111,12 +164,13 @@ class Politeness:
                 floor=interval,
                 limit=concurrency,
                 size=concurrency,
+                configured=interval,
             )
             self.gates[host] = gate
         return gate
 
     @contextlib.asynccontextmanager
-    async def slot(self, host: str, budget: Budget) -> AsyncIterator[None]:
+    async def slot(self, host: str, budget: Budget) -> AsyncIterator[float]:
         """Hold a host slot and a global slot for one request.
 
         The global slot is taken last, once the host's interval has passed, so requests
@@ -132,6 +186,8 @@ class Politeness:
             async with gate.cond:  # a host slowed down by 429s has fewer requests in flight
                 while True:
                     gate.ease(time.monotonic())
+                    if gate.paced_at:
+                        gate.probe(time.monotonic())
                     if gate.in_flight < gate.limit:
                         break
                     # woken by a release, or by time: a slow or hanging request holding the
@@ -146,12 +202,14 @@ class Politeness:
                         while (delay := gate.next_start - time.monotonic()) > 0:  # noqa: ASYNC110
                             await asyncio.sleep(delay)
                         await global_slots.acquire()
-                        gate.next_start = time.monotonic() + gate.interval
+                        started = time.monotonic()
+                        gate.next_start = started + gate.interval
                 else:
                     await global_slots.acquire()
+                    started = time.monotonic()
                 budget.resume()
                 try:
-                    yield
+                    yield started
                 finally:
                     global_slots.release()
             finally:
@@ -160,14 +218,21 @@ class Politeness:
                     gate.ease(time.monotonic())
                     gate.cond.notify_all()
 
-    def throttled(self, host: str, url: str, wait: float) -> None:
-        """The host said "too many requests": pause it for everyone, and slow down.
+    def accepted(self, host: str, started: float) -> None:
+        """A request to `host` that started at `started` got an answer other than 429."""
+        self.gate(host).accept(started)
+
+    def throttled(self, host: str, url: str, wait: float, started: float) -> None:
+        """The host said "too many requests" to a request that started at `started`: pause
+        the host for everyone, and slow down.
 
         Only a URL's first 429 counts: a URL that is refused forever says nothing about our
         pace. A burst of 429s (one per calm window) halves the requests the host may have in
-        flight and doubles its interval (up to MAX_ADAPTIVE_INTERVAL_S); `Gate.ease` undoes
-        one step per quiet EASE_AFTER_QUIET_S, so a strict site is asked near the pace it
-        accepts, with a 429 (and its Retry-After pause) now and then, never a flood.
+        flight and paces it at the rate it had just accepted (`Gate.learn`); when that says
+        nothing (too few requests to count), the interval doubles (up to
+        MAX_ADAPTIVE_INTERVAL_S). `Gate.ease` undoes one step per quiet EASE_AFTER_QUIET_S,
+        never faster than the learned pace, so a strict site is asked just under the pace it
+        accepts, not eased into its next 429 and Retry-After pause.
         """
         gate = self.gate(host)
         if url in gate.limited_urls:
@@ -176,7 +241,9 @@ class Politeness:
         now = time.monotonic()
         gate.next_start = max(gate.next_start, now + wait)
         if now >= gate.calm_until:
+            gate.limited_at = now
             gate.limit = max(1, min(gate.limit, gate.in_flight + 1) // 2)
-            gate.interval = min(max(gate.interval * 2, 0.1), MAX_ADAPTIVE_INTERVAL_S)
+            if not gate.learn(started, now) and not gate.paced_at:
+                gate.interval = min(max(gate.interval * 2, 0.1), MAX_ADAPTIVE_INTERVAL_S)
             gate.calm_until = now + wait + gate.interval
         gate.eased_at = now + wait  # the quiet period starts when the pause ends

@@ -12,11 +12,20 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
+import httpcore
 import httpx
 
 from monitor.domain.models import Hop
 from monitor.net.guard import AddressRefused, NameNotResolved
 
+# Everything httpcore raises for a request that got no (complete) answer.
+HTTPCORE_ERRORS = (
+    httpcore.UnsupportedProtocol,
+    httpcore.ProtocolError,
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProxyError,
+)
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Worth asking again: rate limited, or a gateway/overload answer that usually passes.
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -88,6 +97,8 @@ class Answer:
 
 
 def classify_exception(exc: BaseException) -> tuple[Failure, str]:
+    """Failure kind and text for an exception of httpx or of httpcore (which the engine
+    calls directly); both name their exceptions alike, so the text is the same either way."""
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, AddressRefused):
@@ -96,9 +107,9 @@ def classify_exception(exc: BaseException) -> tuple[Failure, str]:
             return Failure.DNS, f"DNS lookup failed: {cause}"
         cause = cause.__cause__
     text = str(exc) or type(exc).__name__
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, httpx.TimeoutException | httpcore.TimeoutException):
         return Failure.TIMEOUT, f"timed out ({type(exc).__name__})"
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, httpx.ConnectError | httpcore.ConnectError):
         lowered = text.lower()
         if any(
             marker in lowered
@@ -115,7 +126,15 @@ def classify_exception(exc: BaseException) -> tuple[Failure, str]:
         ):
             return Failure.DNS, f"DNS lookup failed: {text}"
         return Failure.CONNECT, f"connection failed: {text}"
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+    if isinstance(
+        exc,
+        httpx.RemoteProtocolError
+        | httpx.ReadError
+        | httpx.WriteError
+        | httpcore.RemoteProtocolError
+        | httpcore.ReadError
+        | httpcore.WriteError,
+    ):
         return Failure.RESET, f"connection reset: {text}"
     return Failure.PROTOCOL, f"{type(exc).__name__}: {text}"
 

@@ -102,7 +102,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
                 reader, writer = await asyncio.open_connection(host, port, local_addr=local)
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(str(exc) or "connect timed out") from exc
-        except OSError as exc:
+        except (OSError, OverflowError) as exc:  # OverflowError: a port above 65535
             raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
         sock = writer.get_extra_info("socket")
         for option in socket_options or ():

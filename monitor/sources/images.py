@@ -85,6 +85,8 @@ def _inline_images(inline: Token) -> Iterator[Link]:
 
 
 def markdown_images(text: str) -> list[Link]:
+    if "![" not in text and "<img" not in text.lower():
+        return []  # no image syntax at all: spare the second full parse (issue 11's profile)
     found: list[Link] = []
     for tok in _md().parse(text):
         if tok.type == "inline":

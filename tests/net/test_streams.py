@@ -13,10 +13,14 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import h2.config
+import h2.connection
+import h2.events
 import httpcore
 import pytest
 
 from monitor.config.catalog import EngineSettings
+from monitor.net import transport
 from monitor.net.engine import Failure, HttpEngine
 from monitor.net.streams import AsyncioBackend
 from tests.conftest import LoopbackServer, Reply
@@ -153,3 +157,105 @@ async def test_a_connection_the_server_closed_while_idle_is_not_reused(
             response = await pool.request("GET", url)
             assert response.content == b"hi"
             await asyncio.sleep(0.3)  # the server has closed the idle connection by now
+
+
+# -- the engine's own connections over TLS (monitor.net.transport) ---------------------------
+
+
+def _trusting(monkeypatch: pytest.MonkeyPatch, cert: Path) -> None:
+    """The engine's shared TLS context, trusting the test certificate (ALPN as in the code)."""
+    context = ssl.create_default_context(cafile=str(cert))
+    context.set_alpn_protocols(["http/1.1", "h2"])
+    monkeypatch.setattr(transport, "_shared_ssl_context", lambda: context)
+
+
+async def test_engine_over_tls_reuses_its_http11_connection(
+    tls_server: int, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _trusting(monkeypatch, certificate[0])
+    settings = EngineSettings.model_validate({"allow_private": True, "min_interval_ms": 0})
+    async with HttpEngine(settings) as http:
+        results = [await http.fetch(f"https://localhost:{tls_server}/p{i}") for i in range(3)]
+        connections = [len(pool.slots) for pool in http.pools.pools.values()]
+    assert [(r.status, r.body, r.http_version) for r in results] == [
+        (200, b"<title>secure</title>", "HTTP/1.1")
+    ] * 3
+    assert connections == [1]
+
+
+@pytest.fixture
+def h2_server(certificate: tuple[Path, Path]) -> Iterator[tuple[int, list[int]]]:
+    """An HTTP/2-only server (ALPN h2, the h2 library's state machine); yields its port and
+    the number of connections it accepted, counted by the server."""
+    cert, key = certificate
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.set_alpn_protocols(["h2"])
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.1)
+    accepted = [0]
+    stop = threading.Event()
+
+    def serve(raw: socket.socket) -> None:
+        with context.wrap_socket(raw, server_side=True) as sock:
+            conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+            conn.initiate_connection()
+            sock.sendall(conn.data_to_send())
+            sock.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    data = sock.recv(65535)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return
+                if not data:
+                    return
+                for event in conn.receive_data(data):
+                    if isinstance(event, h2.events.RequestReceived):
+                        body = b"<title>over h2</title>"
+                        conn.send_headers(
+                            event.stream_id,
+                            [(":status", "200"), ("content-length", str(len(body)))],
+                        )
+                        conn.send_data(event.stream_id, body, end_stream=True)
+                sock.sendall(conn.data_to_send())
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                raw, _ = listener.accept()
+            except TimeoutError:
+                continue
+            accepted[0] += 1
+            threading.Thread(target=serve, args=(raw,), daemon=True).start()
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], accepted
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+async def test_engine_over_http2_sends_concurrent_requests_on_one_connection(
+    h2_server: tuple[int, list[int]],
+    certificate: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port, accepted = h2_server
+    _trusting(monkeypatch, certificate[0])
+    settings = EngineSettings.model_validate({"allow_private": True, "min_interval_ms": 0})
+    async with HttpEngine(settings) as http:
+        first = await http.fetch(f"https://localhost:{port}/first")
+        rest = await asyncio.gather(
+            *(http.fetch(f"https://localhost:{port}/{i}") for i in range(6))
+        )
+    assert [(r.status, r.body, r.http_version) for r in (first, *rest)] == [
+        (200, b"<title>over h2</title>", "HTTP/2")
+    ] * 7
+    assert accepted == [1]  # six requests at once, multiplexed on the first connection
