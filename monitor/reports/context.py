@@ -75,6 +75,7 @@ def sparkline(values: Sequence[int | None]) -> Spark | None:
 
 @dataclass(frozen=True)
 class HistoryRow:
+    at: datetime  # the page's <time datetime>
     when: str
     verdict: Verdict
     verdict_label: str  # the verdict in the page's language
@@ -237,6 +238,7 @@ def describe_change(change: Change, lang: Language) -> str:
 def _history_rows(lines: Sequence[HistoryLine], lang: Language) -> tuple[HistoryRow, ...]:
     return tuple(
         HistoryRow(
+            at=line.checked_at,
             when=lang.time(line.checked_at),
             verdict=line.verdict,
             verdict_label=lang.verdict(line.verdict),
