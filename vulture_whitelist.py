@@ -57,6 +57,7 @@ _.fell_back_to_get
 _._state_lock
 
 # Fields of the report context read only by the Jinja templates (templates/*.j2).
+_.visible_changed  # rows whose changes a README reader sees (templates/status.md.j2)
 _.width
 _.height
 _.ms

@@ -103,9 +103,9 @@ def report(
     try:
         changed = write_site(ctx, out)
         if to_stdout:
-            typer.echo(render_status_md(ctx), nl=False)
+            typer.echo(render_status_md(ctx, clock=True), nl=False)
         elif markdown is not None and write_if_changed(
-            markdown, render_status_md(ctx).encode("utf-8")
+            markdown, render_status_md(ctx, clock=False).encode("utf-8")
         ):
             changed.append(markdown)
     except OSError as exc:

@@ -248,7 +248,8 @@ def test_no_english_verdict_or_state_word_on_the_portuguese_pages(tmp_path: Path
             found[name] = sorted(set(words))
     assert found == {}
     # The Markdown report, the README tables, the feed and the badges too.
-    markdown = render_status_md(ctx) + "".join(render_table(ctx, s) for s in ctx.sections)
+    markdown = render_status_md(ctx, clock=True)
+    markdown += "".join(render_table(ctx, s) for s in ctx.sections)
     markdown += _xml_text(render_badge(ctx)) + _xml_text(render_feed(ctx))
     markdown += "".join(_xml_text(render_resource_badge(row)) for row in ctx.rows)
     assert ENGLISH.findall(_without_data(markdown, catalog)) == []

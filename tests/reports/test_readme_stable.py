@@ -189,3 +189,41 @@ def test_the_table_shows_the_date_the_state_began(tmp_path: Path) -> None:
     assert "| Resource | Kind | Duration | Stars | Status | Since |" in text
     assert f"| [A talk]({VIDEO_URL}) | video | 13 min | — | ✅ ok | Nov 1, 2026 |" in text
     assert "Nov 4" not in text  # the latest check's date is the status page's business
+
+
+def _report(folder: Path, now: datetime, markdown: str) -> str:
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            "--catalog",
+            str(folder / "resources.toml"),
+            "--db",
+            str(folder / "h.sqlite"),
+            "--out",
+            str(folder / "site"),
+            "--markdown",
+            markdown,
+            "--now",
+            now.strftime("%Y-%m-%dT%H:%M:%S"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_status_md_holds_no_clock_but_the_job_summary_does(tmp_path: Path) -> None:
+    """The nightly commits status.md next to the README: the same facts on another night
+    leave it byte for byte. The job summary (`--markdown -`) still says when it ran."""
+    db = _setup(tmp_path)
+    status = tmp_path / "status.md"
+    _night(db, 0, stars=41_234)
+    _night(db, 1, stars=41_234)
+    _report(tmp_path, DAY1 + timedelta(days=1, hours=1), str(status))
+    first = status.read_bytes()
+    _night(db, 2, stars=41_249, elapsed_ms=350)
+    _report(tmp_path, DAY1 + timedelta(days=2, hours=1), str(status))
+    assert status.read_bytes() == first
+    assert "Last check: see the status page" in first.decode()
+    summary = _report(tmp_path, DAY1 + timedelta(days=2, hours=1), "-")
+    assert "Last check: Nov 3, 2026" in summary
