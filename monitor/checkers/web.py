@@ -455,6 +455,7 @@ def result_for(
     judgement: Judgement,
     *,
     elapsed_ms: int | None = None,
+    first_ms: int | None = None,
     meta: Metadata | None = None,
 ) -> CheckResult:
     """The CheckResult of one judged fetch (shared by the checkers that read web pages)."""
@@ -467,6 +468,7 @@ def result_for(
         final_url=fetch.final_url,
         redirects=fetch.redirects,
         elapsed_ms=fetch.elapsed_ms if elapsed_ms is None else elapsed_ms,
+        first_ms=fetch.first_ms if first_ms is None else first_ms,
         error=judgement.error,
         note=judgement.note,
         moved_to=judgement.moved_to,
@@ -487,7 +489,7 @@ class WebChecker:
             fetch = await ctx.http.fetch(resource.url, method="HEAD", want_body=False)
         else:
             fetch = await ctx.http.fetch(resource.url, max_bytes=HTML_MAX_BYTES)
-        elapsed = fetch.elapsed_ms
+        elapsed, first = fetch.elapsed_ms, fetch.first_ms
         if head and fetch.ok and not fetch.body and is_html(fetch.headers, fetch.body):
             # A "file" URL that answers with a web page (a landing page, a soft-404): read it.
             fetch = await ctx.http.fetch(resource.url, max_bytes=HTML_MAX_BYTES)
@@ -504,4 +506,6 @@ class WebChecker:
         # A not-found page or a challenge says nothing about the resource: keep only its type.
         page = judgement.page if judgement.verdict in (Verdict.OK, Verdict.MOVED) else None
         meta = metadata_for(fetch, page) if ctx.want_metadata else Metadata()
-        return result_for(resource, self.name, fetch, judgement, elapsed_ms=elapsed, meta=meta)
+        return result_for(
+            resource, self.name, fetch, judgement, elapsed_ms=elapsed, first_ms=first, meta=meta
+        )

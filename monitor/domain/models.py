@@ -161,6 +161,10 @@ class CheckResult:
     final_url: str | None = None
     redirects: tuple[Hop, ...] = ()
     elapsed_ms: int | None = None
+    # The response time: the first request's first attempt, to its answer's headers (no
+    # retries, backoffs or redirects); None when the check sent no HTTP request or got no
+    # answer. Reports fall back to elapsed_ms where it is unknown (older checks, APIs).
+    first_ms: int | None = None
     error: str | None = None
     note: str | None = None
     moved_to: str | None = None

@@ -163,6 +163,12 @@ def replay(checks: Sequence[StoredCheck], down_after: int = 2) -> list[Step]:
     return steps
 
 
+def response_ms(result: CheckResult) -> int | None:
+    """A check's response time: its first attempt's (`first_ms`), else, for checks made
+    before it was recorded or without an HTTP request of their own, the whole check's."""
+    return result.first_ms if result.first_ms is not None else result.elapsed_ms
+
+
 def failure_streak(steps: Sequence[Step]) -> int:
     streak = 0
     for step in reversed(steps):
@@ -270,7 +276,7 @@ def resource_state(
         timeline=tuple(trans),
         steps=tuple(steps),
         ignored=ignored,
-        response_ms=tuple(s.check.result.elapsed_ms for s in steps[-SPARK_POINTS:]),
+        response_ms=tuple(response_ms(s.check.result) for s in steps[-SPARK_POINTS:]),
     )
 
 

@@ -277,6 +277,8 @@ class HttpEngine:
         while True:
             attempt += 1
             answer = await self._once(method, url, headers, want_body, cap, budget, content)
+            if not chain.asked:  # the response time is the first attempt's (issue 14)
+                chain.asked, chain.first_ms = True, answer.answered_ms
             if attempt > self.settings.retries or not answer.retryable:
                 return replace(answer, attempts=attempt)
             if answer.failure is not None and not chain.retry_failures:
@@ -307,7 +309,9 @@ class HttpEngine:
         async with self.politeness.slot(host, budget) as started:
             try:
                 target = httpx.URL(url)
+                sent = time.monotonic()
                 response = await self.pools.send(self._request(method, target, headers, content))
+                answered_ms = int((time.monotonic() - sent) * 1000)
             except (*HTTPCORE_ERRORS, httpx.InvalidURL, ValueError) as exc:
                 failure, error = classify_exception(exc)
                 return Answer(failure=failure, error=error)
@@ -342,6 +346,7 @@ class HttpEngine:
                     body=body,
                     truncated=truncated,
                     http_version=http_version,
+                    answered_ms=answered_ms,
                 )
             except HTTPCORE_ERRORS as exc:
                 failure, error = classify_exception(exc)
@@ -392,6 +397,8 @@ class _Chain:
     fell_back: bool = False
     content: bytes | None = None  # request body, dropped by a 303
     retry_failures: bool = True  # False in a second opinion (see `HttpEngine.fetch`)
+    asked: bool = False  # the first request has been sent
+    first_ms: int | None = None  # its first attempt's time to an answer
 
     def logical(self, url: str) -> str:
         """`url` as the caller knows it: `--remap` is transport only, so redirect chains,
@@ -427,6 +434,7 @@ class _Chain:
             failure=failure,
             error=error,
             attempts=max(self.attempts, 1),
+            first_ms=self.first_ms,
             requested_url=self.requested_url,
             fell_back_to_get=self.fell_back,
             http_version=answer.http_version,

@@ -60,7 +60,10 @@ class FetchResult:
     body: bytes = b""  # decoded (gzip/deflate undone), at most max_bytes
     truncated: bool = False
     redirects: tuple[Hop, ...] = ()
-    elapsed_ms: int = 0
+    elapsed_ms: int = 0  # the whole fetch: retries, waits, redirects, body
+    # The first request's first attempt: from sending it to its answer's headers (None when
+    # it got no answer). A response time that retries and politeness waits do not inflate.
+    first_ms: int | None = None
     failure: Failure | None = None
     error: str | None = None
     attempts: int = 1
@@ -85,6 +88,7 @@ class Answer:
     error: str | None = None
     http_version: str = ""
     attempts: int = 1
+    answered_ms: int | None = None  # from sending the request to its answer's headers
 
     @property
     def retryable(self) -> bool:

@@ -84,6 +84,7 @@ class CheckRow(SQLModel, table=True):
     final_url: str | None = None
     redirect_chain: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     elapsed_ms: int | None = None
+    first_ms: int | None = None  # the response time: the first attempt's (migration 0005)
     error: str | None = None
     note: str | None = None
     moved_to: str | None = None
@@ -166,6 +167,7 @@ def _result_from_row(row: CheckRow) -> CheckResult:
         final_url=row.final_url,
         redirects=tuple(Hop(url=h["url"], status=h["status"]) for h in row.redirect_chain or []),
         elapsed_ms=row.elapsed_ms,
+        first_ms=row.first_ms,
         error=row.error,
         note=row.note,
         moved_to=row.moved_to,
@@ -188,6 +190,7 @@ def _row_from_result(run_id: int, result: CheckResult) -> CheckRow:
         final_url=result.final_url,
         redirect_chain=[{"url": h.url, "status": h.status} for h in result.redirects],
         elapsed_ms=result.elapsed_ms,
+        first_ms=result.first_ms,
         error=result.error,
         note=result.note,
         moved_to=result.moved_to,
@@ -205,7 +208,7 @@ def applied(row: CheckRow) -> summary.Applied:
         resource_id=row.resource_id,
         checked_at=_aware(row.checked_at),
         verdict=row.verdict,
-        elapsed_ms=row.elapsed_ms,
+        elapsed_ms=row.first_ms if row.first_ms is not None else row.elapsed_ms,
         detail=summary.detail_of(row.verdict, row.moved_to, row.error, row.http_status, row.note),
     )
 

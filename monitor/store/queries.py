@@ -170,6 +170,7 @@ def _stored_checks(rows: Iterable[Any]) -> list[tuple[int, StoredCheck]]:
                 Hop(url=h["url"], status=h["status"]) for h in m["redirect_chain"] or []
             ),
             elapsed_ms=m["elapsed_ms"],
+            first_ms=m["first_ms"],
             error=m["error"],
             note=m["note"],
             moved_to=m["moved_to"],
@@ -218,7 +219,7 @@ def recent(conn: Connection, n: int, ids: Collection[str] | None = None) -> dict
             check.c.resource_id,
             check.c.checked_at,
             check.c.verdict,
-            check.c.elapsed_ms,
+            func.coalesce(check.c.first_ms, check.c.elapsed_ms).label("elapsed_ms"),
             _from_newest().label("rank"),
         )
         .select_from(check.join(run, run.c.id == check.c.run_id))
@@ -264,7 +265,7 @@ def history_lines(
             check.c.id,
             check.c.verdict,
             check.c.http_status,
-            check.c.elapsed_ms,
+            func.coalesce(check.c.first_ms, check.c.elapsed_ms).label("elapsed_ms"),
             check.c.meta["title"].as_string().label("title"),
             func.coalesce(check.c.moved_to, check.c.error, check.c.note, "").label("detail"),
             run.c.network_ok,
@@ -500,7 +501,7 @@ def _lines(
             check.c.checked_at,
             check.c.verdict,
             check.c.http_status,
-            check.c.elapsed_ms,
+            func.coalesce(check.c.first_ms, check.c.elapsed_ms).label("elapsed_ms"),
             check.c.meta["title"].as_string().label("title"),
             func.coalesce(check.c.moved_to, check.c.error, check.c.note, "").label("detail"),
             run.c.network_ok,

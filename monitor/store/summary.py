@@ -37,6 +37,7 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
+    func,
     insert,
     select,
     update,
@@ -116,7 +117,7 @@ class Applied:
     resource_id: str
     checked_at: datetime
     verdict: str
-    elapsed_ms: int | None
+    elapsed_ms: int | None  # the response time: first attempt's, else the whole check's
     detail: str  # monitor.domain.state.check_detail of the check
 
 
@@ -346,18 +347,21 @@ def record(
     analyze(conn)
 
 
-def _stored(conn: Connection, ids: Sequence[str]) -> Iterable[tuple[Applied, bool]]:
+def _stored(conn: Connection, ids: Sequence[str], first_ms: bool) -> Iterable[tuple[Applied, bool]]:
     """Every stored check of these resources, oldest first per resource, with whether its
-    run's network was usable."""
+    run's network was usable. `first_ms`: the schema has that column (migration 0005)."""
     from monitor.store.queries import check, run  # the same tables, as Core
 
+    response: Any = check.c.elapsed_ms
+    if first_ms:
+        response = func.coalesce(check.c.first_ms, check.c.elapsed_ms)
     query = (
         select(
             check.c.id,
             check.c.resource_id,
             check.c.checked_at,
             check.c.verdict,
-            check.c.elapsed_ms,
+            response.label("elapsed_ms"),
             check.c.moved_to,
             check.c.error,
             check.c.http_status,
@@ -380,9 +384,12 @@ def _stored(conn: Connection, ids: Sequence[str]) -> Iterable[tuple[Applied, boo
         yield applied, bool(row.network_ok)
 
 
-def rebuild(conn: Connection, ids: Collection[str] | None, down_after: int) -> int:
+def rebuild(
+    conn: Connection, ids: Collection[str] | None, down_after: int, *, first_ms: bool = True
+) -> int:
     """Rebuild the summaries (and state changes) of `ids` (None: every resource with a
-    stored check) from their stored checks; returns how many resources were rebuilt."""
+    stored check) from their stored checks; returns how many resources were rebuilt.
+    `first_ms=False`: for migration 0004, which runs before the column exists."""
     from monitor.store.queries import check
 
     if ids is None:
@@ -394,7 +401,7 @@ def rebuild(conn: Connection, ids: Collection[str] | None, down_after: int) -> i
         conn.execute(delete(change_table).where(change_table.c.resource_id.in_(chunk)))
         conn.execute(delete(summary_table).where(summary_table.c.resource_id.in_(chunk)))
         machines: dict[str, Machine] = {}
-        for applied, usable in _stored(conn, chunk):
+        for applied, usable in _stored(conn, chunk, first_ms):
             m = machines.get(applied.resource_id)
             if m is None:
                 m = machines[applied.resource_id] = Machine(applied.resource_id, down_after)

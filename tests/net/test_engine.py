@@ -531,3 +531,25 @@ async def test_unknown_name_is_a_dns_failure() -> None:
     assert result.failure.network_level
     assert "Name or service not known" in (result.error or "")
     assert http.resolved_names == set()
+
+
+async def test_the_response_time_is_the_first_attempts_not_the_retries(
+    server: LoopbackServer,
+) -> None:
+    """Issue 14: a site that answers 503 at once and 200 after a backoff responded fast;
+    the backoff and the second request are the check's time, not the site's."""
+    calls = iter([Reply(503, b"busy"), Reply(200, b"fine", delay_s=0.3)])
+    server.routes["/slow-retry"] = lambda seen: next(calls)
+    async with HttpEngine(settings(retries=1, backoff_s=0.6, backoff_max_s=0.6)) as http:
+        result = await http.fetch(server.url("/slow-retry"))
+    assert result.status == 200 and result.attempts == 2
+    assert result.first_ms is not None and result.first_ms < 250
+    assert result.elapsed_ms >= 0.3 * 1000 + 0.6 * 0.5 * 1000  # the answer, the backoff
+
+
+async def test_a_first_attempt_without_an_answer_has_no_response_time(
+    server: LoopbackServer,
+) -> None:
+    async with HttpEngine(settings(retries=0)) as http:
+        result = await http.fetch("http://127.0.0.1:9/closed")  # nothing listens there
+    assert result.failure is Failure.CONNECT and result.first_ms is None

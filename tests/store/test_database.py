@@ -47,6 +47,7 @@ def _result(at: datetime, verdict: Verdict = Verdict.OK, meta: Metadata = META) 
         final_url=RES.url,
         redirects=HOPS,
         elapsed_ms=120,
+        first_ms=45,
         partial=verdict is Verdict.ERROR,
         meta=meta,
         checked_at=at,

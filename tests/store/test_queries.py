@@ -21,6 +21,7 @@ from monitor.domain.state import (
     SPARK_POINTS,
     failure_streak,
     replay,
+    response_ms,
     timeline,
 )
 from monitor.domain.state import uptime as py_uptime
@@ -58,6 +59,7 @@ def _fill(
                 url=f"https://example.com/{rid}",
                 verdict=v,
                 elapsed_ms=100 + day if v is not Verdict.BLOCKED else None,
+                first_ms=50 + day if day % 3 else None,  # older checks have none
                 status=400 + day if v in (Verdict.BROKEN, Verdict.BLOCKED) else None,
                 error="timed out" if v is Verdict.ERROR else None,
                 moved_to=f"https://example.org/{rid}/{day}" if v is Verdict.MOVED else None,
@@ -106,6 +108,9 @@ def _check_against_python(store: Store, down_after: int) -> None:
             assert latest_any[rid].result.checked_at == history[-1].result.checked_at
             assert ups[rid].ignored == len(history) - len(steps)
         assert [p.checked_at for p in points.get(rid, [])] == [s.at for s in steps[-5:]]
+        assert [p.elapsed_ms for p in points.get(rid, [])] == [
+            response_ms(s.check.result) for s in steps[-5:]
+        ]
 
 
 def _check_snapshot_against_python(store: Store, down_after: int) -> None:
@@ -122,7 +127,7 @@ def _check_snapshot_against_python(store: Store, down_after: int) -> None:
         assert got.failures == failure_streak(steps), rid
         assert [c.result.checked_at for c in got.recent] == [s.at for s in steps[-3:]]
         assert [c.result.meta for c in got.recent] == [s.check.result.meta for s in steps[-3:]]
-        assert got.response_ms == tuple(s.check.result.elapsed_ms for s in steps[-SPARK_POINTS:])
+        assert got.response_ms == tuple(response_ms(s.check.result) for s in steps[-SPARK_POINTS:])
         assert got.first_usable == (steps[0].at if steps else None)
         assert got.usable == len(steps)
         assert got.ignored == len(history) - len(steps)

@@ -121,3 +121,17 @@ def test_prune_keeps_the_states_and_counts_what_is_left(db_url: str) -> None:
             assert [c.result.checked_at for c in snap.get(r.id).recent] == sorted(
                 h.result.checked_at for h in usable
             )[-3:]
+
+
+def test_the_pages_response_times_are_first_attempts_else_the_whole_check(db_url: str) -> None:
+    """Checks recorded before the first attempt was (none in `first_ms`) keep their whole
+    time; newer ones show the first attempt's, not the retries'."""
+    with Store.open(db_url) as store:
+        for day, first in enumerate([None, None, 40, 41]):
+            at = T0 + timedelta(days=day)
+            result = CheckResult("r0", RES[0].url, Verdict.OK, elapsed_ms=1000 + day,
+                                 first_ms=first, checked_at=at)  # fmt: skip
+            store.record_run(Run(None, at), [result], RES[:1])
+        snap = store.snapshot(T0 + timedelta(days=5)).get("r0")
+    assert snap.response_ms == (1000, 1001, 40, 41)
+    assert [line.elapsed_ms for line in snap.lines] == [41, 40, 1001, 1000]

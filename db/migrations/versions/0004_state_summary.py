@@ -54,7 +54,7 @@ def upgrade() -> None:
     op.create_index("ix_state_change_resource", "state_change", ["resource_id", "checked_at", "id"])
     from monitor.store.summary import DEFAULT_DOWN_AFTER, rebuild
 
-    rebuild(op.get_bind(), None, DEFAULT_DOWN_AFTER)
+    rebuild(op.get_bind(), None, DEFAULT_DOWN_AFTER, first_ms=False)  # 0005 adds that column
 
 
 def downgrade() -> None:
