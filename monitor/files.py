@@ -11,6 +11,8 @@ import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # Leftovers named without a process id (older versions) count as stale after this long.
@@ -27,20 +29,38 @@ def _alive(pid: int) -> bool:
     return True
 
 
-# Temporary files seen in each folder, listed once per process: a site of 3,000 pages used
-# to list its folder (and match every name) for each page it wrote, 24 million matches
-# (issue 14). A leftover that appears later is removed by the next process.
-_seen: dict[Path, set[str]] = {}
+# Inside `one_listing()`: the temporary files of each folder, listed once. A site of 3,000
+# pages used to list its folder (and match every name) for each page it wrote, 24 million
+# matches (issue 14). Outside, every write lists afresh.
+_seen: dict[Path, set[str]] | None = None
+
+
+@contextmanager
+def one_listing() -> Iterator[None]:
+    """Writes within this block list each folder's temporary files once (a leftover that
+    appears meanwhile is removed by the next write outside it)."""
+    global _seen
+    outer = _seen
+    _seen = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _seen = outer
+
+
+def _list_temps(folder: Path) -> set[str]:
+    try:
+        with os.scandir(folder) as entries:
+            return {e.name for e in entries if e.name[:1] == "." and e.name[-4:] == ".tmp"}
+    except OSError:
+        return set()
 
 
 def _temps(folder: Path) -> set[str]:
+    if _seen is None:
+        return _list_temps(folder)
     if folder not in _seen:
-        try:
-            with os.scandir(folder) as entries:
-                names = {e.name for e in entries if e.name[:1] == "." and e.name[-4:] == ".tmp"}
-        except OSError:
-            names = set()
-        _seen[folder] = names
+        _seen[folder] = _list_temps(folder)
     return _seen[folder]
 
 
@@ -51,7 +71,6 @@ def clean_stale_temps(path: Path) -> list[Path]:
     listed = _temps(path.parent)
     candidates = [path.parent / name for name in listed if name.startswith(prefix)]
     for tmp in candidates:
-        listed.discard(tmp.name)
         middle = tmp.name[len(path.name) + 2 : -len(".tmp")]
         pid_text, _, _ = middle.partition(".")
         try:
@@ -62,7 +81,9 @@ def clean_stale_temps(path: Path) -> list[Path]:
                 continue
             tmp.unlink()
             removed.append(tmp)
+            listed.discard(tmp.name)
         except FileNotFoundError:
+            listed.discard(tmp.name)
             continue
     return removed
 

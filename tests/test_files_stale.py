@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from monitor.files import clean_stale_temps, write_atomic, write_if_changed
 
 # Writes the temporary file as write_atomic does, then waits to be killed before the rename.
@@ -102,3 +104,24 @@ def test_readme_and_fix_clean_leftovers_even_when_nothing_changes(tmp_path: Path
     assert result.exit_code == 0 and "no moved links to apply" in result.output
     assert not leftovers[1].exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".tmp") == []
+
+
+def test_a_site_lists_each_folder_once_and_still_cleans_leftovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: writing 3,000 pages listed their folder 3,000 times. Inside `one_listing`
+    a folder is listed once, and a dead writer's leftover is still removed."""
+    import monitor.files as files
+
+    dead = 2**22 + 12345  # no such process
+    leftover = tmp_path / f".p7.html.{dead}.abcd1234.tmp"
+    leftover.write_bytes(b"partial")
+    listings: list[Path] = []
+    real = files._list_temps
+    monkeypatch.setattr(files, "_list_temps", lambda f: listings.append(f) or real(f))
+    with files.one_listing():
+        for n in range(20):
+            write_if_changed(tmp_path / f"p{n}.html", b"page", durable=False)
+    assert listings == [tmp_path]
+    assert not leftover.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"p{n}.html" for n in range(20))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from monitor.files import write_if_changed
+from monitor.files import one_listing, write_if_changed
 from monitor.paths import data_dir
 from monitor.reports.badge import render_badge, render_resource_badge, render_resource_endpoint
 from monitor.reports.context import ReportContext, Row
@@ -69,15 +69,16 @@ def write_site(ctx: ReportContext, out: Path) -> list[Path]:
     changed = []
     pages = set()
     per_resource = {folder for folder, _ in PER_RESOURCE}
-    for name, content in site_files(ctx):
-        path = out / name
-        pages.add(path)
-        # Each file is replaced atomically; the thousands of per-resource files skip the
-        # fsync (seconds at 3,000 resources, issue 14): after a power cut the next report
-        # rewrites them, while the index, status.json and the feed stay durable.
-        durable = name.split("/", 1)[0] not in per_resource
-        if write_if_changed(path, content.encode("utf-8"), durable=durable):
-            changed.append(path)
+    with one_listing():  # each folder's leftover temporary files listed once, not per file
+        for name, content in site_files(ctx):
+            path = out / name
+            pages.add(path)
+            # Each file is replaced atomically; the thousands of per-resource files skip the
+            # fsync (seconds at 3,000 resources, issue 14): after a power cut the next report
+            # rewrites them, while the index, status.json and the feed stay durable.
+            durable = name.split("/", 1)[0] not in per_resource
+            if write_if_changed(path, content.encode("utf-8"), durable=durable):
+                changed.append(path)
     for folder, pattern in PER_RESOURCE:
         for stale in sorted((out / folder).glob(pattern)) if (out / folder).is_dir() else ():
             if stale not in pages:
