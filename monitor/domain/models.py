@@ -62,6 +62,7 @@ class Resource:
     accept: tuple[int, ...] = ()
     skip: bool = False
     notes: str = ""
+    description: str = ""  # the roadmap item's words after its link (README tables show them)
     # Why a link found in a document is not checked ("root-relative link, no site root"):
     # it is reported `skipped` with this reason, never dropped. Implies `skip`.
     skip_reason: str | None = None
