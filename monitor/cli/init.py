@@ -98,6 +98,12 @@ def init(
         f"{catalog}: {len(imported.added)} links added, {len(imported.new_sections)} sections "
         f"new, locale {result.locale}"
     )
+    described = sum(1 for entry in imported.added if entry.description)
+    if described:
+        say(
+            f"  descriptions (an item's words beside its link) kept in {catalog} for the "
+            f"table's Description column: {described}"
+        )
     for skip in imported.skipped:
         say(f"  skipped {readme}:{skip.link.line}: {skip.reason}")
     if dry_run:

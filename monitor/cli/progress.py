@@ -41,7 +41,11 @@ def log_line(result: CheckResult) -> str:
 def provisional_line(result: CheckResult) -> str:
     """A failed first pass, clearly not the verdict: `first pass: broken 404, not final`.
 
-    Not "rechecking": when the network looks down, failures get no second opinion."""
+    Not "rechecking": when the network looks down, failures get no second opinion. A failure
+    below HTTP (DNS, connect, TLS, timeout) is "no answer", never a verdict word: on a dead
+    network it ends as `error`, and "broken" would be said of a link nobody judged."""
+    if result.network_failure:
+        return f"first pass: no answer, not final  {result.url}"
     status = f" {result.status}" if result.status is not None else ""
     return f"first pass: {result.verdict.value}{status}, not final  {result.url}"
 

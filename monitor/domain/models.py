@@ -62,6 +62,7 @@ class Resource:
     accept: tuple[int, ...] = ()
     skip: bool = False
     notes: str = ""
+    description: str = ""  # the roadmap item's words after its link (README tables show them)
     # Why a link found in a document is not checked ("root-relative link, no site root"):
     # it is reported `skipped` with this reason, never dropped. Implies `skip`.
     skip_reason: str | None = None
@@ -211,9 +212,22 @@ class Run:
     note: str = ""
 
 
+# The checker of local files (monitor/checkers/file.py). Its verdict needs no network: a
+# file in the repository exists or not, so its checks count even in a run whose network was
+# unusable (a missing file is broken whatever the Wi-Fi did).
+FILE_CHECKER = "file"
+OFFLINE_CHECKERS = frozenset({FILE_CHECKER})
+
+
 @dataclass(frozen=True)
 class StoredCheck:
     """A stored check with the run it belongs to: one row of a resource's history."""
 
     run: Run
     result: CheckResult
+
+    @property
+    def usable(self) -> bool:
+        """Whether the state machine counts this check: its run's network was usable, or
+        its verdict needed none (`OFFLINE_CHECKERS`)."""
+        return self.run.network_ok or self.result.checker in OFFLINE_CHECKERS

@@ -38,7 +38,9 @@ from monitor.sources.markers import (
 # The reusable action of this repository (action.yml at its root), pinned to a release tag.
 ACTION_REPOSITORY = "curated-link-monitor/monitor"
 WORKFLOW = Path(".github") / "workflows" / "monitor.yml"
-GITIGNORE_LINES = ("db/", "site/")
+# The history, the status page, and the lock file a run leaves beside its database (wherever
+# `--db` puts it: "db/" alone misses `history/x.sqlite.lock`).
+GITIGNORE_LINES = ("db/", "site/", "*.sqlite.lock")
 
 
 @cache

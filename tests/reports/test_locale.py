@@ -6,6 +6,7 @@ from __future__ import annotations
 import gettext
 import re
 import shutil
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from xml.etree import ElementTree
@@ -103,6 +104,18 @@ def test_dates_and_times_are_utc() -> None:
     assert en.date(datetime(2026, 11, 7, 2, 30, tzinfo=UTC)) == "Nov 7, 2026"
     assert en.time(datetime(2026, 11, 7, 14, 5, tzinfo=UTC)) == "Nov 7, 2026, 2:05\u202fPM UTC"
     assert (en.date(None), en.time(None)) == ("", "")
+
+
+def test_a_naive_time_is_utc_whatever_the_machine_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "America/Sao_Paulo")
+    time.tzset()
+    try:
+        naive = datetime(2026, 11, 6, 23, 30)  # naive: the point of the test
+        assert language("pt-BR").time(naive) == "6 de nov. de 2026 23:30 UTC"
+        assert language("pt-BR").date(naive) == "6 de nov. de 2026"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 # Catalogs ---------------------------------------------------------------------------------
