@@ -208,6 +208,7 @@ def applied(row: CheckRow) -> summary.Applied:
         resource_id=row.resource_id,
         checked_at=_aware(row.checked_at),
         verdict=row.verdict,
+        checker=row.checker,
         elapsed_ms=row.first_ms if row.first_ms is not None else row.elapsed_ms,
         detail=summary.detail_of(row.verdict, row.moved_to, row.error, row.http_status, row.note),
     )

@@ -44,7 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from monitor.domain.models import Verdict
+from monitor.domain.models import OFFLINE_CHECKERS, Verdict
 
 # Copies of monitor.domain.state's constants would drift: import them.
 from monitor.domain.state import FLAKY_TRANSITIONS, FLAKY_WINDOW, SPARK_POINTS
@@ -117,6 +117,7 @@ class Applied:
     resource_id: str
     checked_at: datetime
     verdict: str
+    checker: str  # an offline checker's checks count in any run (`StoredCheck.usable`)
     elapsed_ms: int | None  # the response time: first attempt's, else the whole check's
     detail: str  # monitor.domain.state.check_detail of the check
 
@@ -322,7 +323,8 @@ def record(
     down_after: int | None = None,
 ) -> None:
     """Advance the summaries of the resources these newly stored checks belong to (one run's
-    checks, in the run's write transaction). A check that cannot be appended makes its
+    checks, in the run's write transaction; `usable`: the run's network worked, and an
+    offline checker's check counts anyway). A check that cannot be appended makes its
     resource be rebuilt from the stored history instead."""
     if not checks:
         return
@@ -340,7 +342,7 @@ def record(
         if m.down_after != wanted or not m.appendable(check):
             stale.add(rid)
         else:
-            m.apply(check, usable)
+            m.apply(check, usable or check.checker in OFFLINE_CHECKERS)
     _save(conn, (m for rid, m in machines.items() if rid not in stale), existing)
     if stale:
         rebuild(conn, stale, wanted)
@@ -361,6 +363,7 @@ def _stored(conn: Connection, ids: Sequence[str], first_ms: bool) -> Iterable[tu
             check.c.resource_id,
             check.c.checked_at,
             check.c.verdict,
+            check.c.checker,
             response.label("elapsed_ms"),
             check.c.moved_to,
             check.c.error,
@@ -378,10 +381,11 @@ def _stored(conn: Connection, ids: Sequence[str], first_ms: bool) -> Iterable[tu
             resource_id=row.resource_id,
             checked_at=_aware(row.checked_at) or row.checked_at,
             verdict=row.verdict,
+            checker=row.checker,
             elapsed_ms=row.elapsed_ms,
             detail=detail_of(row.verdict, row.moved_to, row.error, row.http_status, row.note),
         )
-        yield applied, bool(row.network_ok)
+        yield applied, bool(row.network_ok) or row.checker in OFFLINE_CHECKERS
 
 
 def rebuild(
@@ -418,9 +422,10 @@ def refresh_after_thin(conn: Connection) -> None:
     they were derived from the whole history."""
     from sqlalchemy import case, func
 
+    from monitor.store import queries
     from monitor.store.queries import check, run
 
-    usable = run.c.network_ok.is_(True)
+    usable = queries._usable()
     counts = conn.execute(
         select(
             check.c.resource_id,
