@@ -34,8 +34,10 @@ LEARNED_SHARE = 0.9
 RATE_WINDOW_S = 1.0
 # At the learned pace this long without a 429, one more request per second is tried: a
 # burst that came while we were asking slowly (a concurrency limit, a busy moment)
-# undercounts what the host accepts, and must not hold the pace down for the whole run.
-PROBE_AFTER_QUIET_S = 10.0
+# undercounts what the host accepts, and must not hold the pace down for the whole run. A
+# 429 during a probe goes back to the pace that was quiet; each probe costs one 429 and its
+# pause, so probes are rare.
+PROBE_AFTER_QUIET_S = 30.0
 
 
 @dataclass
@@ -61,6 +63,7 @@ class Gate:
     accepted: deque[float] = field(default_factory=deque)  # starts answered without a 429
     evidence: int = 0  # requests accepted in the window before the burst `floor` was set by
     paced_at: float = 0.0  # the last burst or probe that set `floor` (0: never)
+    quiet_floor: float = 0.0  # the last learned or probed pace that had no 429 for a while
     limited_at: float = 0.0  # the last 429 burst
 
     def accept(self, started: float) -> None:
@@ -78,12 +81,16 @@ class Gate:
         one the pace was learned from (a limit on requests in flight, a URL refused on its
         own) leaves the pace as it is.
         """
+        if self.paced_at and self.floor < self.quiet_floor:
+            self.floor = self.interval = self.quiet_floor  # a probe too far: back
+            self.paced_at = now
+            return True
         accepted = sum(1 for t in self.accepted if started - RATE_WINDOW_S <= t < started)
         if accepted < 2 or accepted < self.evidence:
             return False
         self.evidence = accepted
         self.floor = max(self.configured, RATE_WINDOW_S / (LEARNED_SHARE * accepted))
-        self.interval = self.floor
+        self.interval = self.quiet_floor = self.floor
         self.paced_at = now
         return True
 
@@ -96,6 +103,7 @@ class Gate:
             and self.interval <= self.floor
             and now - max(self.paced_at, self.limited_at) >= PROBE_AFTER_QUIET_S
         ):
+            self.quiet_floor = self.floor
             self.floor = max(self.configured, 1 / (1 / self.floor + 1))
             self.interval = self.floor
             self.paced_at = now

@@ -130,3 +130,18 @@ def test_a_long_quiet_probes_one_more_request_per_second_up_to_the_configured_pa
         now += politeness.PROBE_AFTER_QUIET_S
         g.probe(now)
         assert 1 / g.floor == pytest.approx(expected)
+
+
+def test_a_429_during_a_probe_goes_back_to_the_pace_that_was_quiet() -> None:
+    g = gate(0.05)
+    for i in range(8):
+        g.accept(100.0 + i * 0.12)
+    assert g.learn(101.0, now=101.0)
+    quiet = g.floor
+    now = 101.0 + politeness.PROBE_AFTER_QUIET_S
+    g.probe(now)
+    assert g.floor < quiet  # one more request per second
+    for i in range(9):  # the probe's faster second: 9 accepted, then a 429
+        g.accept(now + 0.65 + i * 0.1)
+    assert g.learn(now + 1.6, now=now + 1.6)
+    assert g.floor == quiet  # back, not re-learned from the probe's own count (9 -> 8.1/s)
