@@ -46,7 +46,8 @@ lint: setup
 # monitor/locale/monitor.pot, merge them into every language's .po (a new message arrives
 # untranslated; tests/reports/test_locale.py fails until it is translated), fill English
 # from the messages, and compile the .mo files, which are committed so that an install
-# needs no build step. Settings: [tool.babel.*] in pyproject.toml.
+# needs no build step. Settings: [tool.babel.*] in pyproject.toml. After a merge conflict in
+# monitor/locale/, resolve the .po files (text), take either .mo and run `make messages`.
 messages: setup
 	@$(UV) run --locked --quiet pybabel -q extract
 	@$(UV) run --locked --quiet pybabel -q update --ignore-pot-creation-date

@@ -56,6 +56,7 @@ _.fell_back_to_get
 _._state_lock
 
 # Fields of the report context read only by the Jinja templates (templates/*.j2).
+_.visible_changed  # rows whose changes a README reader sees (templates/status.md.j2)
 _.width
 _.height
 _.ms
@@ -78,3 +79,6 @@ _.kinds
 _.state_labels
 _.last_run_time
 _.verdict_label  # a check's verdict in the page's language (templates/_detail.html.j2)
+
+# The JSON Schema of status.json shipped in the package, for programs (and tests) that validate it.
+_.SCHEMA_FILE  # monitor/reports/status_json.py

@@ -1,7 +1,46 @@
-// Filters and search for the status page. Without JavaScript the form stays hidden
-// and every row is shown; with it, rows not matching are hidden.
+// The status page's only script; every page works without it.
+// 1. Times: the HTML holds absolute UTC times (<time datetime>), so a page built hours ago
+//    does not lie; here those marked data-rel are shown relative to the reader's clock,
+//    in the page's language ("há 3 horas"), and kept fresh while the tab stays open.
+// 2. Filters and search (index only): hidden without JavaScript, where every row is shown.
+//    Their state lives in the query string (?state=down&kind=github&q=llm): a filtered
+//    view can be linked, and is restored on load, reload and back/forward.
 (function () {
   "use strict";
+
+  var STEPS = [  // [limit in seconds, unit, seconds per unit]: the first that fits is used
+    [60, "second", 1], [3600, "minute", 60], [2 * 86400, "hour", 3600],
+    [60 * 86400, "day", 86400], [730 * 86400, "month", 30.44 * 86400],
+    [Infinity, "year", 365.25 * 86400]
+  ];
+  var rtf = null;
+  try {
+    rtf = new Intl.RelativeTimeFormat(document.documentElement.lang || undefined,
+      { numeric: "auto" });
+  } catch (e) { /* no Intl.RelativeTimeFormat: the absolute times stay */ }
+
+  function relative(at, now) {
+    var diff = (at - now) / 1000, size = Math.abs(diff);
+    for (var i = 0; i < STEPS.length; i += 1) {
+      if (size < STEPS[i][0]) return rtf.format(Math.round(diff / STEPS[i][2]), STEPS[i][1]);
+    }
+    return "";
+  }
+  function relativeTimes() {
+    if (!rtf) return;
+    var now = Date.now();
+    document.querySelectorAll("time[data-rel]").forEach(function (el) {
+      var at = Date.parse(el.getAttribute("datetime"));
+      if (isNaN(at)) return;
+      if (el.dataset.abs === undefined) el.dataset.abs = el.textContent;
+      if (!el.title) el.title = el.dataset.abs;
+      var rel = relative(at, now);
+      el.textContent = el.dataset.rel === "after" ? el.dataset.abs + " (" + rel + ")" : rel;
+    });
+  }
+  relativeTimes();
+  window.setInterval(relativeTimes, 60 * 1000);
+
   var form = document.getElementById("filters");
   if (!form) return;
   var state = document.getElementById("f-state");
@@ -10,6 +49,9 @@
   var count = document.getElementById("f-count");
   var rows = Array.prototype.slice.call(document.querySelectorAll("tr[data-state]"));
   var sections = Array.prototype.slice.call(document.querySelectorAll("section.sec"));
+  var fields = [["state", state], ["kind", kind], ["q", text]];
+  var typing = false;  // one history entry per search, not one per key
+
   function fold(s) {
     return s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().trim();
   }
@@ -26,15 +68,45 @@
     });
     count.textContent = shown + " / " + rows.length + " " + count.dataset.label;
   }
-  function openTarget() {
-    var target = location.hash && document.getElementById(location.hash.slice(1));
-    if (target && target.tagName === "DETAILS") target.open = true;
+  function fromUrl() {
+    var params = new URLSearchParams(location.search);
+    fields.forEach(function (f) {
+      var value = params.get(f[0]) || "";
+      f[1].value = value;
+      if (f[1].value !== value) f[1].value = "";  // a state or kind the page does not have
+    });
+    typing = false;
+    apply();
   }
+  function toUrl(push) {
+    var params = new URLSearchParams(location.search);
+    fields.forEach(function (f) {
+      var value = f[1].value.trim();
+      if (value) params.set(f[0], value); else params.delete(f[0]);
+    });
+    var query = params.toString();
+    var url = location.pathname + (query ? "?" + query : "") + location.hash;
+    if (url === location.pathname + location.search + location.hash) return;
+    history[push ? "pushState" : "replaceState"](null, "", url);
+  }
+
   form.hidden = false;
-  form.addEventListener("input", apply);
-  form.addEventListener("change", apply);
+  form.addEventListener("input", function (event) {
+    if (event.target !== text) return;
+    apply();
+    toUrl(!typing);
+    typing = true;
+  });
+  form.addEventListener("change", function (event) {
+    typing = false;
+    if (event.target === text) return;
+    apply();
+    toUrl(true);
+  });
   form.addEventListener("submit", function (event) { event.preventDefault(); });
-  window.addEventListener("hashchange", openTarget);
-  openTarget();
-  apply();
+  window.addEventListener("popstate", fromUrl);
+  // Back from a resource page may restore this page from the cache, or reload it with the
+  // browser's remembered field values: either way the URL decides.
+  window.addEventListener("pageshow", fromUrl);
+  fromUrl();
 })();

@@ -69,3 +69,36 @@ def test_write_atomic_cleans_leftovers_of_its_own_target_only(tmp_path: Path) ->
     assert others.exists()  # another file's leftover waits for that file's next write
     write_atomic(other, b"<svg/>")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["badge.svg", "index.html"]
+
+
+def test_readme_and_fix_clean_leftovers_even_when_nothing_changes(tmp_path: Path) -> None:
+    """The next `monitor readme` or `fix --yes` removes what a killed one left beside the
+    README and the catalog, also when it has nothing new to write."""
+    from typer.testing import CliRunner
+
+    from monitor.cli.app import app
+    from monitor.store.database import Store
+
+    catalog, readme = tmp_path / "resources.toml", tmp_path / "README.md"
+    catalog.write_text(
+        '[[sections]]\nid = "s"\ntitle = "S"\n\n[[resources]]\nid = "a"\n'
+        'url = "https://a.example/"\nlabel = "A"\nsection = "s"\n',
+        encoding="utf-8",
+    )
+    readme.write_text("# R\n\n<!-- monitor:begin section=s -->\n<!-- monitor:end -->\n", "utf-8")
+    Store.open(tmp_path / "h.sqlite").close()
+    args = ["--catalog", str(catalog), "--db", str(tmp_path / "h.sqlite")]
+    assert CliRunner().invoke(app, ["readme", *args]).exit_code == 0
+    dead = 2**22 + 12345  # no such process
+    leftovers = [
+        tmp_path / f".{name}.{dead}.abcd1234.tmp" for name in ("README.md", "resources.toml")
+    ]
+    for leftover in leftovers:
+        leftover.write_bytes(b"partial")
+    result = CliRunner().invoke(app, ["readme", *args])
+    assert result.exit_code == 0 and "up to date" in " ".join(result.output.split())
+    assert not leftovers[0].exists() and leftovers[1].exists()
+    result = CliRunner().invoke(app, ["fix", "--yes", "--no-wayback", *args])
+    assert result.exit_code == 0 and "no moved links to apply" in result.output
+    assert not leftovers[1].exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".tmp") == []

@@ -90,6 +90,7 @@ def test_wheel_metadata(wheel: Path) -> None:
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert any(n.endswith("templates/status.html.j2") for n in names)
     assert any(n.endswith("migrations/env.py") for n in names)
+    assert "monitor/reports/schema/status.v1.json" in names  # the documented shape ships
 
 
 def test_installed_wheel_runs_from_any_folder(
@@ -143,3 +144,6 @@ def test_installed_wheel_runs_from_any_folder(
     assert report.returncode == 0, report.stdout + report.stderr
     assert "Fine" in (work / "site" / "index.html").read_text(encoding="utf-8")
     assert "Gone" in (work / "status.md").read_text(encoding="utf-8")
+    status = (work / "site" / "status.json").read_text(encoding="utf-8")
+    assert '"schema_version": 1' in status and "Gone" in status
+    assert "<feed" in (work / "site" / "feed.xml").read_text(encoding="utf-8")  # feedgen installed

@@ -22,7 +22,7 @@ from monitor.cli.common import (
 from monitor.config.catalog import Catalog
 from monitor.domain.models import Resource
 from monitor.domain.text import inert
-from monitor.files import write_text_atomic
+from monitor.files import clean_stale_temps, write_text_atomic
 from monitor.net.engine import HttpEngine
 from monitor.run.fix import (
     WAYBACK_API,
@@ -32,6 +32,7 @@ from monitor.run.fix import (
     apply_to_markdown,
     broken_resources,
     moves_from_store,
+    unfinished_moves,
     unified_diff,
     wayback_snapshot,
 )
@@ -63,7 +64,9 @@ def fix(
     A link moves when its newest check found a permanent redirect (or a renamed repository).
     Its catalog entry keeps its id; only the URL changes, in the catalog and in every
     Markdown link of the README. For broken links, the latest Wayback Machine snapshot is
-    printed as a suggestion, never applied.
+    printed as a suggestion, never applied. The catalog is written first, then the README;
+    after an interrupted `--yes`, a rerun completes it (README links that moved to the URL
+    the catalog now holds are rewritten too).
 
     Examples:
 
@@ -74,31 +77,34 @@ def fix(
         monitor fix --no-wayback
     """
     cat = load_or_exit(catalog)
+    files = [(cat.path, apply_to_catalog), (cat.readme_path, apply_to_markdown)]
+    texts = {path: path.read_text(encoding="utf-8") for path, _ in files if path.exists()}
     with open_store(db, reads_only="fix", catalog=catalog) as store:
         refused: list[Refusal] = []
-        moves = moves_from_store(store, cat.resources, refused)
+        # Moves a killed `fix --yes` wrote to the catalog but not yet to the README come
+        # first, so a move of the new URL (a second move) applies after them.
+        readme_text = texts.get(cat.readme_path, "")
+        unfinished = unfinished_moves(store, cat.resources, readme_text, cat.readme_path.name)
+        moves = unfinished + moves_from_store(store, cat.resources, refused)
         broken = broken_resources(store, cat.resources) if wayback else []
-    files = [(cat.path, apply_to_catalog), (cat.readme_path, apply_to_markdown)]
     changed: list[tuple[Path, str]] = []
     for path, apply in files:
-        if not path.exists():
-            continue
-        before = path.read_text(encoding="utf-8")
-        after = apply(before, moves)
-        if after != before:
-            typer.echo(unified_diff(path, before, after), nl=False)  # raw, never re-wrapped
+        if path in texts and (after := apply(texts[path], moves)) != texts[path]:
+            typer.echo(unified_diff(path, texts[path], after), nl=False)  # raw, never re-wrapped
             changed.append((path, after))
-    for refusal in refused:
-        err_console.print(
-            f"refused to write the new address of {inert(refusal.resource_id, 120)}: "
-            f"{inert(refusal.new_url, 200)} ({inert(refusal.reason)})",
-            markup=False,
-            soft_wrap=True,
+    _print_refusals(refused)
+    if unfinished and changed:
+        console.print(
+            f"{len(unfinished)} move(s) already in {cat.path.name} but not yet in "
+            f"{cat.readme_path.name} (an interrupted `fix --yes`): completing them"
         )
-    if not moves:
+    if not changed:
         console.print("no moved links to apply")
     if broken:
         _print_suggestions(asyncio.run(_snapshots(cat, broken, wayback_api)))
+    if yes:  # what a killed earlier `fix --yes` left beside the files goes, changed or not
+        for path in texts:
+            clean_stale_temps(path)
     if not changed:
         return
     if not yes:
@@ -110,6 +116,16 @@ def fix(
     except OSError as exc:
         raise fail(f"cannot write: {exc}") from None
     console.print(f"updated {', '.join(str(p) for p, _ in changed)}")
+
+
+def _print_refusals(refused: list[Refusal]) -> None:
+    for refusal in refused:
+        err_console.print(
+            f"refused to write the new address of {inert(refusal.resource_id, 120)}: "
+            f"{inert(refusal.new_url, 200)} ({inert(refusal.reason)})",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 async def _snapshots(cat: Catalog, broken: list[Resource], api: str) -> list[Snapshot]:

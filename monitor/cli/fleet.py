@@ -335,7 +335,7 @@ def publish(
         ctx = load_context(item.catalog, snapshots[item.catalog.settings.down_after], now)
         try:
             write_site(ctx, out)
-            write_if_changed(out / "status.md", render_status_md(ctx).encode("utf-8"))
+            write_if_changed(out / "status.md", render_status_md(ctx, clock=False).encode("utf-8"))
         except OSError as exc:
             raise fail(f"list {item.name!r}: cannot write {out}: {exc}") from None
         console.print(f"{escape(item.name)}: {ctx.healthy}/{ctx.total} healthy -> {out}")

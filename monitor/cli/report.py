@@ -1,4 +1,5 @@
-"""`monitor report`: the HTML status page, the badge and the Markdown report, from the store."""
+"""`monitor report`: the HTML status page, status.json, the feed, the badges and the Markdown
+report, from the store."""
 
 from __future__ import annotations
 
@@ -59,7 +60,12 @@ def report(
     db: DbOption = None,
     out: Annotated[
         Path,
-        typer.Option("--out", "--output", "-o", help="Folder for the status page and its files."),
+        typer.Option(
+            "--out",
+            "--output",
+            "-o",
+            help="Folder of the site: index.html, r/, status.json, feed.xml, badge.svg, badges/.",
+        ),
     ] = Path("site"),
     markdown: Annotated[
         Path | None,
@@ -67,7 +73,11 @@ def report(
     ] = None,
     now: NowOption = None,
 ) -> None:
-    """Write the status page (index.html + badge.svg) and optionally status.md.
+    """Write the status site and optionally status.md.
+
+    The site: index.html, a page per resource (r/<id>.html), status.json, feed.xml (Atom).
+
+    Badges: badge.svg, and per resource badges/<id>.svg and a shields.io badges/<id>.json.
 
     Reads only the stored history: no link is checked, so it is fast and repeatable.
 
@@ -93,15 +103,16 @@ def report(
     try:
         changed = write_site(ctx, out)
         if to_stdout:
-            typer.echo(render_status_md(ctx), nl=False)
+            typer.echo(render_status_md(ctx, clock=True), nl=False)
         elif markdown is not None and write_if_changed(
-            markdown, render_status_md(ctx).encode("utf-8")
+            markdown, render_status_md(ctx, clock=False).encode("utf-8")
         ):
             changed.append(markdown)
     except OSError as exc:
         raise fail(f"cannot write the report: {exc}") from None
     (err_console if to_stdout else console).print(
-        f"{ctx.healthy}/{ctx.total} healthy; wrote {out / 'index.html'}, {out / 'badge.svg'}"
+        f"{ctx.healthy}/{ctx.total} healthy; wrote {out / 'index.html'}, {out / 'status.json'}, "
+        f"{out / 'feed.xml'}, {out / 'badge.svg'}, {out / 'badges'}"
         + (f", {markdown}" if markdown and not to_stdout else "")
         + ("" if changed else " (unchanged)")
     )

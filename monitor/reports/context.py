@@ -75,6 +75,7 @@ def sparkline(values: Sequence[int | None]) -> Spark | None:
 
 @dataclass(frozen=True)
 class HistoryRow:
+    at: datetime  # the page's <time datetime>
     when: str
     verdict: Verdict
     verdict_label: str  # the verdict in the page's language
@@ -115,6 +116,9 @@ class Row:
     search: str  # lower-cased text the page's search box matches
     history: tuple[HistoryRow, ...]
     changes: tuple[str, ...]
+    # The changes a README reader could see: a star count moving within its displayed
+    # rounding (41,234 -> 41,249, both "41.2K") is left out, so status.md stays put.
+    visible_changes: tuple[str, ...]
     page: str  # its own page, relative to the index: r/<id>.html
     data_note: str  # "10 days of data" when history is shorter than the longest window
 
@@ -150,6 +154,7 @@ class ReportContext:
     rows: tuple[Row, ...]
     problems: tuple[Row, ...]
     changed: tuple[Row, ...]  # rows with changes in the latest usable run
+    visible_changed: tuple[Row, ...]  # rows with `visible_changes`
     counts: tuple[Count, ...]  # non-zero, problems first
     verdicts: tuple[tuple[str, str, int], ...]  # (value, label, count)
     kinds: tuple[tuple[str, str], ...]  # (value, label) present in the catalog
@@ -191,6 +196,17 @@ def _verdict_word(value: object, lang: Language) -> str:
         return str(value)
 
 
+def shows_at_display_rounding(change: Change, lang: Language) -> bool:
+    """Whether a reader of the README sees `change`: a star count is shown rounded
+    (`Language.count`, CLDR's compact form: 41,249 is "41.2K"), every other field as is."""
+    if change.field != "stars":
+        return True
+    old, new = _int(change.old), _int(change.new)
+    if old is None or new is None:
+        return old != new
+    return lang.count(old) != lang.count(new)
+
+
 def describe_change(change: Change, lang: Language) -> str:
     """One change of the latest run, in words: "stars: 41.200 → 41.234 (+34)"."""
     _ = lang.gettext
@@ -222,6 +238,7 @@ def describe_change(change: Change, lang: Language) -> str:
 def _history_rows(lines: Sequence[HistoryLine], lang: Language) -> tuple[HistoryRow, ...]:
     return tuple(
         HistoryRow(
+            at=line.checked_at,
             when=lang.time(line.checked_at),
             verdict=line.verdict,
             verdict_label=lang.verdict(line.verdict),
@@ -270,8 +287,12 @@ def _row(
     moved_to = (latest.moved_to or latest.final_url) if latest and state is State.MOVED else None
     detail = moved_to or ((latest.error or latest.note or "") if latest else "")
     changes: tuple[str, ...] = ()
+    visible: tuple[str, ...] = ()
     if st.latest_run is not None and st.latest_run.id == last_usable_run:
         changes = tuple(describe_change(c, lang) for c in st.changes)
+        visible = tuple(
+            describe_change(c, lang) for c in st.changes if shows_at_display_rounding(c, lang)
+        )
     kind_label = lang.kind(resource.kind)
     span = data_days(st.first_usable, now)
     # A window longer than the history would repeat a shorter one's figure under a bigger
@@ -321,6 +342,7 @@ def _row(
         search=fold(" ".join([resource.label, title, resource.url, kind_label])),
         history=_history_rows(lines, lang),
         changes=changes,
+        visible_changes=visible,
         page=f"r/{resource.id}.html",
         data_note=note,
     )
@@ -393,6 +415,7 @@ def build_context(
         rows=all_rows,
         problems=tuple(sorted((r for r in all_rows if r.state.is_problem), key=by_severity)),
         changed=tuple(r for r in all_rows if r.changes),
+        visible_changed=tuple(r for r in all_rows if r.visible_changes),
         counts=tuple(
             Count(
                 s,

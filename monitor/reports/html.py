@@ -13,9 +13,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from monitor.files import write_if_changed
 from monitor.paths import data_dir
-from monitor.reports.badge import render_badge
+from monitor.reports.badge import render_badge, render_resource_badge, render_resource_endpoint
 from monitor.reports.context import ReportContext, Row
+from monitor.reports.feed import render_feed
 from monitor.reports.locale import install_language
+from monitor.reports.status_json import render_status_json
+
+# Folders holding one file per resource: a resource gone from the catalog loses its files.
+PER_RESOURCE = (("r", "*.html"), ("badges", "*.svg"), ("badges", "*.json"))
 
 
 @cache
@@ -49,13 +54,18 @@ def site_files(ctx: ReportContext) -> Iterator[tuple[str, str]]:
     """(path inside the site, content) of every file of the site."""
     yield "index.html", render_html(ctx)
     yield "badge.svg", render_badge(ctx)
+    yield "status.json", render_status_json(ctx)
+    yield "feed.xml", render_feed(ctx)
     for row in ctx.rows:
         yield row.page, render_resource(ctx, row)
+        yield f"badges/{row.resource.id}.svg", render_resource_badge(row)
+        yield f"badges/{row.resource.id}.json", render_resource_endpoint(row)
 
 
 def write_site(ctx: ReportContext, out: Path) -> list[Path]:
-    """Write the site into `out` (index.html, badge.svg, r/<id>.html); returns the files
-    that changed. Pages of resources no longer in the catalog are removed."""
+    """Write the site into `out` (index.html, badge.svg, status.json, feed.xml, r/<id>.html,
+    badges/<id>.svg and .json), each file atomically; returns the files that changed. Files of
+    resources no longer in the catalog are removed."""
     changed = []
     pages = set()
     for name, content in site_files(ctx):
@@ -63,8 +73,9 @@ def write_site(ctx: ReportContext, out: Path) -> list[Path]:
         pages.add(path)
         if write_if_changed(path, content.encode("utf-8")):
             changed.append(path)
-    for stale in sorted((out / "r").glob("*.html")) if (out / "r").is_dir() else ():
-        if stale not in pages:
-            stale.unlink()
-            changed.append(stale)
+    for folder, pattern in PER_RESOURCE:
+        for stale in sorted((out / folder).glob(pattern)) if (out / folder).is_dir() else ():
+            if stale not in pages:
+                stale.unlink()
+                changed.append(stale)
     return changed

@@ -135,14 +135,14 @@ class Language:
 
     def date(self, when: datetime | None) -> str:
         """The day, in UTC: "6 de nov. de 2026" / "Nov 6, 2026"."""
-        return "" if when is None else _date(self, when.astimezone(UTC).date())
+        return "" if when is None else _date(self, _utc(when).date())
 
     def time(self, when: datetime | None) -> str:
         """Day and minute with the zone: "6 de nov. de 2026 12:00 UTC" / "Nov 6, 2026, 12:00 PM
         UTC". Always UTC: the page is built once for readers anywhere."""
         if when is None:
             return ""
-        return _time(self, int(when.timestamp() // 60))
+        return _time(self, int(_utc(when).timestamp() // 60))
 
     # Words of the domain -----------------------------------------------------------------
 
@@ -154,6 +154,12 @@ class Language:
 
     def kind(self, kind: Kind) -> str:
         return _kind_labels(self)[kind]
+
+
+def _utc(when: datetime) -> datetime:
+    """A time in UTC; a naive one already is (the store's and the CLI's convention), whatever
+    the machine's time zone."""
+    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 # Babel formats in Python (20-80 us a call); a page of 3,000 resources asks for the same

@@ -44,6 +44,12 @@ def md_environment(locale: str) -> Environment:
     return env
 
 
-def render_status_md(ctx: ReportContext) -> str:
-    """The Markdown report: summary, problems with what to do, changes since last run."""
-    return md_environment(ctx.locale).get_template("status.md.j2").render(ctx=ctx)
+def render_status_md(ctx: ReportContext, *, clock: bool) -> str:
+    """The Markdown report: summary, problems with what to do, changes since last run.
+
+    `clock=False` leaves out the time of the last check: a committed `status.md` then
+    changes only when a reader-visible fact does (a state, a problem, a change), so the
+    nightly job does not commit every night; the time lives on the status page. The job
+    summary (`--markdown -`) keeps it (`clock=True`)."""
+    template = md_environment(ctx.locale).get_template("status.md.j2")
+    return template.render(ctx=ctx, clock=clock)

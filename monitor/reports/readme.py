@@ -28,7 +28,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from monitor.domain.state import State
-from monitor.files import write_atomic
+from monitor.files import clean_stale_temps, write_atomic
 from monitor.reports.context import ReportContext, Row, SectionView
 from monitor.reports.markdown import md_environment
 from monitor.reports.text import md_escape
@@ -191,9 +191,12 @@ def read_text(path: Path) -> str:
 def update_readme(
     path: Path, ctx: ReportContext, *, write: bool = True, parts: Sequence[str] = ()
 ) -> tuple[str, str]:
-    """(old, new) text; writes atomically when `write` and the text changed."""
+    """(old, new) text; writes atomically when `write` and the text changed. With `write`,
+    what a killed earlier writer left beside the file goes, changed or not."""
     old = read_text(path)
     new = rewrite(old, ctx, path, parts)
+    if write:
+        clean_stale_temps(path)
     if write and new != old:
         write_atomic(path, new.encode("utf-8"))
     return old, new

@@ -4,7 +4,13 @@ Moves come from the newest usable check of each resource (verdict `moved` with a
 URL, checked at the catalog's current URL). They are applied to `resources.toml` with tomlkit,
 so comments, order and every other field stay as written (the resource keeps its id), and to
 every Markdown link of the README that points at the old URL. Nothing is written until the
-caller says so, and then atomically (temporary file + rename).
+caller says so, and then atomically (temporary file + rename), the catalog first.
+
+The two writes are two files, so a kill can fall between them: the catalog already has the
+new URL, the README still links the old one. What to apply is therefore derived from the
+README and the catalog together (`unfinished_moves`): a README link that no catalog entry
+has, which the history shows moved to a resource's current URL, is rewritten too, so a rerun
+of `fix --yes` completes the job, even after a later `check` recorded the new URL.
 
 For `broken` resources the Wayback Machine's availability API is asked for the latest
 snapshot, through the shared HTTP engine; those are suggestions only, never applied.
@@ -103,6 +109,32 @@ def moves_from_store(
             continue
         moves.append(Move(resource.id, resource.url, target))
         taken.add(target)
+    return moves
+
+
+def unfinished_moves(
+    store: Store, resources: Sequence[Resource], readme_text: str, readme_name: str = "README.md"
+) -> list[Move]:
+    """Moves already written to the catalog whose old URL the README still links.
+
+    Candidates are the README's links that no catalog entry has; one of them is an unfinished
+    move when the newest usable check at that URL found that its resource moved to the URL
+    the catalog now holds for it.
+    """
+    from monitor.sources.changes import markdown_urls  # markdown-it: only when asked
+
+    current = {r.id: r.url for r in resources}
+    strays = markdown_urls(readme_text, readme_name) - set(current.values())
+    if not strays:
+        return []
+    moves = []
+    for url, check in sorted(store.latest_at(strays).items()):
+        if (
+            check.verdict is Verdict.MOVED
+            and check.moved_to is not None
+            and current.get(check.resource_id) == check.moved_to
+        ):
+            moves.append(Move(check.resource_id, url, check.moved_to))
     return moves
 
 

@@ -31,7 +31,8 @@ def publish(cat: Catalog, store: Store) -> str:
     now = utcnow()
     ctx = load_context(cat, store.snapshot(now, down_after=cat.settings.down_after), now)
     written = write_site(ctx, cat.base_dir / "site")
-    if write_if_changed(cat.base_dir / "status.md", render_status_md(ctx).encode("utf-8")):
+    status_md = render_status_md(ctx, clock=False).encode("utf-8")
+    if write_if_changed(cat.base_dir / "status.md", status_md):
         written.append(cat.base_dir / "status.md")
     try:
         old, new = update_readme(

@@ -509,6 +509,23 @@ class Store:
                     out[row.resource_id] = _result_from_row(row)
         return out
 
+    def latest_at(self, urls: Iterable[str]) -> dict[str, CheckResult]:
+        """URL -> the newest check made at that URL by a run whose network worked, whichever
+        resource it was (`monitor fix` finding where a README's old link moved to)."""
+        wanted = sorted(set(urls))
+        out: dict[str, CheckResult] = {}
+        with Session(self.engine) as session:
+            for chunk in _chunks(wanted):
+                query = (
+                    select(CheckRow)
+                    .join(RunRow, col(CheckRow.run_id) == col(RunRow.id))
+                    .where(col(CheckRow.url).in_(chunk), col(RunRow.network_ok).is_(True))
+                    .order_by(col(CheckRow.checked_at).desc(), col(CheckRow.id).desc())
+                )
+                for row in session.exec(query):
+                    out.setdefault(row.url, _result_from_row(row))
+        return out
+
     # -- retention (policy in monitor.store.retention) -------------------------------------------
 
     def thin(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,11 @@ def test_report_writes_page_badge_and_markdown_reproducibly(tmp_path: Path) -> N
     assert b'<html lang="pt-BR">' in page
     assert (tmp_path / "site" / "badge.svg").read_text().startswith("<svg")
     assert "## Problemas" in (tmp_path / "status.md").read_text()
+    status = json.loads((tmp_path / "site" / "status.json").read_text(encoding="utf-8"))
+    assert status["schema_version"] == 1 and len(status["resources"]) == 14
+    assert ET.parse(tmp_path / "site" / "feed.xml").getroot().tag.endswith("}feed")
+    assert (tmp_path / "site" / "badges" / "video-private.svg").read_text().startswith("<svg")
+    assert "status.json" in first.output and "feed.xml" in first.output
     second = runner.invoke(app, ["report", *args])
     assert "(unchanged)" in second.output
     assert (tmp_path / "site" / "index.html").read_bytes() == page

@@ -70,7 +70,10 @@ def test_self_contained_no_external_resources(page: str) -> None:
     parsed = parse(page)
     for tag, attrs in parsed.tags:
         assert "src" not in attrs, tag
-        if tag == "link":
+        if tag == "link" and attrs.get("rel") == "alternate":
+            # announced, never loaded: the feed and status.json, beside the page
+            assert attrs.get("href") in ("feed.xml", "status.json"), attrs
+        elif tag == "link":
             assert attrs.get("href") == "data:,"
     assert "@import" not in page and "url(http" not in page and "@font-face" not in page
 
@@ -178,7 +181,8 @@ def test_write_site_writes_page_and_badge_once(ctx: ReportContext, tmp_path: Pat
     out = tmp_path / "site"
     pages = {f"r/{r.resource.id}.html" for r in ctx.rows}
     written = {p.relative_to(out).as_posix() for p in write_site(ctx, out)}
-    assert written == {"index.html", "badge.svg", *pages}
+    badges = {f"badges/{r.resource.id}.{ext}" for r in ctx.rows for ext in ("svg", "json")}
+    assert written == {"index.html", "badge.svg", "status.json", "feed.xml", *pages, *badges}
     assert write_site(ctx, out) == []  # unchanged: nothing rewritten
     assert (out / "index.html").stat().st_mode & 0o777 == 0o644
 

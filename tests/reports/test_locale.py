@@ -6,8 +6,10 @@ from __future__ import annotations
 import gettext
 import re
 import shutil
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from babel.messages.catalog import Catalog as PoCatalog
@@ -19,7 +21,8 @@ from selectolax.lexbor import LexborHTMLParser
 from monitor.config import locales
 from monitor.config.catalog import Catalog, CatalogError, parse_catalog
 from monitor.reports import locale as locale_module
-from monitor.reports.badge import render_badge
+from monitor.reports.badge import render_badge, render_resource_badge
+from monitor.reports.feed import render_feed
 from monitor.reports.html import html_environment, render_html, render_resource
 from monitor.reports.locale import MissingCatalog, language
 from monitor.reports.markdown import md_environment, render_status_md
@@ -101,6 +104,18 @@ def test_dates_and_times_are_utc() -> None:
     assert en.date(datetime(2026, 11, 7, 2, 30, tzinfo=UTC)) == "Nov 7, 2026"
     assert en.time(datetime(2026, 11, 7, 14, 5, tzinfo=UTC)) == "Nov 7, 2026, 2:05\u202fPM UTC"
     assert (en.date(None), en.time(None)) == ("", "")
+
+
+def test_a_naive_time_is_utc_whatever_the_machine_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "America/Sao_Paulo")
+    time.tzset()
+    try:
+        naive = datetime(2026, 11, 6, 23, 30)  # naive: the point of the test
+        assert language("pt-BR").time(naive) == "6 de nov. de 2026 23:30 UTC"
+        assert language("pt-BR").date(naive) == "6 de nov. de 2026"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 # Catalogs ---------------------------------------------------------------------------------
@@ -213,6 +228,16 @@ def _visible_text(html: str) -> str:
     return (title.text() if title else "") + " " + text
 
 
+def _xml_text(xml: str) -> str:
+    """What a reader of a feed or a badge sees: text and labels, not terms, ids or links."""
+    root = ElementTree.fromstring(xml)
+    return " ".join(
+        part
+        for node in root.iter()
+        for part in (node.text or "", node.get("label") or "", node.get("aria-label") or "")
+    )
+
+
 def _without_data(text: str, catalog: Catalog) -> str:
     """The page's own words: what the catalog and the checkers wrote is data, in its own
     language (labels "Moved repo", errors "timeout after 20 s")."""
@@ -235,9 +260,11 @@ def test_no_english_verdict_or_state_word_on_the_portuguese_pages(tmp_path: Path
         if words:
             found[name] = sorted(set(words))
     assert found == {}
-    # The Markdown report, the README tables and the badge too.
-    markdown = render_status_md(ctx) + "".join(render_table(ctx, s) for s in ctx.sections)
-    markdown += render_badge(ctx)
+    # The Markdown report, the README tables, the feed and the badges too.
+    markdown = render_status_md(ctx, clock=True)
+    markdown += "".join(render_table(ctx, s) for s in ctx.sections)
+    markdown += _xml_text(render_badge(ctx)) + _xml_text(render_feed(ctx))
+    markdown += "".join(_xml_text(render_resource_badge(row)) for row in ctx.rows)
     assert ENGLISH.findall(_without_data(markdown, catalog)) == []
     # ...while every verdict and state is on them, in Portuguese.
     text = " ".join(_visible_text(h) for h in pages.values())

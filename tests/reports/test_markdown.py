@@ -17,15 +17,15 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> ReportContext:
 
 
 def test_golden_status_md(ctx: ReportContext) -> None:
-    assert_golden("status.md", render_status_md(ctx))
+    assert_golden("status.md", render_status_md(ctx, clock=False))
 
 
 def test_golden_status_md_in_english(tmp_path: Path) -> None:
-    assert_golden("status.en.md", render_status_md(build_context(tmp_path, "en")))
+    assert_golden("status.en.md", render_status_md(build_context(tmp_path, "en"), clock=True))
 
 
 def test_status_md_has_what_to_do_and_what_changed(ctx: ReportContext) -> None:
-    out = render_status_md(ctx)
+    out = render_status_md(ctx, clock=True)
     problems = out.split("## Problemas")[1].split("## Mudanças")[0]
     changes = out.split("## Mudanças desde a execução anterior")[1]
     # problems in severity order: down, flaky, blocked, failing, moved
@@ -33,7 +33,11 @@ def test_status_md_has_what_to_do_and_what_changed(ctx: ReportContext) -> None:
     assert order == sorted(order)
     assert "erro: video is private" in problems
     assert "[https://github.com/new-owner/repo](https://github.com/new-owner/repo)" in problems
-    assert "estrelas: 41.200 → 41.234 (+34); repositório arquivado" in changes
+    # 41,200 -> 41,234 stars is "41,2 mil" both times: not a change a README reader sees
+    # (status.md is committed with the README); the status page still lists it.
+    assert "repositório arquivado" in changes and "estrelas" not in changes
+    repo = next(r for r in ctx.changed if "estrelas: 41.200 → 41.234 (+34)" in r.changes)
+    assert repo.visible_changes == ("repositório arquivado",)
     assert "veredito: ok → erro (timeout after 20 s)" in changes
     assert "Recovered page" in changes and "Course A" not in changes
     # the scraped title is text, not HTML or a link
@@ -45,7 +49,7 @@ def test_empty_store_report(tmp_path: Path) -> None:
     from monitor.reports.context import build_context as build
 
     ctx = build(make_catalog(tmp_path), HistorySnapshot(), NOW)
-    out = render_status_md(ctx)
+    out = render_status_md(ctx, clock=True)
     assert "Nenhuma verificação ainda" in out
     assert "**0/13** saudáveis" in out
     assert "Nenhuma mudança." in out

@@ -321,7 +321,7 @@ def test_bad_marker_exits_2_naming_the_line(tmp_path: Path) -> None:
 
 def test_english_columns(tmp_path: Path) -> None:
     out = rewrite(README_IN, build_context(tmp_path, "en"))
-    assert "| Resource | Kind | Duration | Stars | Status | Verified on |" in out
+    assert "| Resource | Kind | Duration | Stars | Status | Since |" in out
     assert (
         "| [Not checked yet](https://new.example.com/) | page | — | — | ❔ not checked yet | — |"
         in out

@@ -14,6 +14,7 @@ A real SQLite file in WAL mode; catalogs of local files, so no network is involv
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -160,35 +161,68 @@ def test_store_writers_racing_on_new_resources(tmp_path: Path) -> None:
     assert _count(db, "resource") == 5 * 30
 
 
+# One process of the race: imports done, then for each round it waits at a barrier (a FIFO
+# every process opens for reading: the kernel releases them all when the test opens it for
+# writing), opens that round's brand-new database and records one run.
 OPEN_AND_RECORD = """
-import sys
+import os, sys, traceback
 from monitor.domain.models import CheckResult, Kind, Resource, Run, Verdict, utcnow
 from monitor.store.database import Store
 
+folder, rounds = sys.argv[1], int(sys.argv[2])
 resource = Resource(id="r", url="f.txt", kind=Kind.FILE, section="s", label="R")
-with Store.open(sys.argv[1]) as store:
-    store.record_run(
-        Run(id=None, started_at=utcnow()),
-        [CheckResult(resource_id="r", url="f.txt", verdict=Verdict.OK)],
-        [resource],
-    )
+for n in range(rounds):
+    print("ready", flush=True)
+    with open(os.path.join(folder, f"go{n}"), "rb"):
+        pass
+    try:
+        with Store.open(os.path.join(folder, f"h{n}.sqlite")) as store:
+            store.record_run(
+                Run(id=None, started_at=utcnow()),
+                [CheckResult(resource_id="r", url="f.txt", verdict=Verdict.OK)],
+                [resource],
+            )
+        print("ok", flush=True)
+    except Exception:
+        print("error " + traceback.format_exc().replace(chr(10), " | "), flush=True)
 """
 
 
 def test_ten_processes_open_a_brand_new_database(tmp_path: Path) -> None:
-    """Each process creates the schema if it is missing, then records one run."""
-    db = tmp_path / "new" / "h.sqlite"
-    db.parent.mkdir()
+    """Ten processes create the schema of the same new database at the same moment (a
+    barrier releases them together), then each records a run; three rounds, three databases.
+    Without the schema lock some of them fail on `CREATE TABLE` (table already exists)."""
+    rounds, processes = 3, 10
+    for n in range(rounds):
+        os.mkfifo(tmp_path / f"go{n}")
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", OPEN_AND_RECORD, str(db)],
+            [sys.executable, "-c", OPEN_AND_RECORD, str(tmp_path), str(rounds)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _ in range(10)
+        for _ in range(processes)
     ]
-    for code, output in _finish(procs):
+    errors: list[str] = []
+    try:
+        for n in range(rounds):
+            for proc in procs:
+                assert proc.stdout is not None
+                assert proc.stdout.readline() == "ready\n"
+            time.sleep(0.2)  # all of them blocked in open() on the FIFO by now
+            with (tmp_path / f"go{n}").open("wb"):
+                pass  # the barrier opens for everyone at once
+            for proc in procs:
+                assert proc.stdout is not None
+                line = proc.stdout.readline()
+                if line != "ok\n":
+                    errors.append(f"round {n}: {line.strip()[:400]}")
+    finally:
+        results = _finish(procs)
+    assert errors == [], f"{len(errors)} of {rounds * processes} failed: {errors[:3]}"
+    for code, output in results:
         assert code == 0, output
-    assert _count(db, "run") == 10
-    assert _count(db, "resource") == 1
+    for n in range(rounds):
+        assert _count(tmp_path / f"h{n}.sqlite", "run") == processes
+        assert _count(tmp_path / f"h{n}.sqlite", "resource") == 1

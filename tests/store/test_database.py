@@ -232,3 +232,32 @@ def test_latest_many_beyond_one_chunk(tmp_path: Path) -> None:
         )
         found = store.latest_many(r.id for r in resources)
     assert sorted(found) == [r.id for r in resources]
+
+
+def test_latest_at_finds_the_newest_usable_check_made_at_a_url(db_url: str) -> None:
+    """Whichever resource it was checked for (`monitor fix` finding where an old link went);
+    a network-down run is passed over; a URL never checked is absent."""
+    day = datetime(2026, 3, 1, tzinfo=UTC)
+    old, new = "https://old.example/", "https://new.example/"
+    res = Resource(id="r", url=old, kind=Kind.WEB, section="s", label="x")
+    moved = Resource(id="r", url=new, kind=Kind.WEB, section="s", label="x")
+    with Store.open(db_url) as store:
+        store.record_run(_run(day), [CheckResult("r", old, Verdict.OK, checked_at=day)], [res])
+        later = day + timedelta(hours=1)
+        store.record_run(
+            _run(later),
+            [CheckResult("r", old, Verdict.MOVED, moved_to=new, checked_at=later)],
+            [res],
+        )
+        down = day + timedelta(hours=2)
+        store.record_run(
+            _run(down, ok=False), [CheckResult("r", old, Verdict.ERROR, checked_at=down)], [res]
+        )
+        after = day + timedelta(hours=3)
+        store.record_run(
+            _run(after), [CheckResult("r", new, Verdict.OK, checked_at=after)], [moved]
+        )
+        found = store.latest_at([old, "https://never.example/"])
+    assert set(found) == {old}
+    assert found[old].verdict is Verdict.MOVED and found[old].moved_to == new
+    assert found[old].resource_id == "r" and found[old].checked_at == later
