@@ -89,11 +89,11 @@ class Gate:
 
         Only a burst after a whole window of requests, with at least MIN_EVIDENCE of them
         accepted, says what the host accepts: one among a host's first requests would
-        undercount it (a URL refused on its own among the first three taught 1.8/s to a host
-        allowing 8/s); the interval is then doubled as before. The pace comes from what the host accepted,
-        never from our own interval, so bursts cannot ratchet it down: a burst in which the
-        host accepted fewer requests than the one the pace was learned from (a limit on
-        requests in flight, a URL refused on its own) leaves the pace as it is.
+        undercount it (a URL refused on its own among the first three taught 1.8/s to a
+        host allowing 8/s); the interval is then doubled as before. The pace comes from what
+        the host accepted, never from our own interval, so bursts cannot ratchet it down: a
+        burst in which the host accepted fewer requests than the one the pace was learned
+        from (a limit on requests in flight, a URL refused on its own) leaves it as it is.
         """
         if self.paced_at and self.floor < self.quiet_floor:
             self.floor = self.interval = self.quiet_floor  # a probe too far: back
