@@ -201,3 +201,48 @@ def test_readme_without_markers_exits_1_and_writes_nothing(repo: Path) -> None:
     assert "monitor init" in result.output
     assert (repo / "README.md").read_bytes() == before
     assert not (repo / "db").exists()  # no database created as a side effect
+
+
+def test_table_mode_keeps_every_items_words(repo: Path, server: LoopbackServer) -> None:
+    """A table replaces the lists it is made from: the words each item had beside its link
+    live on in the catalog (`description`) and in the table's Description column."""
+    out = _monitor("init", "--mode", "table", "--dry-run")
+    assert "kept in resources.toml for the table's Description column: 11" in out
+    assert not (repo / "resources.toml").exists()
+    _monitor("init", "--mode", "table")
+    catalog = load_catalog(repo / "resources.toml")
+    described = {(r.label, r.section): r.description for r in catalog.resources}
+    assert described == {
+        ("Nextcloud", "file-sharing"): (
+            "Access & share your files, calendars, contacts, mail & more from any device."
+        ),
+        ("Nextcloud — Demo", "file-sharing"): "",
+        ("Nextcloud — Source Code", "file-sharing"): "AGPL-3.0 PHP",
+        ("Seafile", "file-sharing"): (
+            "File hosting and sharing solution primarily for teams and organizations. GPL-3.0 C"
+        ),
+        ("Seafile Client", "file-sharing"): "The desktop client, in its own repository.",
+        ("Pydio", "file-sharing"): "Turn any web server into a powerful file management system.",
+        ("OldBox", "file-sharing"): "Gone for years, kept for the record. unmaintained",
+        ("Syncthing", "file-sharing-other"): (
+            "Continuous file synchronization, peer to peer across your devices, with no "
+            "central server."
+        ),
+        ("Django", "frameworks"): "The web framework for perfectionists with deadlines.",
+        ("Flask", "frameworks"): "A microframework based on Werkzeug & Jinja2.",
+        ("Django", "web-other"): "Also in this list: it ships a development server.",
+        ("Caddy", "web-other"): "Fast web server with automatic HTTPS.",
+    }
+    result = runner.invoke(app, ["check", "--allow-private", "--quiet"])
+    assert result.exit_code == 1, result.output
+    assert "updated README.md" in _monitor("readme")
+    final = (repo / "README.md").read_text(encoding="utf-8")
+    assert "| Resource | Description | Kind |" in final
+    for row in (
+        f"| [Pydio]({server.url('')}/pydio) | Turn any web server into a powerful file "
+        "management system. |",
+        f"| [Flask]({server.url('')}/flask) | A microframework based on Werkzeug & Jinja2. |",
+        "| Also in this list: it ships a development server. |",
+    ):
+        assert row in final, final
+    assert "README.md is up to date" in _monitor("readme")

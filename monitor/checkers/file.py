@@ -14,7 +14,7 @@ import mimetypes
 from urllib.parse import unquote, urlsplit
 
 from monitor.checkers.base import CheckContext
-from monitor.domain.models import CheckResult, Kind, Metadata, Resource, Verdict
+from monitor.domain.models import FILE_CHECKER, CheckResult, Kind, Metadata, Resource, Verdict
 from monitor.sources.extract import MARKDOWN_SUFFIXES, markdown_anchors
 
 # Magic numbers of the types a roadmap ships, checked when the extension claims one of them
@@ -35,7 +35,7 @@ def sniff(head: bytes) -> str | None:
 
 
 class FileChecker:
-    name = "file"
+    name = FILE_CHECKER
 
     def handles(self, resource: Resource) -> bool:
         return resource.kind is Kind.FILE

@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from monitor.domain.models import CheckResult, Verdict
+from monitor.domain.text import counted
 
 # Verdicts no later stage changes: printed as soon as they are known.
 SETTLED = frozenset({Verdict.OK, Verdict.MOVED, Verdict.SKIPPED})
@@ -41,7 +42,11 @@ def log_line(result: CheckResult) -> str:
 def provisional_line(result: CheckResult) -> str:
     """A failed first pass, clearly not the verdict: `first pass: broken 404, not final`.
 
-    Not "rechecking": when the network looks down, failures get no second opinion."""
+    Not "rechecking": when the network looks down, failures get no second opinion. A failure
+    below HTTP (DNS, connect, TLS, timeout) is "no answer", never a verdict word: on a dead
+    network it ends as `error`, and "broken" would be said of a link nobody judged."""
+    if result.network_failure:
+        return f"first pass: no answer, not final  {result.url}"
     status = f" {result.status}" if result.status is not None else ""
     return f"first pass: {result.verdict.value}{status}, not final  {result.url}"
 
@@ -67,12 +72,12 @@ class LinkReport:
                 TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("{task.fields[problems]} problems"),
+                TextColumn("{task.fields[problems]}"),
                 TimeElapsedColumn(),
                 console=console,
                 transient=True,
             )
-            self.task = self.bar.add_task("checking", total=None, problems=0)
+            self.task = self.bar.add_task("checking", total=None, problems=counted(0, "problem"))
 
     # -- the Progress protocol --------------------------------------------------------------
 
@@ -90,7 +95,7 @@ class LinkReport:
         else:
             self.problems += result.verdict.is_failure
             if self.bar is not None:
-                self.bar.update(self.task, advance=1, problems=self.problems)
+                self.bar.update(self.task, advance=1, problems=counted(self.problems, "problem"))
             if result.verdict in SETTLED:
                 self.final[result.resource_id] = result.verdict
                 self._say(log_line(result))
@@ -100,7 +105,7 @@ class LinkReport:
     def rechecking(self, count: int) -> None:
         self.queued += count
         if self.announced:  # queued after the announcement (the pipeline's own timing)
-            self._say(f"second opinion: {count} more failed links")
+            self._say(f"second opinion: {counted(count, 'more failed link')}")
 
     # -- the end ----------------------------------------------------------------------------
 
@@ -122,7 +127,7 @@ class LinkReport:
     def _first_pass_done(self) -> None:
         self.announced = True
         if self.queued:
-            self._say(f"second opinion: rechecking {self.queued} failed links")
+            self._say(f"second opinion: rechecking {counted(self.queued, 'failed link')}")
         if self.bar is not None and self.queued:
             self.bar.update(self.task, description=f"second opinion ({self.queued})")
 

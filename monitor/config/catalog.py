@@ -214,13 +214,15 @@ class ResourceEntry(_Strict):
     accept: list[int] = Field(default_factory=list)
     skip: bool = False
     notes: str = ""
+    # The item's words after its link in the roadmap; a README table shows them.
+    description: str = ""
 
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
         return check_url(value)
 
-    @field_validator("label", "notes")
+    @field_validator("label", "notes", "description")
     @classmethod
     def _text(cls, value: str) -> str:
         return check_text(value)
@@ -504,6 +506,7 @@ def _build(model: CatalogModel, path: Path, index: _LineIndex) -> Catalog:
                 accept=tuple(entry.accept),
                 skip=entry.skip,
                 notes=entry.notes,
+                description=entry.description,
             )
         )
     return Catalog(

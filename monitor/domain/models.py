@@ -62,6 +62,7 @@ class Resource:
     accept: tuple[int, ...] = ()
     skip: bool = False
     notes: str = ""
+    description: str = ""  # the roadmap item's words after its link (README tables show them)
     # Why a link found in a document is not checked ("root-relative link, no site root"):
     # it is reported `skipped` with this reason, never dropped. Implies `skip`.
     skip_reason: str | None = None
@@ -185,8 +186,14 @@ class CheckResult:
         What `monitor check` prints and writes beside each link, in every format.
         """
         parts: list[str] = []
-        if self.status is not None and self.verdict is not Verdict.OK:
-            parts.append(f"HTTP {self.status}")
+        # A move is told by the status that moved it (the chain's first hop, 301), not by
+        # the status of the page it led to (200).
+        status = self.redirects[0].status if self.moved_to and self.redirects else self.status
+        said = f"HTTP {status}"
+        # ...and only once: an error that names it says more ("HTTP 429 (rate limited)").
+        named = any(text and text.startswith(said) for text in (self.error, self.note))
+        if status is not None and self.verdict is not Verdict.OK and not named:
+            parts.append(said)
         if self.moved_to:
             parts.append(f"moved to {self.moved_to}")
         for text in (self.error, self.note):
@@ -207,9 +214,22 @@ class Run:
     note: str = ""
 
 
+# The checker of local files (monitor/checkers/file.py). Its verdict needs no network: a
+# file in the repository exists or not, so its checks count even in a run whose network was
+# unusable (a missing file is broken whatever the Wi-Fi did).
+FILE_CHECKER = "file"
+OFFLINE_CHECKERS = frozenset({FILE_CHECKER})
+
+
 @dataclass(frozen=True)
 class StoredCheck:
     """A stored check with the run it belongs to: one row of a resource's history."""
 
     run: Run
     result: CheckResult
+
+    @property
+    def usable(self) -> bool:
+        """Whether the state machine counts this check: its run's network was usable, or
+        its verdict needed none (`OFFLINE_CHECKERS`)."""
+        return self.run.network_ok or self.result.checker in OFFLINE_CHECKERS

@@ -2,8 +2,9 @@
 
 One check is noisy: a site times out, a CDN answers 503 for a minute. The state machine
 debounces: a resource is `down` only after failing on `down_after` consecutive usable
-checks. Runs whose network was unusable (`Run.network_ok` False) are ignored entirely,
-so a dead Wi-Fi never marks anything down nor clears it.
+checks. Runs whose network was unusable (`Run.network_ok` False) are ignored, so a dead
+Wi-Fi never marks anything down nor clears it; only checks that needed no network (local
+files, `StoredCheck.usable`) count from such runs.
 
 Verdict classes, as the state machine sees them:
 - good: `ok`, `moved` (the link works);
@@ -133,7 +134,7 @@ def replay(checks: Sequence[StoredCheck], down_after: int = 2) -> list[Step]:
     streak = 0
     window: deque[bool] = deque(maxlen=FLAKY_WINDOW)
     for check in checks:
-        if not check.run.network_ok:
+        if not check.usable:
             continue
         verdict = check.result.verdict
         if verdict is Verdict.SKIPPED:

@@ -235,6 +235,18 @@ def describe_change(change: Change, lang: Language) -> str:
     return f"{change.field}: {change.old} → {change.new}"
 
 
+def state_change(st: ResourceState, lang: Language) -> tuple[str, ...]:
+    """The state the latest usable check moved the resource into, when it moved it ("state:
+    failing → down"): a second failure changes no verdict, yet it is the change a reader
+    most wants to see. The first check of a resource (no state before) is no change."""
+    timeline = st.timeline
+    if len(timeline) < 2 or st.latest is None or timeline[-1].at != st.latest.checked_at:
+        return ()
+    _ = lang.gettext
+    old, new = timeline[-2].state, timeline[-1].state
+    return (_("state: {old} → {new}").format(old=lang.state(old), new=lang.state(new)),)
+
+
 def _history_rows(lines: Sequence[HistoryLine], lang: Language) -> tuple[HistoryRow, ...]:
     return tuple(
         HistoryRow(
@@ -289,9 +301,11 @@ def _row(
     changes: tuple[str, ...] = ()
     visible: tuple[str, ...] = ()
     if st.latest_run is not None and st.latest_run.id == last_usable_run:
-        changes = tuple(describe_change(c, lang) for c in st.changes)
-        visible = tuple(
-            describe_change(c, lang) for c in st.changes if shows_at_display_rounding(c, lang)
+        entered = state_change(st, lang)
+        changes = (*entered, *(describe_change(c, lang) for c in st.changes))
+        visible = (
+            *entered,
+            *(describe_change(c, lang) for c in st.changes if shows_at_display_rounding(c, lang)),
         )
     kind_label = lang.kind(resource.kind)
     span = data_days(st.first_usable, now)

@@ -12,6 +12,11 @@ without an answer the run's own evidence stands.
 
 So "network unusable" comes from what the run actually tried plus what it asked on purpose,
 never from how many hosts it happened to touch, nor from results it merely reused.
+
+A run in which names did not resolve and no name resolved at all, probes included, is
+unusable too, even when links reached by address answered: its "name not known" failures
+cannot be told from a DNS outage, so it must neither call them broken nor count them
+towards `down` (an unusable run changes no state), and it exits 3.
 """
 
 from __future__ import annotations
@@ -107,6 +112,11 @@ async def with_known_good(
     failed = {_host(r.url) for r in results if r.network_failure}
     asked, answered = await probe(http, probes, failed)
     dns_proven = RunEvidence.of(results, http.resolved_names, trust_dns).dns_proven
+    if (answered is not None or run.usable) and dns_at_stake and not dns_proven:
+        note = "network unusable: no name resolved in this run (a DNS outage, or no DNS)"
+        if asked:
+            note += f", not even a known-good host's ({', '.join(_host(u) for u in asked)})"
+        return RunEvidence(False, dns_proven), note
     if answered is not None:
         return RunEvidence(
             True, dns_proven

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePath
@@ -31,6 +32,9 @@ class Link:
     section: str | None  # plain text of the nearest heading above, None if none
     # Every heading above, outermost first: "Other" under "Web" is not "Other" under "CLI".
     headings: tuple[str, ...] = field(default=(), compare=False)
+    # The item's own words after the link, up to the next link ("- [X](u) - does Y": "does
+    # Y"), and its link-less paragraphs: a table row keeps them (`monitor init --mode table`).
+    description: str = field(default="", compare=False)
 
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd", ".mkdn"})
@@ -80,6 +84,21 @@ def _plain(tokens: Sequence[Token]) -> str:
         elif tok.type == "image":
             out.append(_plain(tok.children or []))
     return _collapse("".join(out))
+
+
+def _describe(text: str) -> str:
+    """The words of an item around its links, without the separators and brackets that
+    only parted them from the links ("- [X](u) - fast. ([Demo](d))": "fast.")."""
+    previous = None
+    while text != previous:
+        previous = text
+        text = text.strip(_LEAD_TRIM)
+        text = text.removeprefix(")").removesuffix("(")
+    return text if any(c.isalnum() for c in text) else ""
+
+
+def _is_link(tok: Token) -> bool:
+    return tok.type == "link_open" or _html_href(tok) is not None
 
 
 def _newlines(tok: Token) -> int:
@@ -140,10 +159,8 @@ def _inline_links(
     secondary links (Demo, Source Code), so those borrow its name for their labels."""
     children = inline.children or []
     start, end = inline.map if inline.map else (0, 1)
-    first_link = next(
-        (i for i, t in enumerate(children) if t.type == "link_open" or _html_href(t) is not None),
-        None,
-    )
+    starts = [i for i, t in enumerate(children) if _is_link(t)]
+    first_link = starts[0] if starts else None
     lead = _plain(children[:first_link]).strip(_LEAD_TRIM) if first_link else ""
     offset = 0
     i = 0
@@ -166,6 +183,7 @@ def _inline_links(
             for t in inner:
                 offset += _newlines(t)
             url = str(tok.attrGet("href") or "")
+            after = j
         else:
             # <a href="...">label</a>: the label runs to the end tag. What lies inside is read
             # on (GitHub renders a link inside it as a link of its own), so j stays at i + 1.
@@ -174,6 +192,7 @@ def _inline_links(
             ):
                 j += 1
             inner = children[i + 1 : j]
+            after = j + 1
             j = i + 1
             url = href
         url = _destination(url)
@@ -186,7 +205,11 @@ def _inline_links(
                 item[0] = label
             elif not aside and item[0].casefold() not in label.casefold():
                 label = f"{item[0]}{ITEM_JOIN}{label}"
-        yield Link(url=url, label=label, line=line, section=section, headings=headings)
+        following = starts[bisect_left(starts, after)] if starts[-1] >= after else len(children)
+        description = _describe(_plain(children[after:following]))
+        if i == first_link and lead and not aside:
+            description = f"{lead}{ITEM_JOIN}{description}" if description else lead
+        yield Link(url, label, line, section, headings, description)
         i = j
 
 
@@ -201,6 +224,7 @@ def extract_markdown(text: str) -> list[Link]:
     section: str | None = None
     path: list[tuple[int, str]] = []  # (level, text) of the headings in force
     items: list[list[str | None]] = []  # the open list items, innermost last
+    owners: list[int | None] = []  # index in `links` of each open item's latest link
     for i, tok in enumerate(tokens):
         if tok.type == "heading_open" and i + 1 < len(tokens):
             section = _plain(tokens[i + 1].children or []) or None
@@ -210,11 +234,22 @@ def extract_markdown(text: str) -> list[Link]:
                 path.append((level, section))
         elif tok.type == "list_item_open":
             items.append([None])
+            owners.append(None)
         elif tok.type == "list_item_close" and items:
             items.pop()
+            owners.pop()
         elif tok.type == "inline":
             headings = tuple(t for _, t in path)
-            links.extend(_inline_links(tok, section, headings, items[-1] if items else None))
+            found = list(_inline_links(tok, section, headings, items[-1] if items else None))
+            owner = next((o for o in reversed(owners) if o is not None), None)
+            if found and owners:
+                owners[-1] = len(links) + len(found) - 1
+            elif owner is not None and (words := _describe(_plain(tok.children or []))):
+                # A paragraph (or a nested item) of an item without a link of its own: the
+                # item's words, kept with the link before it.
+                kept = links[owner].description
+                links[owner] = replace(links[owner], description=f"{kept} {words}".strip())
+            links.extend(found)
         elif tok.type == "html_block" and tok.map:
             before = section
             found, section = _html_links(tok.content, tok.map[0], section)

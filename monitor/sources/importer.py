@@ -38,7 +38,7 @@ from monitor.config.urls import check_url
 from monitor.domain.models import Kind, Section
 from monitor.domain.text import strip_invisible, truncate
 from monitor.sources.extract import Link, extract_links
-from monitor.sources.markers import Block, MarkerError, find_blocks
+from monitor.sources.markers import Block, MarkerError, Mode, find_blocks
 
 # Section of links written before any heading.
 FALLBACK_SECTION = "Links"
@@ -90,6 +90,7 @@ class Added:
     section: str
     kind: Kind
     line: int  # where it is in the roadmap (reported, never stored)
+    description: str = ""  # stored for a link of a table block (the table shows it)
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,8 @@ def heading_paths(links: Sequence[Link]) -> dict[int, tuple[str, ...]]:
 # quadratic in its escapes: an 800 KB heading of quotes took 8 s, issue 16) and free of the
 # control and bidi characters the catalog refuses.
 MAX_LABEL = 300
+# An item's description is the author's text: kept whole but for an absurd length.
+MAX_DESCRIPTION = 5000
 
 
 def _plain(text: str) -> str:
@@ -160,7 +163,11 @@ def plain_link(link: Link) -> Link:
     section = _plain(link.section) if link.section is not None else None
     headings = tuple(_plain(h) for h in link.headings)
     return dataclasses.replace(
-        link, label=_plain(link.label) or link.url, section=section, headings=headings
+        link,
+        label=_plain(link.label) or link.url,
+        section=section,
+        headings=headings,
+        description=truncate(strip_invisible(link.description), MAX_DESCRIPTION),
     )
 
 
@@ -323,7 +330,7 @@ def import_links(
     taken_ids = {r.id for r in catalog.resources}
 
     # Pass 1: every checkable link's URL and section, in document order.
-    placed: list[tuple[Link, str, str]] = []
+    placed: list[tuple[Link, str, str, bool]] = []
     skipped: list[Skipped] = []
     anchors = duplicates = 0
     seen: set[tuple[str, str]] = set()
@@ -341,13 +348,14 @@ def import_links(
             duplicates += 1
             continue
         seen.add((url, section_id))
-        placed.append((link, url, section_id))
+        table = any(b.mode is Mode.TABLE and b.holds(link.line) for b in blocks)
+        placed.append((link, url, section_id, table))
 
     # Pass 2: each row is an existing entry (its index) or a new one (its fields).
     matched: set[int] = set()
     order: list[int | dict[str, Any]] = []
     added: list[Added] = []
-    for link, url, section_id in placed:
+    for link, url, section_id, table in placed:
         index = by_key.get((url, section_id))
         if index is None:
             # The URL's entry under another section that the roadmap no longer lists it
@@ -373,8 +381,13 @@ def import_links(
             "section": section_id,
             "kind": kind.value,
         }
+        # A table block is replaced by rows made from the catalog, so the words an item
+        # has beside its link live on there; an annotated list keeps them in the README.
+        description = link.description if table else ""
+        if description:
+            fields["description"] = description
         order.append(fields)
-        added.append(Added(resource_id, url, section_id, kind, link.line))
+        added.append(Added(resource_id, url, section_id, kind, link.line, description))
 
     if sections.created:
         aot = _aot(doc, "sections", catalog_path)

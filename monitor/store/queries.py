@@ -25,7 +25,15 @@ from sqlalchemy import and_, case, func, literal, or_, select, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, Select
 
-from monitor.domain.models import CheckResult, Hop, Metadata, Run, StoredCheck, Verdict
+from monitor.domain.models import (
+    OFFLINE_CHECKERS,
+    CheckResult,
+    Hop,
+    Metadata,
+    Run,
+    StoredCheck,
+    Verdict,
+)
 from monitor.domain.snapshot import (
     Change,
     HistoryLine,
@@ -96,7 +104,10 @@ class StateChange:
 
 
 def _usable() -> ColumnElement[bool]:
-    condition: ColumnElement[bool] = run.c.network_ok == true()
+    """The checks the state machine counts (`StoredCheck.usable`, the same rule in SQL)."""
+    condition: ColumnElement[bool] = or_(
+        run.c.network_ok == true(), check.c.checker.in_(sorted(OFFLINE_CHECKERS))
+    )
     return condition
 
 

@@ -297,6 +297,21 @@ def test_every_link_found_is_checked_or_skipped_with_its_reason(
     assert row.startswith("| skipped |") and "root-relative link, no site root" in row
 
 
+def test_the_readme_says_what_check_does_with_a_same_page_anchor(tmp_path: Path) -> None:
+    """README "What is checked" once listed same-page `#anchors` as not checked, while
+    `monitor check FILE` checks them: the README now quotes what the check reports."""
+    doc = write(tmp_path / "doc.md", "# Doc\n\n- [bad](#nope)\n")
+    code, out, _ = run(str(doc), "-f", "json", *FAST)
+    assert code == 1
+    (result,) = json.loads(out)["results"]
+    assert (result["verdict"], result["error"]) == ("broken", "missing anchor #nope in doc.md")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    what = " ".join(readme[readme.index("**What is checked.**") :].split("\n\n")[0].split())
+    not_checked = what[what.index("Not checked:") :].split(".")[0]
+    assert "anchor" not in not_checked, not_checked
+    assert '`monitor check FILE` reports `- [x](#nope)` broken: "missing anchor #nope in' in what
+
+
 def test_malformed_links_are_reported_skipped_and_counted_under_one_reason(
     tmp_path: Path,
 ) -> None:

@@ -156,3 +156,45 @@ def test_max_age_reuse_reports_broken_links_and_is_no_outage(
         runs = store.runs()
         assert len(runs) == 2
         assert all(r.network_ok for r in runs)  # not stored as an outage
+
+
+def test_no_name_resolving_is_an_outage_and_a_missing_file_still_counts(
+    tmp_path: Path, server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Like a runner whose DNS is down: a link by address answers, no name resolves. Two
+    nights of that must not make the named link ❌ down (nothing was judged), while the
+    missing local file, which needed no network, is down after its two failures."""
+    server.routes["/ok"] = Reply(200, b"<title>Local</title>")
+    ok = server.url("/ok")  # by address: no DNS needed
+    gone = "https://gone.example/page"  # every name fails, as in a DNS outage
+    (tmp_path / "resources.toml").write_text(
+        '[settings]\nlocale = "en"\nreadme = "README.md"\n\n[engine]\nretries = 0\n\n'
+        '[[sections]]\nid = "s"\ntitle = "S"\n\n'
+        f'[[resources]]\nurl = "{ok}"\nlabel = "Local"\nsection = "s"\n\n'
+        f'[[resources]]\nurl = "{gone}"\nlabel = "Named"\nsection = "s"\n\n'
+        '[[resources]]\nurl = "missing.pdf"\nlabel = "Cheatsheet"\nsection = "s"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "README.md").write_text(
+        "# List\n\n<!-- monitor:begin section=s mode=list -->\n"
+        f"- [Local]({ok})\n- [Named]({gone})\n- [Cheatsheet](missing.pdf)\n"
+        "<!-- monitor:end -->\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    for _night in range(2):
+        code, out, err = run("--catalog", "resources.toml", "-f", "json", *FAST)
+        assert code == 1, out + err  # the missing file; the named link is not judged
+        data = json.loads(out)
+        assert data["network_ok"] is False
+        verdicts = {r["url"]: r["verdict"] for r in data["results"]}
+        assert verdicts == {ok: "ok", gone: "error", "missing.pdf": "broken"}
+    result = CliRunner().invoke(app, ["readme", "--catalog", "resources.toml"])
+    assert result.exit_code == 0, result.output
+    lines = (tmp_path / "README.md").read_text(encoding="utf-8").splitlines()
+    named = next(line for line in lines if gone in line)
+    cheatsheet = next(line for line in lines if "missing.pdf" in line)
+    assert named == f"- [Named]({gone})"  # no state claimed: never judged
+    assert cheatsheet.endswith("<!--monitor-->❌<!--/monitor-->")  # down
+    down = CliRunner().invoke(app, ["down-report", "--catalog", "resources.toml"])
+    assert gone not in down.stdout and "missing.pdf" in down.stdout

@@ -51,6 +51,7 @@ def test_context_groups_sorts_and_counts(ctx: ReportContext) -> None:
     assert ctx.verdicts[-1] == ("skipped", "ignorado", 1)
     assert [c.field for c in ctx.rows[5].st.changes] == ["stars", "archived"]
     assert [r.resource.id for r in ctx.changed] == [
+        "video-private",  # failing -> down: a state change without a verdict change
         "course-failing",
         "repo-stars",
         "page-flaky",
@@ -69,3 +70,27 @@ def test_rows_do_not_repeat_a_title_equal_to_the_label(tmp_path: Path) -> None:
     course = next(r for r in ctx.rows if r.resource.id == "course-failing")
     assert course.title == ""  # scraped "Course B" equals the label
     assert ctx.now == NOW
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("pt-BR", ["estado: falhou → fora do ar", "estado: ok → falhou"]),
+        ("en", ["state: failing → down", "state: ok → failing"]),
+    ],
+)
+def test_a_state_change_is_a_change_of_the_latest_run(
+    tmp_path: Path, locale: str, words: list[str]
+) -> None:
+    """video-private failed twice (ok, ok, ok, broken, broken): the second failure changes no
+    verdict but takes it from failing to down, the change a reader most wants to see."""
+    ctx = build_context(tmp_path, locale)
+    rows = {r.resource.id: r for r in ctx.rows}
+    assert rows["video-private"].changes == (words[0],)
+    assert rows["video-private"].visible_changes == (words[0],)
+    assert rows["video-private"] in ctx.visible_changed
+    assert rows["course-failing"].changes[0] == words[1]  # listed before the verdict
+    assert len(rows["course-failing"].changes) == 2
+    assert rows["video-ok"].changes == ()  # ok since its first check: no change
+    assert rows["page-flaky"].changes == rows["page-flaky"].visible_changes  # stays flaky
+    assert not any(c.startswith(words[0][:6]) for c in rows["page-flaky"].changes)

@@ -273,7 +273,11 @@ async def test_nxdomain_is_not_broken_when_no_name_resolved(server: LoopbackServ
     ok, gone = outcome.results
     assert ok.verdict is Verdict.OK
     assert gone.verdict is Verdict.ERROR
-    assert "DNS outage" in (gone.note or "")
+    assert "not counted as broken" in (gone.note or "")
+    # ...and the run is an outage: an error stored in a usable run would count towards
+    # `down` on the next night, and the README would show ❌ for a link never judged.
+    assert not outcome.run.network_ok
+    assert "no name resolved" in outcome.run.note
 
 
 def test_network_usable_needs_some_host_answering() -> None:

@@ -128,7 +128,7 @@ def test_init_leaves_a_changed_workflow_and_gitignore_lines_alone(tmp_path: Path
     assert result.kept == [workflow]
     assert (tmp_path / ".gitignore").read_text(encoding="utf-8") == (
         "node_modules/\ndb/\n# monitor: local history and status page "
-        "(kept on the monitor-data branch)\nsite/\n"
+        "(kept on the monitor-data branch)\nsite/\n*.sqlite.lock\n"
     )
     assert 'locale = "pt-BR"' in (tmp_path / "resources.toml").read_text(encoding="utf-8")
     again = init_repository(tmp_path, Path("README.md"), CATALOG, Mode.LIST, None, "0.1.0")
@@ -149,3 +149,52 @@ def test_init_refuses_a_readme_without_a_list_of_links(tmp_path: Path) -> None:
         init_repository(tmp_path, Path("README.md"), CATALOG, Mode.LIST, None, "0.1.0")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]
     assert (tmp_path / "README.md").read_text(encoding="utf-8") == text
+
+
+def _ignored(root: Path, path: str) -> bool:
+    return (
+        subprocess.run(["git", "check-ignore", "-q", path], cwd=root, check=False).returncode == 0
+    )
+
+
+def test_the_lock_file_a_run_leaves_is_ignored(tmp_path: Path) -> None:
+    """Every run leaves `<database>.lock` beside the database: `git status` must not show it,
+    in a repository `monitor init` set up (wherever `--db` put the history) and in this one."""
+    (tmp_path / "README.md").write_text(README, encoding="utf-8")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    init_repository(tmp_path, Path("README.md"), CATALOG, Mode.LIST, "en", "0.1.0")
+    assert "*.sqlite.lock" in (tmp_path / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert _ignored(tmp_path, "db/monitor.sqlite.lock")
+    assert _ignored(tmp_path, "history/links.sqlite.lock")
+    assert not _ignored(tmp_path, "README.md")
+    this_repo = Path(__file__).resolve().parents[2]
+    assert _ignored(this_repo, "db/monitor.sqlite.lock")
+    assert not _ignored(this_repo, "db/migrations/env.py")
+
+
+def test_table_mode_refuses_to_drop_an_item_without_a_checked_link(tmp_path: Path) -> None:
+    """A table has a row per checked link: an item without one would vanish with its words.
+    init says which line (also in a dry run) and writes nothing, unless `force`."""
+    text = (
+        "# List\n\n## Tools\n\n- [A](https://a.example.com/) - kept as its description.\n"
+        "  - a nested note, kept too.\n- More to come.\n- [Mail](mailto:a@b.org) - write us.\n"
+    )
+    (tmp_path / "README.md").write_text(text, encoding="utf-8")
+    for dry_run in (True, False):
+        with pytest.raises(
+            InitError, match=r"README\.md:7: this item has no link .*\(and 1 more\)"
+        ):
+            init_repository(
+                tmp_path, Path("README.md"), CATALOG, Mode.TABLE, "en", "0.1.0", dry_run=dry_run
+            )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]
+    assert (tmp_path / "README.md").read_text(encoding="utf-8") == text
+    init_repository(tmp_path, Path("README.md"), CATALOG, Mode.LIST, "en", "0.1.0")  # lists: fine
+    (tmp_path / "README.md").write_text(text, encoding="utf-8")
+    (tmp_path / "resources.toml").unlink()
+    result = init_repository(
+        tmp_path, Path("README.md"), CATALOG, Mode.TABLE, "en", "0.1.0", force=True
+    )
+    assert [a.description for a in result.imported.added] == [
+        "kept as its description. a nested note, kept too."
+    ]

@@ -14,7 +14,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.domain.models import CheckResult, Kind, Metadata, Resource, Run, Verdict
+from monitor.domain.models import (
+    FILE_CHECKER,
+    CheckResult,
+    Kind,
+    Metadata,
+    Resource,
+    Run,
+    Verdict,
+)
 from monitor.domain.state import (
     FLAKY_TRANSITIONS,
     FLAKY_WINDOW,
@@ -29,6 +37,8 @@ from monitor.store.database import Store
 T0 = datetime(2026, 1, 1, 3, 0, tzinfo=UTC)
 IDS = ("a", "b", "c")
 RESOURCES = [Resource(i, f"https://example.com/{i}", Kind.WEB, "s", i) for i in IDS]
+# "c" is checked by the local-file checker: its checks count in network-down runs too.
+CHECKERS = {"a": "web", "b": "web", "c": FILE_CHECKER}
 
 verdicts = st.sampled_from(list(Verdict))
 # One run: its network state and each resource's verdict (None: not checked in that run).
@@ -50,6 +60,7 @@ def _fill(store: Store, plan: list[tuple[bool, tuple[Verdict | None, ...]]]) -> 
                 resource_id=rid,
                 url=f"https://example.com/{rid}",
                 verdict=v,
+                checker=CHECKERS[rid],
                 elapsed_ms=100 + day,
                 meta=Metadata(title=f"{rid} day {day}"),
                 checked_at=at + timedelta(minutes=i),
@@ -165,6 +176,27 @@ def test_a_network_down_run_changes_nothing(db_url: str) -> None:
     assert [c.state for c in got["b"]] == ["ok", "down"]
     assert ups["a"].ignored == 1 and ups["a"].usable == 2
     assert ups["a"].windows[0].told == 2 and ups["a"].windows[0].good == 2
+
+
+def test_a_local_file_counts_in_a_network_down_run(db_url: str) -> None:
+    """A missing file in the repository is broken whatever the network did: "c" (checked by
+    the local-file checker) fails in two network-down runs and is `down`, while the web
+    resource "a" in the same runs changes nothing."""
+    with Store.open(db_url) as store:
+        plan = [(True, (V.OK, None, V.OK)), (False, (V.ERROR, None, V.BROKEN))]
+        plan += [(False, (V.ERROR, None, V.BROKEN))]
+        _fill(store, plan)
+        with store.engine.connect() as conn:
+            got = queries.transitions(
+                conn, down_after=2, flaky_window=FLAKY_WINDOW, flaky_transitions=3
+            )
+            ups = queries.uptime(conn, T0 + timedelta(days=5), (7,))
+            latest = queries.latest(conn)
+    assert [c.state for c in got["c"]] == ["ok", "failing", "down"]
+    assert [c.state for c in got["a"]] == ["ok"]
+    assert ups["c"].ignored == 0 and ups["c"].usable == 3
+    assert ups["a"].ignored == 2 and ups["a"].usable == 1
+    assert latest["c"].result.verdict is V.BROKEN and latest["a"].result.verdict is V.OK
 
 
 def test_transitions_since_filters_the_answer_not_the_machine(db_url: str) -> None:
