@@ -51,14 +51,24 @@ def init(
     dry_run: Annotated[
         bool, typer.Option("--dry-run/--no-dry-run", help="Say what would change; write nothing.")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force/--no-force",
+            help="With --mode table: make tables even of lists with items that have no link "
+            "monitor checks (a table has no row for them: they are dropped).",
+        ),
+    ] = False,
 ) -> None:
     """Set up monitor for a list: markers in the README, the catalog, a nightly workflow.
 
     Wraps each bullet list that holds links in `<!-- monitor:begin section=ID mode=list -->`
     ... `<!-- monitor:end -->` (nothing inside is changed; code blocks are never touched),
     writes the catalog from the links between the markers, writes
-    .github/workflows/monitor.yml (it uses the reusable action) and adds db/ and site/
-    to .gitignore. Only what is missing is added: running it again changes nothing.
+    .github/workflows/monitor.yml (it uses the reusable action) and adds db/, site/ and
+    *.sqlite.lock to .gitignore. With `--mode table` an item's words beside its link are kept
+    in the catalog (`description`) and shown in the table. Only what is missing is added:
+    running it again changes nothing.
 
     Examples:
 
@@ -83,6 +93,7 @@ def init(
             _version(),
             pages=pages,
             dry_run=dry_run,
+            force=force,
         )
     except InitError as exc:
         raise fail(str(exc)) from None

@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from monitor.domain.models import CheckResult, Verdict
+from monitor.domain.text import counted
 
 # Verdicts no later stage changes: printed as soon as they are known.
 SETTLED = frozenset({Verdict.OK, Verdict.MOVED, Verdict.SKIPPED})
@@ -71,12 +72,12 @@ class LinkReport:
                 TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("{task.fields[problems]} problems"),
+                TextColumn("{task.fields[problems]}"),
                 TimeElapsedColumn(),
                 console=console,
                 transient=True,
             )
-            self.task = self.bar.add_task("checking", total=None, problems=0)
+            self.task = self.bar.add_task("checking", total=None, problems=counted(0, "problem"))
 
     # -- the Progress protocol --------------------------------------------------------------
 
@@ -94,7 +95,7 @@ class LinkReport:
         else:
             self.problems += result.verdict.is_failure
             if self.bar is not None:
-                self.bar.update(self.task, advance=1, problems=self.problems)
+                self.bar.update(self.task, advance=1, problems=counted(self.problems, "problem"))
             if result.verdict in SETTLED:
                 self.final[result.resource_id] = result.verdict
                 self._say(log_line(result))
@@ -104,7 +105,7 @@ class LinkReport:
     def rechecking(self, count: int) -> None:
         self.queued += count
         if self.announced:  # queued after the announcement (the pipeline's own timing)
-            self._say(f"second opinion: {count} more failed links")
+            self._say(f"second opinion: {counted(count, 'more failed link')}")
 
     # -- the end ----------------------------------------------------------------------------
 
@@ -126,7 +127,7 @@ class LinkReport:
     def _first_pass_done(self) -> None:
         self.announced = True
         if self.queued:
-            self._say(f"second opinion: rechecking {self.queued} failed links")
+            self._say(f"second opinion: rechecking {counted(self.queued, 'failed link')}")
         if self.bar is not None and self.queued:
             self.bar.update(self.task, description=f"second opinion ({self.queued})")
 

@@ -190,8 +190,14 @@ class CheckResult:
         What `monitor check` prints and writes beside each link, in every format.
         """
         parts: list[str] = []
-        if self.status is not None and self.verdict is not Verdict.OK:
-            parts.append(f"HTTP {self.status}")
+        # A move is told by the status that moved it (the chain's first hop, 301), not by
+        # the status of the page it led to (200).
+        status = self.redirects[0].status if self.moved_to and self.redirects else self.status
+        said = f"HTTP {status}"
+        # ...and only once: an error that names it says more ("HTTP 429 (rate limited)").
+        named = any(text and text.startswith(said) for text in (self.error, self.note))
+        if status is not None and self.verdict is not Verdict.OK and not named:
+            parts.append(said)
         if self.moved_to:
             parts.append(f"moved to {self.moved_to}")
         for text in (self.error, self.note):

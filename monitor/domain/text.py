@@ -48,3 +48,9 @@ def inert(text: str | None, limit: int = MESSAGE_LIMIT, secrets: Iterable[str] =
     if text is None:
         return None
     return truncate(redact(strip_invisible(text), secrets), limit)
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """A count with its noun in the right number: "1 problem", "2 problems", "0 problems"
+    (the terminal's English; the reports' languages go through gettext's ngettext)."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"

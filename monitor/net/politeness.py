@@ -32,10 +32,17 @@ MAX_HOST_PAUSE_S = 10.0
 LEARNED_SHARE = 0.9
 # The window a host's accepted requests are counted in ("N per second" limits).
 RATE_WINDOW_S = 1.0
+# A burst teaches a pace only if the host accepted at least this many requests in the
+# window before it; fewer say too little (a sparse host, a URL refused on its own), and the
+# interval doubles as before.
+MIN_EVIDENCE = 4
 # At the learned pace this long without a 429, one more request per second is tried: a
 # burst that came while we were asking slowly (a concurrency limit, a busy moment)
-# undercounts what the host accepts, and must not hold the pace down for the whole run.
-PROBE_AFTER_QUIET_S = 10.0
+# undercounts what the host accepts, and must not hold the pace down for the whole run. A
+# 429 during a probe goes back to the pace that was quiet; each probe costs one 429 and its
+# pause, so probes are rare.
+PROBE_AFTER_QUIET_S = 30.0
+PROBE_STEP = 1.25  # each probe asks a quarter faster (at least one request per second more)
 
 
 @dataclass
@@ -58,10 +65,17 @@ class Gate:
     eased_at: float = 0.0  # the last 429 or easing step; the next step comes a quiet period on
     cond: asyncio.Condition = field(default_factory=asyncio.Condition)
     configured: float = 0.0  # the configured interval: nothing here ever goes faster
+    starts: deque[float] = field(default_factory=deque)  # request starts, the last 2 windows
     accepted: deque[float] = field(default_factory=deque)  # starts answered without a 429
     evidence: int = 0  # requests accepted in the window before the burst `floor` was set by
     paced_at: float = 0.0  # the last burst or probe that set `floor` (0: never)
+    quiet_floor: float = 0.0  # the last learned or probed pace that had no 429 for a while
     limited_at: float = 0.0  # the last 429 burst
+
+    def start(self, started: float) -> None:
+        self.starts.append(started)
+        while self.starts[0] < started - 2 * RATE_WINDOW_S:
+            self.starts.popleft()
 
     def accept(self, started: float) -> None:
         """A request that started at `started` was answered, and not with a 429."""
@@ -73,30 +87,42 @@ class Gate:
         """Pace the host at the rate it accepted in the window before the request it refused
         (which started at `started`); False when that says nothing new about its rate.
 
-        The pace comes from what the host accepted, never from our own interval, so bursts
-        cannot ratchet it down: a burst in which the host accepted fewer requests than the
-        one the pace was learned from (a limit on requests in flight, a URL refused on its
-        own) leaves the pace as it is.
+        Only a burst after a whole window of requests, with at least MIN_EVIDENCE of them
+        accepted, says what the host accepts: one among a host's first requests would
+        undercount it (a URL refused on its own among the first three taught 1.8/s to a
+        host allowing 8/s); the interval is then doubled as before. The pace comes from what
+        the host accepted, never from our own interval, so bursts cannot ratchet it down: a
+        burst in which the host accepted fewer requests than the one the pace was learned
+        from (a limit on requests in flight, a URL refused on its own) leaves it as it is.
         """
-        accepted = sum(1 for t in self.accepted if started - RATE_WINDOW_S <= t < started)
-        if accepted < 2 or accepted < self.evidence:
+        if self.paced_at and self.floor < self.quiet_floor:
+            self.floor = self.interval = self.quiet_floor  # a probe too far: back
+            self.paced_at = now
+            return True
+        since = started - RATE_WINDOW_S
+        if not self.starts or self.starts[0] > since:
+            return False  # asked for less than a whole window: an undercount
+        accepted = sum(1 for t in self.accepted if since <= t < started)
+        if accepted < MIN_EVIDENCE or accepted < self.evidence:
             return False
         self.evidence = accepted
         self.floor = max(self.configured, RATE_WINDOW_S / (LEARNED_SHARE * accepted))
-        self.interval = self.floor
+        self.interval = self.quiet_floor = self.floor
         self.paced_at = now
         return True
 
     def probe(self, now: float) -> None:
-        """After a long quiet at the learned pace, one more request per second (never past
-        the configured pace): the burst it was learned from may have undercounted."""
+        """After a long quiet at the learned pace, a little faster (never past the configured
+        pace): the burst it was learned from may have undercounted."""
         if (
             self.paced_at
             and self.floor > self.configured
             and self.interval <= self.floor
             and now - max(self.paced_at, self.limited_at) >= PROBE_AFTER_QUIET_S
         ):
-            self.floor = max(self.configured, 1 / (1 / self.floor + 1))
+            self.quiet_floor = self.floor
+            rate = 1 / self.floor
+            self.floor = max(self.configured, 1 / max(rate + 1, rate * PROBE_STEP))
             self.interval = self.floor
             self.paced_at = now
 
@@ -204,9 +230,11 @@ class Politeness:
                         await global_slots.acquire()
                         started = time.monotonic()
                         gate.next_start = started + gate.interval
+                        gate.start(started)
                 else:
                     await global_slots.acquire()
                     started = time.monotonic()
+                    gate.start(started)
                 budget.resume()
                 try:
                     yield started

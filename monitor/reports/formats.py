@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from monitor.domain.models import CheckResult, Verdict
+from monitor.domain.text import counted
 from monitor.reports.text import md_escape
 
 # Problems first in every listing (the CLI summary, the Markdown table, log order).
@@ -108,7 +109,7 @@ def summary_line(results: Sequence[CheckResult]) -> str:
             shown.append(f"{n} {verdict} ({why})")
         else:
             shown.append(f"{n} {verdict}")
-    return f"{len(results)} links: " + (", ".join(shown) if shown else "nothing checked")
+    return f"{counted(len(results), 'link')}: " + (", ".join(shown) if shown else "nothing checked")
 
 
 def to_markdown(

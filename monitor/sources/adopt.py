@@ -126,6 +126,23 @@ def plan_markers(
     return wraps
 
 
+def dropped_items(text: str, wraps: list[Wrap], links: list[Link]) -> list[int]:
+    """The 1-based lines of the items a table made of `wraps` would drop: an item without a
+    link monitor checks has no row to keep its words ("- More to come", "- [Mail](mailto:…)").
+    An item's other words and nested items live on as its link's description."""
+    lines = sorted(ln.line for ln in links)
+    dropped = []
+    for token in _md().parse(text):
+        if token.type != "list_item_open" or token.level != 1 or not token.map:
+            continue
+        start, end = token.map
+        if not any(w.start <= start < w.end for w in wraps):
+            continue
+        if not any(start < line <= end for line in lines):
+            dropped.append(start + 1)
+    return dropped
+
+
 def shifted(links: list[Link], wraps: list[Wrap]) -> list[Link]:
     """The links' lines once the markers of `wraps` are inserted (one line above and one
     below each wrapped list): no second parse of the whole document."""
@@ -249,6 +266,20 @@ class InitError(Exception):
     """Why the repository cannot be initialised; `str()` names the file and the line."""
 
 
+def _refuse_dropped(
+    readme: Path, text: str, wraps: list[Wrap], links: list[Link], table: bool
+) -> None:
+    """In table mode, an item a table would drop is an error naming its line."""
+    dropped = dropped_items(text, wraps, links) if table else []
+    if dropped:
+        more = f" (and {len(dropped) - 1} more)" if len(dropped) > 1 else ""
+        raise InitError(
+            f"{readme}:{dropped[0]}: this item has no link monitor checks, so a table would "
+            f"drop its words{more}; keep the lists with --mode list, move the item out of the "
+            "list, or pass --force to drop it; nothing written"
+        )
+
+
 def _read(path: Path) -> str | None:
     try:
         return path.read_bytes().decode("utf-8")
@@ -275,8 +306,10 @@ def init_repository(
     version: str,
     pages: bool = False,
     dry_run: bool = False,
+    force: bool = False,
 ) -> InitResult:
-    """Adopt monitor in `root`; paths are relative to it (or absolute)."""
+    """Adopt monitor in `root`; paths are relative to it (or absolute). In table mode, an
+    item that a table would drop is an error naming its line, unless `force`."""
     readme_path, catalog_path = root / readme, root / catalog
     text = _read(readme_path)
     if text is None:
@@ -293,6 +326,7 @@ def init_repository(
     links = [plain_link(ln) for ln in extract_links(text, str(readme)) if is_checkable(ln.url)]
     try:
         wraps = plan_markers(text, str(readme), old_catalog, catalog_path, mode, chosen, links)
+        _refuse_dropped(readme_path, text, wraps, links, mode is Mode.TABLE and not force)
         marked = insert_markers(text, wraps, mode)
         blocks = find_blocks(marked, str(readme))
     except MarkerError as exc:

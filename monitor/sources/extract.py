@@ -144,6 +144,9 @@ def _html_href(tok: Token) -> str | None:
     return html.unescape(next(g for g in h.groups() if g is not None)).strip()
 
 
+# An item's description stops growing past this: 20,000 nested notes under one link would
+# otherwise copy the growing text 20,000 times (the importer keeps at most this much).
+DESCRIPTION_LIMIT = 5000
 # Between an item's main link text and a secondary link's own ("Nextcloud — Source Code").
 ITEM_JOIN = " — "
 
@@ -224,7 +227,7 @@ def extract_markdown(text: str) -> list[Link]:
     section: str | None = None
     path: list[tuple[int, str]] = []  # (level, text) of the headings in force
     items: list[list[str | None]] = []  # the open list items, innermost last
-    owners: list[int | None] = []  # index in `links` of each open item's latest link
+    owners: list[int | None] = []  # index in `links` of each open item's first link
     for i, tok in enumerate(tokens):
         if tok.type == "heading_open" and i + 1 < len(tokens):
             section = _plain(tokens[i + 1].children or []) or None
@@ -242,11 +245,16 @@ def extract_markdown(text: str) -> list[Link]:
             headings = tuple(t for _, t in path)
             found = list(_inline_links(tok, section, headings, items[-1] if items else None))
             owner = next((o for o in reversed(owners) if o is not None), None)
-            if found and owners:
-                owners[-1] = len(links) + len(found) - 1
-            elif owner is not None and (words := _describe(_plain(tok.children or []))):
+            if found and owners and owners[-1] is None:
+                owners[-1] = len(links)  # the item's main link (the others are secondary)
+            if (
+                not found
+                and owner is not None
+                and len(links[owner].description) < DESCRIPTION_LIMIT
+                and (words := _describe(_plain(tok.children or [])))
+            ):
                 # A paragraph (or a nested item) of an item without a link of its own: the
-                # item's words, kept with the link before it.
+                # item's words, kept with the item's main link.
                 kept = links[owner].description
                 links[owner] = replace(links[owner], description=f"{kept} {words}".strip())
             links.extend(found)

@@ -37,7 +37,7 @@ from monitor.config.catalog import (
 from monitor.config.urls import check_url
 from monitor.domain.models import Kind, Section
 from monitor.domain.text import strip_invisible, truncate
-from monitor.sources.extract import Link, extract_links
+from monitor.sources.extract import DESCRIPTION_LIMIT, Link, extract_links
 from monitor.sources.markers import Block, MarkerError, Mode, find_blocks
 
 # Section of links written before any heading.
@@ -151,8 +151,6 @@ def heading_paths(links: Sequence[Link]) -> dict[int, tuple[str, ...]]:
 # quadratic in its escapes: an 800 KB heading of quotes took 8 s, issue 16) and free of the
 # control and bidi characters the catalog refuses.
 MAX_LABEL = 300
-# An item's description is the author's text: kept whole but for an absurd length.
-MAX_DESCRIPTION = 5000
 
 
 def _plain(text: str) -> str:
@@ -167,7 +165,7 @@ def plain_link(link: Link) -> Link:
         label=_plain(link.label) or link.url,
         section=section,
         headings=headings,
-        description=truncate(strip_invisible(link.description), MAX_DESCRIPTION),
+        description=truncate(strip_invisible(link.description), DESCRIPTION_LIMIT),
     )
 
 

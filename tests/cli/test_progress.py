@@ -25,6 +25,7 @@ from monitor.cli.app import app
 from monitor.cli.progress import LinkReport
 from monitor.config.catalog import EngineSettings
 from monitor.domain.models import CheckResult, Verdict
+from monitor.reports.formats import summary_line
 from monitor.store.database import Store
 from tests.conftest import LoopbackServer, Reply, Seen
 
@@ -162,8 +163,36 @@ def test_the_progress_bar_counts_links_not_requests() -> None:
     assert task.description == "second opinion (1)"
     assert (task.total, task.completed) == (3, 2)
     report.checked(failed, False)
-    assert (task.total, task.completed, task.fields["problems"]) == (3, 3, 1)
+    assert (task.total, task.completed, task.fields["problems"]) == (3, 3, "1 problem")
     report.close()
+
+
+def test_counts_are_in_the_right_number(capsys: pytest.CaptureFixture[str]) -> None:
+    """ "1 problems", "rechecking 1 failed links", "1 links:" read wrong: one is singular."""
+    from rich.console import Console
+
+    report = LinkReport("bar", console=Console(file=io.StringIO(), force_terminal=True))
+    assert report.bar is not None
+    task = report.bar.tasks[0]
+    assert task.fields["problems"] == "0 problems"
+    report.start(2)
+    report.checked(CheckResult("a", "https://a.example/", Verdict.BROKEN, status=404), False)
+    assert task.fields["problems"] == "1 problem"
+    report.checked(CheckResult("b", "https://b.example/", Verdict.ERROR), False)
+    assert task.fields["problems"] == "2 problems"
+    report.close()
+    log = LinkReport("log")
+    log.start(2)
+    log.rechecking(1)
+    log.checked(CheckResult("a", "https://a.example/", Verdict.BROKEN, status=404), True)
+    log.checked(CheckResult("b", "https://b.example/", Verdict.OK), False)
+    log.rechecking(1)
+    err = capsys.readouterr().err
+    assert "second opinion: rechecking 1 failed link\n" in err
+    assert "second opinion: 1 more failed link\n" in err
+    one = CheckResult("a", "https://a.example/", Verdict.OK)
+    assert summary_line([one]) == "1 link: 1 ok"
+    assert summary_line([one, one]) == "2 links: 2 ok"
 
 
 def _in_a_terminal(args: list[str], cwd: Path, columns: int) -> tuple[int, str]:

@@ -259,3 +259,10 @@ async def test_engine_over_http2_sends_concurrent_requests_on_one_connection(
         (200, b"<title>over h2</title>", "HTTP/2")
     ] * 7
     assert accepted == [1]  # six requests at once, multiplexed on the first connection
+
+
+async def test_a_port_above_65535_is_a_connect_failure_not_a_crash() -> None:
+    settings = EngineSettings.model_validate({"allow_private": True, "retries": 0})
+    async with HttpEngine(settings) as http:
+        result = await http.fetch("http://127.0.0.1:99999/")
+    assert result.failure is Failure.CONNECT

@@ -7,12 +7,14 @@ import gettext
 import re
 import shutil
 import time
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 from babel.messages.catalog import Catalog as PoCatalog
+from babel.messages.catalog import Message
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
@@ -238,13 +240,13 @@ def _xml_text(xml: str) -> str:
     )
 
 
-def _without_data(text: str, catalog: Catalog) -> str:
+def _without_data(text: str, catalog: Catalog, values: Iterable[str] = ()) -> str:
     """The page's own words: what the catalog and the checkers wrote is data, in its own
-    language (labels "Moved repo", errors "timeout after 20 s")."""
+    language (labels "Moved repo", errors "timeout after 20 s"); `values` too."""
     data = [r.label for r in catalog.resources] + [r.url for r in catalog.resources]
     data += [*ERRORS.values(), "video is private", "skip = true in the catalog", EVIL_TITLE]
-    for value in sorted(data, key=len, reverse=True):
-        text = text.replace(value, " ")
+    for value in sorted(filter(None, [*data, *values]), key=len, reverse=True):
+        text = text.replace(value, " ")  # longest first: a title holds a label
     return text
 
 
@@ -296,34 +298,78 @@ def test_a_missing_compiled_catalog_is_an_error_not_english(
         locale_module._translations("pt-BR")
 
 
-def test_a_third_language_is_a_po_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """French from nothing but a .po (compiled as `make messages` does): the page speaks it,
-    and Babel formats its numbers, with no line of Python added."""
+CACHED = (locales.available_locales, language, html_environment, md_environment)
+
+
+@pytest.fixture
+def french(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[Callable[[Message], str]], None]]:
+    """Install a French catalog made by `translate(message)` (a copy of monitor/locale/ plus
+    fr/LC_MESSAGES/monitor.po and .mo, compiled as `make messages` does)."""
     shutil.copytree(LOCALE_DIR, tmp_path / "locale")
-    template = _read(tmp_path / "locale" / "monitor.pot")
-    french = PoCatalog(locale="fr", domain="monitor")
-    words = {"Link status": "État des liens", ("state", "down"): "hors service"}
-    for message in template:
-        key = (message.context, message.id) if message.context else message.id
-        french.add(message.id, words.get(key, ""), context=message.context)  # type: ignore[call-overload]
-    folder = tmp_path / "locale" / "fr" / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    with (folder / "monitor.po").open("wb") as f:
-        write_po(f, french)
-    with (folder / "monitor.mo").open("wb") as f:
-        write_mo(f, french)
     monkeypatch.setattr(locales, "LOCALE_DIR", tmp_path / "locale")
     monkeypatch.setattr(locale_module, "LOCALE_DIR", tmp_path / "locale")
-    for cached in (locales.available_locales, language, html_environment, md_environment):
-        cached.cache_clear()
-    try:
-        assert "fr" in locales.available_locales()
-        ctx = build_context(tmp_path / "ctx", locale="fr")
-        page = render_html(ctx)
-        assert '<html lang="fr">' in page and "<h1>État des liens</h1>" in page
-        assert "hors service" in page
-        assert f"41,2{NBSP}k" in page  # CLDR's French compact form, not ours
-        assert "Problems" in page  # untranslated: English, the source language
-    finally:
-        for cached in (locales.available_locales, language, html_environment, md_environment):
+
+    def install(translate: Callable[[Message], str]) -> None:
+        catalog = PoCatalog(locale="fr", domain="monitor")
+        for message in _read(tmp_path / "locale" / "monitor.pot"):
+            if message.pluralizable:
+                forms = tuple(translate(Message(p, context=message.context)) for p in message.id)
+                catalog.add(message.id, (*forms, forms[-1]), context=message.context)
+            else:
+                catalog.add(message.id, translate(message), context=message.context)
+        folder = tmp_path / "locale" / "fr" / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        with (folder / "monitor.po").open("wb") as f:
+            write_po(f, catalog)
+        with (folder / "monitor.mo").open("wb") as f:
+            write_mo(f, catalog)
+        for cached in CACHED:
             cached.cache_clear()
+
+    yield install
+    for cached in CACHED:
+        cached.cache_clear()
+
+
+def test_a_third_language_is_a_po_file(
+    french: Callable[[Callable[[Message], str]], None], tmp_path: Path
+) -> None:
+    """French from nothing but a .po: the page speaks it, and Babel formats its numbers, with
+    no line of Python added."""
+    words = {(None, "Link status"): "État des liens", ("state", "down"): "hors service"}
+    french(lambda m: words.get((m.context, str(m.id)), ""))
+    assert "fr" in locales.available_locales()
+    ctx = build_context(tmp_path / "ctx", locale="fr")
+    page = render_html(ctx)
+    assert '<html lang="fr">' in page and "<h1>État des liens</h1>" in page
+    assert "hors service" in page
+    assert f"41,2{NBSP}k" in page  # CLDR's French compact form, not ours
+    assert "Problems" in page  # untranslated: English, the source language
+
+
+def test_every_word_of_the_pages_comes_from_the_catalog(
+    french: Callable[[Callable[[Message], str]], None], tmp_path: Path
+) -> None:
+    """Pseudo-translation: every message becomes ⟦message⟧. What is left on the pages once
+    the ⟦⟧ parts, the catalog's and the checkers' data and the formatted values are taken
+    away must hold no word: a word written into a template would be left."""
+    french(lambda m: f"⟦{m.id}⟧")
+    ctx = build_context(tmp_path / "ctx", locale="fr")
+    pages = [render_html(ctx), *(render_resource(ctx, row) for row in ctx.rows)]
+    values = [ctx.generated, ctx.last_run_time]
+    for row in ctx.rows:
+        values += [row.since, row.since_date, row.duration, row.stars, row.title, row.detail]
+        values += [row.todo, row.data_note, row.kind_label, row.state_label, *row.uptime]
+        values += [*row.changes, *(ctx.lang.time(tr.at) for tr in row.st.timeline)]
+        values += [tr.detail for tr in row.st.timeline]
+        values += [text for h in row.history for text in (h.when, h.title, h.detail)]
+    values += [text for s in ctx.sections for text in (s.title, s.total_duration)]
+    values += [s.durations_partial for s in ctx.sections]
+    catalog = make_catalog(tmp_path / "ctx")
+    left: set[str] = set()
+    for page in pages:
+        text = _without_data(re.sub(r"⟦[^⟧]*⟧", " ", _visible_text(page)), catalog, values)
+        left |= set(re.findall(r"[^\W\d_]{2,}", text))
+    assert left == {"ms"}  # the unit of the response times, the same in every language

@@ -170,3 +170,31 @@ def test_the_lock_file_a_run_leaves_is_ignored(tmp_path: Path) -> None:
     this_repo = Path(__file__).resolve().parents[2]
     assert _ignored(this_repo, "db/monitor.sqlite.lock")
     assert not _ignored(this_repo, "db/migrations/env.py")
+
+
+def test_table_mode_refuses_to_drop_an_item_without_a_checked_link(tmp_path: Path) -> None:
+    """A table has a row per checked link: an item without one would vanish with its words.
+    init says which line (also in a dry run) and writes nothing, unless `force`."""
+    text = (
+        "# List\n\n## Tools\n\n- [A](https://a.example.com/) - kept as its description.\n"
+        "  - a nested note, kept too.\n- More to come.\n- [Mail](mailto:a@b.org) - write us.\n"
+    )
+    (tmp_path / "README.md").write_text(text, encoding="utf-8")
+    for dry_run in (True, False):
+        with pytest.raises(
+            InitError, match=r"README\.md:7: this item has no link .*\(and 1 more\)"
+        ):
+            init_repository(
+                tmp_path, Path("README.md"), CATALOG, Mode.TABLE, "en", "0.1.0", dry_run=dry_run
+            )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]
+    assert (tmp_path / "README.md").read_text(encoding="utf-8") == text
+    init_repository(tmp_path, Path("README.md"), CATALOG, Mode.LIST, "en", "0.1.0")  # lists: fine
+    (tmp_path / "README.md").write_text(text, encoding="utf-8")
+    (tmp_path / "resources.toml").unlink()
+    result = init_repository(
+        tmp_path, Path("README.md"), CATALOG, Mode.TABLE, "en", "0.1.0", force=True
+    )
+    assert [a.description for a in result.imported.added] == [
+        "kept as its description. a nested note, kept too."
+    ]

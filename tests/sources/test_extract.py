@@ -292,3 +292,25 @@ def test_github_heading_ids_and_repeats() -> None:
     assert github_heading_id("Ação e Reação") == "ação-e-reação"
     text = "# Intro\n\n## Intro\n\n### Intro\n\n<div id=\"custom\"></div>\n\nA <a name='x'></a> b\n"
     assert markdown_anchors(text) == {"intro", "intro-1", "intro-2", "custom", "x"}
+
+
+def test_an_items_words_beside_its_links_are_its_description() -> None:
+    """What `monitor init --mode table` keeps of an item: the words after each link up to
+    the next one, and the item's link-less paragraphs and nested items (bounded)."""
+    from monitor.sources.extract import DESCRIPTION_LIMIT
+
+    text = (
+        "- [Boa](https://a.example/) - Funciona *muito* bem. ([Demo](https://d.example/))\n"
+        "  - nota `aninhada`\n"
+        "- Lead: [site](https://b.example/) — nice\n"
+        "- [X](https://x.example/).\n"
+    )
+    got = [(link.label, link.description) for link in extract_markdown(text)]
+    assert got == [
+        ("Boa", "Funciona muito bem. nota aninhada"),
+        ("Boa — Demo", ""),
+        ("site", "Lead — nice"),
+        ("X", ""),
+    ]
+    many = "- [A](https://a.example/)\n" + "  - a note of some words\n" * 2000
+    assert len(extract_markdown(many)[0].description) < DESCRIPTION_LIMIT + 30
