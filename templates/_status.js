@@ -60,7 +60,10 @@
   // that copy was a sixth of the page (issue 14).
   rows.forEach(function (row) {
     var link = row.cells[0].querySelector("a");
-    row.searchKey = fold([row.cells[0].textContent, link ? link.getAttribute("href") : "",
+    var parts = Array.prototype.map.call(row.cells[0].childNodes, function (n) {
+      return n.textContent;  // label, title, new URL: apart, as the page shows them
+    });
+    row.searchKey = fold([parts.join(" "), link ? link.getAttribute("href") : "",
       row.cells[2].textContent].join(" "));
   });
   function apply() {
