@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import itertools
+import os
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, insert, select, text
 from typer.testing import CliRunner
@@ -237,7 +238,16 @@ def _week(moment: datetime) -> tuple[int, int]:
     return year, week
 
 
+@settings(max_examples=int(os.environ.get("RETENTION_EXAMPLES", "100")))
 @given(_keys, st.integers(min_value=0, max_value=20))
+@example(  # found by CI: two checks at the boundary's first moment, after an older one
+    raw=[
+        ("a", datetime(2024, 1, 1, tzinfo=UTC), "ok", True),
+        ("a", datetime(2024, 1, 2, tzinfo=UTC), "ok", True),
+        ("a", datetime(2024, 1, 2, tzinfo=UTC), "ok", True),
+    ],
+    weekly_day=1,
+)
 def test_policy_keeps_one_a_week_beyond_the_weekly_age(
     raw: list[tuple[str, datetime, str, bool]], weekly_day: int
 ) -> None:
@@ -247,7 +257,6 @@ def test_policy_keeps_one_a_week_beyond_the_weekly_age(
     keys = [CheckKey(i, rid, at, verdict, usable) for i, (rid, at, verdict, usable) in
             enumerate(raw)]  # fmt: skip
     keep = checks_to_keep(keys, [], weekly_before)
-    daily = checks_to_keep([k for k in keys if k.checked_at >= weekly_before], [])
     for rid in {k.resource_id for k in keys}:
         mine = sorted((k for k in keys if k.resource_id == rid), key=lambda k: (k.checked_at, k.id))
         old = [k for k in mine if k.checked_at < weekly_before]
@@ -267,10 +276,11 @@ def test_policy_keeps_one_a_week_beyond_the_weekly_age(
         usable_kept = [k.verdict for k in mine if k.usable and k.id in keep]
         changes = sum(a != b for a, b in itertools.pairwise(usable_all))
         assert sum(a != b for a, b in itertools.pairwise(usable_kept)) == changes
-    # the daily tier is untouched by the weekly one, except where a week's representative
-    # or a change of verdict reaches across the boundary
+    # the daily tier is untouched by the weekly one: every young check the daily policy
+    # keeps, judged on the whole history, is kept. (Not judged on the young checks alone:
+    # there the first of them looks like a resource's first-ever check, which it is not.)
     young = {k.id for k in keys if k.checked_at >= weekly_before}
-    assert daily <= keep | (daily - young) or daily & young <= keep
+    assert checks_to_keep(keys, []) & young <= keep
 
 
 def test_years_of_history_keep_one_check_a_week_beyond_a_year(tmp_path: Path) -> None:
