@@ -535,14 +535,19 @@ def _build(model: CatalogModel, path: Path, index: _LineIndex) -> Catalog:
     )
 
 
+def read_config(path: Path, error: type[CatalogError], what: str) -> str:
+    """The UTF-8 text of a configuration file; `error(path, None, problem)` when it is
+    missing, not UTF-8 or unreadable (`what` names the file: "catalog", "fleet")."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(path, None, f"{what} file not found") from None
+    except UnicodeDecodeError as exc:
+        raise error(path, None, f"not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise error(path, None, f"cannot read: {exc.strerror}") from None
+
+
 def load_catalog(path: Path | str) -> Catalog:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CatalogError(path, None, "catalog file not found") from None
-    except UnicodeDecodeError as exc:
-        raise CatalogError(path, None, f"not UTF-8 text ({exc.reason})") from None
-    except OSError as exc:
-        raise CatalogError(path, None, f"cannot read: {exc.strerror}") from None
-    return parse_catalog(text, path)
+    return parse_catalog(read_config(path, CatalogError, "catalog"), path)

@@ -37,6 +37,7 @@ from monitor.config.catalog import (
     _describe,
     _LineIndex,
     first_error,
+    read_config,
 )
 
 
@@ -156,12 +157,4 @@ def parse_fleet(text: str, path: Path) -> Fleet:
 
 def load_fleet(path: Path | str) -> Fleet:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FleetError(path, None, "fleet file not found") from None
-    except UnicodeDecodeError as exc:
-        raise FleetError(path, None, f"not UTF-8 text ({exc.reason})") from None
-    except OSError as exc:
-        raise FleetError(path, None, f"cannot read: {exc.strerror}") from None
-    return parse_fleet(text, path)
+    return parse_fleet(read_config(path, FleetError, "fleet"), path)

@@ -256,6 +256,28 @@ def recent(conn: Connection, n: int, ids: Collection[str] | None = None) -> dict
     return out
 
 
+def _line_columns() -> list[Any]:
+    """The columns of a `HistoryLine`, light: the scraped title is read from the metadata
+    JSON by the database; the response time is the first attempt's where stored."""
+    return [
+        check.c.checked_at,
+        check.c.verdict,
+        check.c.http_status,
+        func.coalesce(check.c.first_ms, check.c.elapsed_ms).label("elapsed_ms"),
+        check.c.meta["title"].as_string().label("title"),
+        func.coalesce(check.c.moved_to, check.c.error, check.c.note, "").label("detail"),
+        run.c.network_ok,
+    ]
+
+
+def _line(row: Sequence[Any]) -> HistoryLine:
+    """A `HistoryLine` from the values of `_line_columns()`, in order."""
+    at, verdict, status, ms, title, detail, network_ok = row
+    return HistoryLine(
+        _aware(at), Verdict(verdict), status, ms, title, detail or "", bool(network_ok)
+    )
+
+
 def history_lines(
     conn: Connection, n: int, ids: Collection[str] | None = None
 ) -> dict[str, list[HistoryLine]]:
@@ -272,26 +294,16 @@ def history_lines(
     rows = conn.execute(
         select(
             check.c.resource_id,
-            check.c.checked_at,
             check.c.id,
-            check.c.verdict,
-            check.c.http_status,
-            func.coalesce(check.c.first_ms, check.c.elapsed_ms).label("elapsed_ms"),
-            check.c.meta["title"].as_string().label("title"),
-            func.coalesce(check.c.moved_to, check.c.error, check.c.note, "").label("detail"),
-            run.c.network_ok,
+            *_line_columns(),
         )
         .select_from(check.join(run, run.c.id == check.c.run_id))
         .where(check.c.id.in_(select(ranked.c.id).where(ranked.c.rank <= n)))
         .order_by(check.c.resource_id, check.c.checked_at.desc(), check.c.id.desc())
     )
     out: dict[str, list[HistoryLine]] = {}
-    for rid, at, _id, verdict, status, ms, title, detail, network_ok in rows:
-        out.setdefault(rid, []).append(
-            HistoryLine(
-                _aware(at), Verdict(verdict), status, ms, title, detail or "", bool(network_ok)
-            )
-        )
+    for rid, _id, *line in rows:
+        out.setdefault(rid, []).append(_line(line))
     return out
 
 
@@ -509,13 +521,7 @@ def _lines(
         select(
             check.c.id,
             check.c.resource_id,
-            check.c.checked_at,
-            check.c.verdict,
-            check.c.http_status,
-            func.coalesce(check.c.first_ms, check.c.elapsed_ms).label("elapsed_ms"),
-            check.c.meta["title"].as_string().label("title"),
-            func.coalesce(check.c.moved_to, check.c.error, check.c.note, "").label("detail"),
-            run.c.network_ok,
+            *_line_columns(),
         )
         .select_from(
             sm.join(check, and_(check.c.resource_id == sm.c.resource_id,
@@ -524,11 +530,8 @@ def _lines(
         )
         .where(_in(sm.c.resource_id, ids))
     )  # fmt: skip
-    for check_id, rid, at, verdict, status, ms, title, detail, network_ok in rows:
-        line = HistoryLine(
-            _aware(at), Verdict(verdict), status, ms, title, detail or "", bool(network_ok)
-        )
-        yield check_id, rid, line
+    for check_id, rid, *line in rows:
+        yield check_id, rid, _line(line)
 
 
 def checks_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, StoredCheck]:
